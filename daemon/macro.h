@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Small helpers every daemon module uses: scope-based cleanup, so that an
+ * early return never leaks memory or a descriptor, and a few macros.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+#define _unused_ __attribute__((unused))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                (void) close(fd);
+        return -1;
+}
+
+static inline char **strv_free(char **l) {
+        if (l) {
+                for (char **s = l; *s; s++)
+                        free(*s);
+                free(l);
+        }
+        return NULL;
+}
+
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+/* Returns the pointer and sets *p to NULL: hands ownership on. */
+#define TAKE_PTR(p)                                \
+        ({                                         \
+                __typeof__(p) _t = (p);            \
+                (p) = NULL;                        \
+                _t;                                \
+        })
+
+#define TAKE_FD(fd)                                \
+        ({                                         \
+                int _t = (fd);                     \
+                (fd) = -1;                         \
+                _t;                                \
+        })

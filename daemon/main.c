@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * procctld: parses the command line, prepares the process (signals,
+ * descriptor limit, pidfd probe), connects to the bus and runs the loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "pidfd.h"
+#include "procctl-bus.h"
+#include "spawn.h"
+
+/* The soft descriptor limit children get, as a login would: select() breaks above it. */
+#define CHILD_NOFILE_SOFT 1024
+
+static bool arg_user;
+
+static void help(void) {
+        printf("Usage: procctld [OPTIONS]\n\n"
+               "Spawns and tracks processes for callers on the D-Bus system bus.\n\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the version\n"
+               "     --user               Serve the session bus, as this user\n"
+               "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n");
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_LOG_LEVEL };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "user", no_argument, NULL, ARG_USER },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {}
+        };
+        int c, level;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("procctld %s\n", PROCCTL_VERSION);
+                        return 0;
+                case ARG_USER:
+                        arg_user = true;
+                        break;
+                case ARG_LOG_LEVEL:
+                        level = log_level_from_string(optarg);
+                        if (level < 0) {
+                                fprintf(stderr, "procctld: unknown log level \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        log_set_max_level(level);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "procctld: unexpected argument \"%s\"\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+/* Raise our own descriptor limit (we hold a pidfd per child), remembering what
+ * children get back. */
+static void setup_nofile(Manager *m) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        m->child_nofile = (struct rlimit) {
+                .rlim_cur = rl.rlim_max < CHILD_NOFILE_SOFT ? rl.rlim_max : CHILD_NOFILE_SOFT,
+                .rlim_max = rl.rlim_max,
+        };
+        if (rl.rlim_cur != rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_warning_errno(errno, "Failed to raise the descriptor limit: %m");
+        }
+        m->reset_child_nofile = true;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Manager *m = NULL;
+        PidfdSupport pidfd;
+        const char *features[8];
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        /* SIGCHLD for sd-event's child sources, SIGTERM/SIGINT for the loop's
+         * signal sources; children get an empty mask and default dispositions
+         * (spawn.c), whatever we block or ignore here. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        pidfd_probe(&pidfd);
+        pidfd_feature_names(&pidfd, features);
+
+        r = spawn_init();
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate the spawn stack: %m");
+                return 1;
+        }
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                goto fail;
+
+        r = arg_user ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
+        if (r < 0) {
+                log_error_errno(r, "Failed to connect to the %s bus: %m", arg_user ? "session" : "system");
+                return 1;
+        }
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto fail;
+        (void) sd_bus_set_exit_on_disconnect(bus, true);
+
+        r = manager_new(event, bus, arg_user, &m);
+        if (r < 0)
+                goto fail;
+        m->pidfd = pidfd;
+        setup_nofile(m);
+
+        r = manager_start(m);
+        if (r < 0) {
+                manager_free(m);
+                return 1;
+        }
+
+        char joined[256] = "";
+        for (size_t i = 0; features[i]; i++) {
+                strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
+                strncat(joined, features[i], sizeof(joined) - strlen(joined) - 1);
+        }
+        log_info("procctld %s on the %s bus; features:%s", PROCCTL_VERSION, arg_user ? "session" : "system", joined);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving " PROCCTL_BUS_NAME);
+
+        r = sd_event_loop(event);
+        (void) sd_notify(false, "STOPPING=1");
+        manager_free(m);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m");
+                return 1;
+        }
+        return 0;
+
+fail:
+        log_error_errno(r, "Failed to start: %m");
+        manager_free(m);
+        return 1;
+}

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Manager1 interface and the registry of processes.  Spawn is the one
+ * long method: it reads the request (options.c), resolves who the child runs
+ * as (identity.c), asks whether the caller may (auth.c), builds what the
+ * child gets (env.c) and starts it (spawn.c); the process object then lives
+ * in process.c.  The vtable at the bottom is the table of contents.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <search.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "bus-error.h"
+#include "config.h"
+#include "env.h"
+#include "identity.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "options.h"
+#include "peer.h"
+#include "process.h"
+#include "procctl-bus.h"
+#include "spawn.h"
+
+struct Quota {
+        uid_t uid;
+        unsigned n_retained;
+        LIST_HEAD(Process, retained);
+};
+
+static int process_compare(const void *a, const void *b) {
+        uint64_t x = ((const Process *) a)->id, y = ((const Process *) b)->id;
+        return x < y ? -1 : x > y;
+}
+
+static int quota_compare(const void *a, const void *b) {
+        uid_t x = ((const Quota *) a)->uid, y = ((const Quota *) b)->uid;
+        return x < y ? -1 : x > y;
+}
+
+Process *manager_find_process(Manager *m, uint64_t id) {
+        Process key = { .id = id };
+        void **found = tfind(&key, &m->processes_by_id, process_compare);
+        return found ? *found : NULL;
+}
+
+/* "/org/procctl/Manager1/process/<id>": decimal, no sign, no leading zero. */
+Process *manager_find_process_by_path(Manager *m, const char *path) {
+        const char *prefix = PROCCTL_PROCESS_PATH_PREFIX "/", *s;
+        uint64_t id = 0;
+
+        if (strncmp(path, prefix, strlen(prefix)) != 0)
+                return NULL;
+        s = path + strlen(prefix);
+        if (!*s || *s == '0')
+                return NULL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9' || id > (UINT64_MAX - 9) / 10)
+                        return NULL;
+                id = id * 10 + (uint64_t) (*s - '0');
+        }
+        return manager_find_process(m, id);
+}
+
+void manager_emit_process_count(Manager *m) {
+        if (!m->exiting)
+                (void) sd_bus_emit_properties_changed(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessCount", NULL);
+}
+
+int manager_register_process(Manager *m, Process *p) {
+        if (!tsearch(p, &m->processes_by_id, process_compare))
+                return -ENOMEM;
+        LIST_APPEND(processes, m->processes, p);
+        m->n_processes++;
+        (void) sd_bus_emit_object_added(m->bus, p->path);
+        manager_emit_process_count(m);
+        return 0;
+}
+
+void manager_unregister_process(Manager *m, Process *p) {
+        if (!tdelete(p, &m->processes_by_id, process_compare))
+                return; /* never registered */
+        if (!m->exiting)
+                (void) sd_bus_emit_object_removed(m->bus, p->path);
+        LIST_REMOVE(processes, m->processes, p);
+        m->n_processes--;
+        if (p->quota) {
+                Quota *q = p->quota;
+                LIST_REMOVE(retained, q->retained, p);
+                q->n_retained--;
+                if (q->n_retained == 0) {
+                        (void) tdelete(q, &m->quotas, quota_compare);
+                        free(q);
+                }
+                p->quota = NULL;
+        }
+        manager_emit_process_count(m);
+}
+
+void manager_retain_exited(Manager *m, Process *p) {
+        Quota key = { .uid = p->owner_uid }, *q;
+        void **found = tfind(&key, &m->quotas, quota_compare);
+
+        if (found)
+                q = *found;
+        else {
+                q = calloc(1, sizeof(Quota));
+                if (!q || !tsearch(q, &m->quotas, quota_compare)) {
+                        free(q);
+                        return; /* kept, just not counted */
+                }
+                q->uid = p->owner_uid;
+        }
+        LIST_APPEND(retained, q->retained, p);
+        q->n_retained++;
+        p->quota = q;
+
+        /* Statuses are dropped only here, oldest first, past the owner's cap. */
+        while (q->n_retained > m->limits.retained_per_user) {
+                Process *oldest = q->retained.head;
+                log_info("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
+                         m->limits.retained_per_user, oldest->id);
+                process_free(oldest); /* the cap is at least 1, so q stays */
+        }
+}
+
+/* Spawn */
+
+static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *ret, sd_bus_error *error) {
+        const char *missing = NULL;
+        int r;
+
+        r = identity_resolve(o->user, peer->uid, o->group, ret, &missing);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_NO_SUCH_USER, "No such %s: %s",
+                                         missing == o->group ? "group" : "user", missing);
+        if (r == -EINVAL || r == -ERANGE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a valid %s name or id: \"%.64s\"",
+                                         missing == o->group ? "group" : "user", missing);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
+        return 0;
+}
+
+static int fd_compare(const void *a, const void *b) {
+        return ((const SpawnFd *) a)->target - ((const SpawnFd *) b)->target;
+}
+
+/* The child's descriptor table: 0, 1 and 2 (default /dev/null), then `fds`, by target. */
+static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t *ret_n) {
+        SpawnFd *l = calloc(3 + o->n_fds, sizeof(SpawnFd));
+
+        if (!l)
+                return -ENOMEM;
+        for (int i = 0; i < 3; i++)
+                l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : m->devnull_fd, .target = i };
+        memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
+        qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
+        *ret = l;
+        *ret_n = 3 + o->n_fds;
+        return 0;
+}
+
+static char *join_argv(char **argv) {
+        size_t n = 0;
+        char *s, *p;
+
+        STRV_FOREACH(a, argv)
+                n += strlen(*a) + 1;
+        s = p = malloc(n + 1);
+        if (!s)
+                return NULL;
+        STRV_FOREACH(a, argv) {
+                if (p != s)
+                        *p++ = ' ';
+                p = stpcpy(p, *a);
+        }
+        *p = '\0';
+        return s;
+}
+
+/* Kills and reaps a child the daemon could not take on after all. */
+static void kill_and_reap(pid_t pid, int pidfd) {
+        siginfo_t si;
+
+        if (pidfd >= 0)
+                (void) pidfd_signal(pidfd, SIGKILL, false);
+        else
+                (void) kill(pid, SIGKILL);
+        (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
+        safe_close(pidfd);
+}
+
+static int take_process(Manager *m, Peer *peer, SpawnOptions *o, const Identity *id, pid_t pid, int pidfd, Process **ret) {
+        Process *p;
+        int r;
+
+        r = process_new(m, pid, pidfd, &p);
+        if (r < 0)
+                return r;
+        p->group_leader = true;
+        p->uid = id->uid;
+        p->gid = id->gid;
+        p->owner_uid = peer->uid;
+        p->stop_timeout_usec = o->stop_timeout_usec;
+        p->argv = TAKE_PTR(o->argv);
+        p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
+        p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
+        p->description = TAKE_PTR(o->description);
+        p->command_line = join_argv(p->argv);
+        if (!p->executable || !p->working_directory || !p->command_line) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        r = process_watch(p, o->timeout_usec);
+        if (r < 0)
+                goto fail;
+        r = manager_register_process(m, p);
+        if (r < 0)
+                goto fail;
+        if (o->kill_on_disconnect)
+                process_set_kill_on_disconnect(p, peer);
+        *ret = p;
+        return 0;
+fail:
+        /* Free the object but not the child's watch before the child is gone. */
+        p->child_source = sd_event_source_disable_unref(p->child_source);
+        p->pidfd = -1;
+        kill_and_reap(pid, pidfd);
+        process_free(p);
+        return r;
+}
+
+static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(spawn_options_done) SpawnOptions o = {};
+        _cleanup_(identity_done) Identity id = {};
+        _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
+        _cleanup_free_ SpawnFd *fds = NULL;
+        Manager *m = userdata;
+        SpawnRequest req;
+        SpawnFailure failure;
+        size_t n_fds;
+        Process *p;
+        Peer *peer;
+        int pidfd = -1;
+        pid_t pid;
+        int r;
+
+        r = peer_from_message(m, msg, &peer, error);
+        if (r < 0)
+                return r;
+        r = spawn_options_parse(msg, &o, error);
+        if (r < 0)
+                return r;
+        r = resolve_identity(m, peer, &o, &id, error);
+        if (r < 0)
+                return r;
+        r = auth_check_spawn(m, msg, peer, &id, error);
+        if (r <= 0)
+                return r;
+        if (!m->privileged && (id.uid != geteuid() || id.gid != getegid()))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "This procctld runs as uid %u and can only start processes as itself",
+                                         (unsigned) geteuid());
+
+        r = env_build(&id, o.environment, &envp);
+        if (r < 0)
+                return r;
+        r = exec_candidates(o.executable ?: o.argv[0], env_get(envp, "PATH"), &candidates);
+        if (r < 0)
+                return r;
+        r = build_fd_map(m, &o, &fds, &n_fds);
+        if (r < 0)
+                return r;
+
+        req = (SpawnRequest) {
+                .candidates = candidates,
+                .file = o.executable ?: o.argv[0],
+                .argv = o.argv,
+                .envp = envp,
+                .working_directory = o.working_directory ?: "/",
+                .switch_identity = m->privileged,
+                .uid = id.uid,
+                .gid = id.gid,
+                .groups = id.groups,
+                .n_groups = id.n_groups,
+                .umask = o.umask,
+                .reset_nofile = m->reset_child_nofile,
+                .nofile = m->child_nofile,
+                .fds = fds,
+                .n_fds = n_fds,
+                .use_pidfd = m->pidfd.usable,
+        };
+
+        r = spawn_child(&req, &pid, &pidfd, &failure);
+        if (r > 0)
+                return bus_error_from_spawn_failure(error, &req, &failure);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to create the process");
+
+        r = take_process(m, peer, &o, &id, pid, pidfd, &p);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to track the process");
+
+        return sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
+}
+
+/* The verbs on a process named by path; the work is in process.c. */
+
+static int read_process(sd_bus_message *msg, Manager *m, Process **ret, sd_bus_error *error) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "o", &path);
+        if (r < 0)
+                return r;
+        *ret = manager_find_process_by_path(m, path);
+        if (!*ret)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No process %s", path);
+        return 0;
+}
+
+static int method_signal_common(sd_bus_message *msg, Manager *m, bool group, sd_bus_error *error) {
+        Process *p;
+        int32_t sig;
+        int r;
+
+        r = read_process(msg, m, &p, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "i", &sig);
+        if (r < 0)
+                return r;
+        return process_act_signal(msg, p, sig, group, error);
+}
+
+static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_signal_common(msg, userdata, false, error);
+}
+
+static int method_signal_group(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_signal_common(msg, userdata, true, error);
+}
+
+static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, userdata, &p, error);
+        return r < 0 ? r : process_act_wait(msg, p, error);
+}
+
+static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, userdata, &p, error);
+        return r < 0 ? r : process_act_stop(msg, p, error);
+}
+
+static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, userdata, &p, error);
+        return r < 0 ? r : process_act_release(msg, p, error);
+}
+
+static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ouuss)");
+        if (r < 0)
+                return r;
+        LIST_FOREACH(processes, p, m->processes) {
+                r = sd_bus_message_append(reply, "(ouuss)", p->path, (uint32_t) p->pid, (uint32_t) p->uid,
+                                          p->exited ? PROCCTL_STATE_EXITED : PROCCTL_STATE_RUNNING, p->command_line);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PROCCTL_VERSION);
+}
+
+static int property_get_process_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) m->n_processes);
+}
+
+static int property_get_features(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *names[8];
+
+        pidfd_feature_names(&m->pidfd, names);
+        return sd_bus_message_append_strv(reply, (char **) names);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ProcessCount", "u", property_get_process_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("Spawn", SD_BUS_ARGS("as", argv, "a{sv}", options), SD_BUS_RESULT("o", process, "u", pid),
+                                method_spawn, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("o", process, "i", signal), SD_BUS_NO_RESULT, method_signal,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SignalGroup", SD_BUS_ARGS("o", process, "i", signal), SD_BUS_NO_RESULT,
+                                method_signal_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_ARGS("o", process), SD_BUS_RESULT("s", reason, "i", status), method_wait,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("o", process), SD_BUS_RESULT("s", reason, "i", status), method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_ARGS("o", process), SD_BUS_NO_RESULT, method_release,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ouuss)", processes),
+                                method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ProcessExited", SD_BUS_ARGS("o", process, "s", reason, "i", status), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret) {
+        Manager *m = calloc(1, sizeof(Manager));
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->bus = sd_bus_ref(bus);
+        m->user_mode = user_mode;
+        m->privileged = geteuid() == 0;
+        m->next_id = 1;
+        m->limits.retained_per_user = MANAGER_DEFAULT_RETAINED_PER_USER;
+        m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (m->devnull_fd < 0) {
+                int r = -errno;
+                manager_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        m->exiting = true;
+        peer_free_all(m);
+        while (m->processes.head)
+                process_free(m->processes.head);
+        safe_close(m->devnull_fd);
+        sd_bus_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_start(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROCCTL_PROCESS_PATH_PREFIX, PROCCTL_PROCESS_INTERFACE, process_vtable,
+                                       process_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the process objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PROCCTL_PROCESS_PATH_PREFIX, process_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the process enumerator: %m");
+        r = sd_bus_add_object_manager(m->bus, NULL, PROCCTL_MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object manager: %m");
+
+        r = sd_bus_request_name(m->bus, PROCCTL_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to take the bus name " PROCCTL_BUS_NAME ": %m");
+        return 0;
+}

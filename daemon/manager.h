@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's one state object: the bus and event loop, the registry of
+ * processes (by id, in id order, and per owner uid), the callers it knows,
+ * and the Manager1 interface.  Every Manager1 method is in manager.c; the
+ * work on one process is in process.c, shared with Process1.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "list.h"
+#include "pidfd.h"
+
+typedef struct Peer Peer;
+typedef struct Process Process;
+typedef struct Quota Quota;
+
+typedef struct ManagerLimits {
+        unsigned retained_per_user; /* exited records kept per owner uid, oldest dropped first */
+} ManagerLimits;
+
+#define MANAGER_DEFAULT_RETAINED_PER_USER 1024
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        bool user_mode;  /* serving the session bus, as the user who runs the daemon */
+        bool privileged; /* running as root: children get the identity they ask for */
+        bool exiting;
+
+        PidfdSupport pidfd;
+        ManagerLimits limits;
+        int devnull_fd;
+        bool reset_child_nofile;
+        struct rlimit child_nofile;
+
+        uint64_t next_id;
+        unsigned n_processes;
+        void *processes_by_id; /* tsearch tree of Process */
+        LIST_HEAD(Process, processes); /* in id order */
+        void *quotas;          /* tsearch tree of Quota, by uid */
+        void *peers;           /* tsearch tree of Peer, by unique name */
+} Manager;
+
+int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret);
+Manager *manager_free(Manager *m);
+
+/* Registers the objects, then takes the bus name. */
+int manager_start(Manager *m);
+
+Process *manager_find_process(Manager *m, uint64_t id);
+Process *manager_find_process_by_path(Manager *m, const char *path);
+int manager_register_process(Manager *m, Process *p);
+void manager_unregister_process(Manager *m, Process *p);
+void manager_emit_process_count(Manager *m);
+
+/* Per-owner accounting of exited processes: once p has exited it is charged to
+ * its owner's retained records, and the oldest is dropped past the cap. */
+void manager_retain_exited(Manager *m, Process *p);

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-error.h"
+#include "env.h"
+#include "macro.h"
+#include "options.h"
+
+void spawn_options_done(SpawnOptions *o) {
+        strv_free(o->argv);
+        free(o->executable);
+        free(o->working_directory);
+        strv_free(o->environment);
+        free(o->fds);
+        free(o->user);
+        free(o->group);
+        free(o->description);
+        *o = (SpawnOptions) {};
+}
+
+static int invalid(sd_bus_error *error, const char *format, const char *key) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, format, key);
+}
+
+static int read_string(sd_bus_message *m, const char *key, char **ret, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (!*s)
+                return invalid(error, "Option '%s' must not be empty", key);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_fd(sd_bus_message *m, const char *key, int *ret, sd_bus_error *error) {
+        int fd, r, flags;
+
+        r = sd_bus_message_read_basic(m, 'h', &fd);
+        if (r < 0)
+                return r;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s': descriptor is not usable: %s", key, strerror(errno));
+        if (flags & O_PATH)
+                return invalid(error, "Option '%s': an O_PATH descriptor cannot be used for I/O", key);
+        *ret = fd;
+        return 0;
+}
+
+static int read_fds(sd_bus_message *m, SpawnOptions *o, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{uh}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "uh")) > 0) {
+                uint32_t target;
+                int fd;
+
+                r = sd_bus_message_read_basic(m, 'u', &target);
+                if (r < 0)
+                        return r;
+                if (target < 3 || target >= SPAWN_MAX_FD)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'fds': target %u is out of range (3 to %d)", target, SPAWN_MAX_FD - 1);
+                for (size_t i = 0; i < o->n_fds; i++)
+                        if (o->fds[i].target == (int) target)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'fds': target %u given twice", target);
+                r = read_fd(m, "fds", &fd, error);
+                if (r < 0)
+                        return r;
+                SpawnFd *l = reallocarray(o->fds, o->n_fds + 1, sizeof(SpawnFd));
+                if (!l)
+                        return -ENOMEM;
+                o->fds = l;
+                o->fds[o->n_fds++] = (SpawnFd) { .source = fd, .target = (int) target };
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int index, sd_bus_error *error) {
+        uint32_t u;
+        int b, r;
+
+        switch (index) {
+        case 0:
+                return read_string(m, key, &o->executable, error);
+        case 1:
+                r = read_string(m, key, &o->working_directory, error);
+                if (r < 0)
+                        return r;
+                if (o->working_directory[0] != '/')
+                        return invalid(error, "Option '%s' must be an absolute path", key);
+                return 0;
+        case 2:
+                r = sd_bus_message_read_strv(m, &o->environment);
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(e, o->environment)
+                        if (!env_entry_valid(*e))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'environment': \"%.64s\" is not KEY=VALUE", *e);
+                return 0;
+        case 3:
+        case 4:
+        case 5:
+                return read_fd(m, key, &o->stdio[index - 3], error);
+        case 6:
+                return read_fds(m, o, error);
+        case 7:
+                return read_string(m, key, &o->user, error);
+        case 8:
+                return read_string(m, key, &o->group, error);
+        case 9:
+                r = sd_bus_message_read_basic(m, 'u', &u);
+                if (r < 0)
+                        return r;
+                if (u > 0777)
+                        return invalid(error, "Option '%s' must be at most 0777", key);
+                o->umask = (mode_t) u;
+                return 0;
+        case 10:
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                o->kill_on_disconnect = b;
+                return r;
+        case 11:
+                return sd_bus_message_read_basic(m, 't', &o->timeout_usec);
+        case 12:
+                return sd_bus_message_read_basic(m, 't', &o->stop_timeout_usec);
+        case 13: {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (strlen(s) > SPAWN_MAX_DESCRIPTION)
+                        return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                                 "Option 'description' is longer than %d bytes", SPAWN_MAX_DESCRIPTION);
+                o->description = strdup(s);
+                return o->description ? 0 : -ENOMEM;
+        }
+        }
+        return -EINVAL;
+}
+
+/* The contract's options, each with the one signature it accepts. The index is read_option()'s. */
+static const struct {
+        const char *key;
+        const char *signature;
+} spawn_option_table[] = {
+        { "executable", "s" },
+        { "working-directory", "s" },
+        { "environment", "as" },
+        { "stdin", "h" },
+        { "stdout", "h" },
+        { "stderr", "h" },
+        { "fds", "a{uh}" },
+        { "user", "s" },
+        { "group", "s" },
+        { "umask", "u" },
+        { "kill-on-disconnect", "b" },
+        { "timeout", "t" },
+        { "stop-timeout", "t" },
+        { "description", "s" },
+};
+
+static int read_options(sd_bus_message *m, SpawnOptions *o, sd_bus_error *error) {
+        bool seen[ELEMENTSOF(spawn_option_table)] = {};
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                size_t i;
+                char type;
+
+                r = sd_bus_message_read_basic(m, 's', &key);
+                if (r < 0)
+                        return r;
+                for (i = 0; i < ELEMENTSOF(spawn_option_table); i++)
+                        if (strcmp(key, spawn_option_table[i].key) == 0)
+                                break;
+                if (i >= ELEMENTSOF(spawn_option_table))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'", key);
+                if (seen[i])
+                        return invalid(error, "Option '%s' given twice", spawn_option_table[i].key);
+                seen[i] = true;
+
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (type != 'v' || strcmp(contents, spawn_option_table[i].signature) != 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be of type '%s', not '%.16s'",
+                                                 spawn_option_table[i].key, spawn_option_table[i].signature, contents);
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r < 0)
+                        return r;
+                r = read_option(m, o, spawn_option_table[i].key, (int) i, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int check_sizes(const SpawnOptions *o, sd_bus_error *error) {
+        size_t n_args = strv_length(o->argv), n_env = strv_length(o->environment), bytes = 0;
+
+        if (n_args > SPAWN_MAX_ARGS)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED, "Too many arguments: %zu (at most %d)", n_args, SPAWN_MAX_ARGS);
+        if (n_env > SPAWN_MAX_ENV)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED, "Too many environment entries: %zu (at most %d)", n_env, SPAWN_MAX_ENV);
+        STRV_FOREACH(s, o->argv)
+                bytes += strlen(*s) + 1;
+        STRV_FOREACH(s, o->environment)
+                bytes += strlen(*s) + 1;
+        if (bytes > SPAWN_MAX_STRING_BYTES)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "Arguments and environment take %zu bytes (at most %u)", bytes, SPAWN_MAX_STRING_BYTES);
+        return 0;
+}
+
+int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error) {
+        SpawnOptions o = {
+                .stdio = { -1, -1, -1 },
+                .umask = SPAWN_DEFAULT_UMASK,
+                .stop_timeout_usec = SPAWN_DEFAULT_STOP_TIMEOUT_USEC,
+        };
+        int r;
+
+        r = sd_bus_message_read_strv(m, &o.argv);
+        if (r < 0)
+                goto fail;
+        if (!o.argv || !o.argv[0]) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "argv must not be empty");
+                goto fail;
+        }
+        if (!o.argv[0][0]) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "argv[0] must not be empty");
+                goto fail;
+        }
+
+        r = read_options(m, &o, error);
+        if (r < 0)
+                goto fail;
+        if (!o.description && !(o.description = strdup(""))) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = check_sizes(&o, error);
+        if (r < 0)
+                goto fail;
+
+        *ret = o;
+        return 0;
+fail:
+        spawn_options_done(&o);
+        if (r < 0 && !sd_bus_error_is_set(error))
+                r = bus_error_from_errno(error, r, "Failed to parse Spawn arguments");
+        return r;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A caller on the bus, known by its unique name.  Its uid is asked of the bus
+ * once, when the name first calls, and cached until the name leaves the bus
+ * (sd_bus_track tells us); leaving also ends what the caller left behind:
+ * its pending Waits, and its processes spawned with kill-on-disconnect.
+ */
+
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "list.h"
+#include "manager.h"
+
+typedef struct Waiter Waiter;
+
+struct Peer {
+        Manager *manager;
+        char *name;
+        uid_t uid;
+        sd_bus_track *track;
+        LIST_HEAD(Waiter, waiters);
+        LIST_HEAD(Process, kill_on_disconnect);
+};
+
+/* The Peer that sent msg; created (one bus round trip) on its first call. */
+int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error *error);
+
+void peer_free(Peer *p);
+void peer_free_all(Manager *m);

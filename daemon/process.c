@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A process's life: watched through its pidfd (or, without pidfd support, its
+ * PID, which is safe because the daemon is the only reaper of its children
+ * and reaps only in the event loop), its exit recorded once and kept until
+ * Release, and the verbs callers use on it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "auth.h"
+#include "bus-error.h"
+#include "log.h"
+#include "macro.h"
+#include "peer.h"
+#include "process.h"
+#include "procctl-bus.h"
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+int process_new(Manager *m, pid_t pid, int pidfd, Process **ret) {
+        Process *p = calloc(1, sizeof(Process));
+
+        if (!p)
+                return -ENOMEM;
+        p->manager = m;
+        p->id = m->next_id;
+        p->pid = pid;
+        p->pidfd = pidfd;
+        p->exit_reason = "";
+        p->start_usec = now_usec(CLOCK_REALTIME);
+        if (asprintf(&p->path, PROCCTL_PROCESS_PATH_PREFIX "/%" PRIu64, p->id) < 0) {
+                free(p);
+                return -ENOMEM;
+        }
+        m->next_id++;
+        *ret = p;
+        return 0;
+}
+
+void waiter_free(Waiter *w) {
+        if (!w)
+                return;
+        LIST_REMOVE(process, w->process->waiters, w);
+        if (w->peer)
+                LIST_REMOVE(peer, w->peer->waiters, w);
+        sd_bus_message_unref(w->message);
+        free(w);
+}
+
+void process_set_kill_on_disconnect(Process *p, Peer *peer) {
+        if (p->kill_peer)
+                LIST_REMOVE(kill_on_disconnect, p->kill_peer->kill_on_disconnect, p);
+        p->kill_peer = peer;
+        if (peer)
+                LIST_APPEND(kill_on_disconnect, peer->kill_on_disconnect, p);
+}
+
+static void process_stop_timers(Process *p) {
+        p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
+        p->kill_source = sd_event_source_disable_unref(p->kill_source);
+}
+
+Process *process_free(Process *p) {
+        if (!p)
+                return NULL;
+
+        while (p->waiters.head)
+                waiter_free(p->waiters.head);
+        process_set_kill_on_disconnect(p, NULL);
+        process_stop_timers(p);
+        /* The child source owns the pidfd; freeing it leaves a running child
+         * running (the daemon may be restarting). */
+        if (p->child_source)
+                p->child_source = sd_event_source_disable_unref(p->child_source);
+        else
+                safe_close(p->pidfd);
+        p->pidfd = -1;
+        manager_unregister_process(p->manager, p);
+
+        strv_free(p->argv);
+        free(p->executable);
+        free(p->working_directory);
+        free(p->description);
+        free(p->command_line);
+        free(p->path);
+        free(p);
+        return NULL;
+}
+
+static void process_exited(Process *p, const char *reason, int status) {
+        Manager *m = p->manager;
+        int r;
+
+        p->exited = true;
+        p->exit_reason = reason;
+        p->exit_status = status;
+        p->exit_usec = now_usec(CLOCK_REALTIME);
+        process_stop_timers(p);
+        process_set_kill_on_disconnect(p, NULL);
+
+        log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
+
+        r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
+                                           "ExitTimestamp", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged for %s: %m", p->path);
+        r = sd_bus_emit_signal(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessExited", "osi", p->path,
+                               reason, status);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit ProcessExited for %s: %m", p->path);
+
+        while (p->waiters.head) {
+                Waiter *w = p->waiters.head;
+                r = sd_bus_reply_method_return(w->message, "si", reason, status);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
+                waiter_free(w);
+        }
+
+        /* Last: this may drop the owner's oldest record. */
+        manager_retain_exited(m, p);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Process *p = userdata;
+        const char *reason;
+
+        switch (si->si_code) {
+        case CLD_EXITED:
+                reason = PROCCTL_REASON_EXITED;
+                break;
+        case CLD_KILLED:
+                reason = PROCCTL_REASON_KILLED;
+                break;
+        case CLD_DUMPED:
+                reason = PROCCTL_REASON_DUMPED;
+                break;
+        default:
+                return 0; /* stopped or continued: still running */
+        }
+
+        /* sd-event reaps the child when this returns; dropping the source
+         * closes the pidfd, which is no longer needed. */
+        p->child_source = sd_event_source_unref(p->child_source);
+        p->pidfd = -1;
+        process_exited(p, reason, si->si_status);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Process *p = userdata;
+
+        log_info("Process %" PRIu64 " (pid %d) reached its timeout, stopping it", p->id, (int) p->pid);
+        p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
+        process_stop(p);
+        return 0;
+}
+
+int process_watch(Process *p, uint64_t timeout_usec) {
+        Manager *m = p->manager;
+        int r;
+
+        if (p->pidfd >= 0) {
+                r = sd_event_add_child_pidfd(m->event, &p->child_source, p->pidfd, WEXITED, on_child_exit, p);
+                if (r < 0)
+                        return r;
+                r = sd_event_source_set_child_pidfd_own(p->child_source, true);
+        } else
+                r = sd_event_add_child(m->event, &p->child_source, p->pid, WEXITED, on_child_exit, p);
+        if (r < 0)
+                return r;
+
+        if (timeout_usec > 0 && timeout_usec != UINT64_MAX) {
+                r = sd_event_add_time_relative(m->event, &p->timeout_source, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Whether the process has exited, even if the event loop has not seen it yet.
+ * Until then it is a zombie, so its PID cannot have been reused. */
+static bool process_gone(Process *p) {
+        siginfo_t si = {};
+
+        if (p->exited)
+                return true;
+        if (p->pidfd >= 0)
+                return pidfd_has_exited(p->pidfd);
+        return waitid(P_PID, (id_t) p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == p->pid;
+}
+
+static int process_kill(Process *p, int sig, bool group) {
+        if (group && !p->group_leader)
+                return -EOPNOTSUPP;
+        if (p->pidfd >= 0 && (!group || p->manager->pidfd.process_group))
+                return pidfd_signal(p->pidfd, sig, group);
+        /* PIDs: safe because the process (the group's leader) is not reaped
+         * yet, and only the event loop reaps. */
+        if (kill(group ? -p->pid : p->pid, sig) < 0)
+                return -errno;
+        return 0;
+}
+
+static void process_kill_for_stop(Process *p, int sig) {
+        int r;
+
+        r = process_kill(p, sig, p->group_leader);
+        if (r < 0 && r != -ESRCH)
+                log_warning_errno(r, "Failed to send signal %d to process %" PRIu64 ": %m", sig, p->id);
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Process *p = userdata;
+
+        p->kill_source = sd_event_source_disable_unref(p->kill_source);
+        if (!process_gone(p)) {
+                log_info("Process %" PRIu64 " (pid %d) did not stop in time, killing it", p->id, (int) p->pid);
+                process_kill_for_stop(p, SIGKILL);
+        }
+        return 0;
+}
+
+void process_stop(Process *p) {
+        int r;
+
+        if (p->exited || p->stopping)
+                return;
+        p->stopping = true;
+
+        /* Its whole process group, as the child leads one: a stop that leaves
+         * the helpers it started running is not a stop.  SIGCONT so that a
+         * stopped process can act on the SIGTERM. */
+        process_kill_for_stop(p, SIGTERM);
+        process_kill_for_stop(p, SIGCONT);
+
+        if (p->stop_timeout_usec == UINT64_MAX)
+                return;
+        r = sd_event_add_time_relative(p->manager->event, &p->kill_source, CLOCK_MONOTONIC, p->stop_timeout_usec, 0,
+                                       on_stop_timeout, p);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the stop timeout of process %" PRIu64 ", killing it now: %m", p->id);
+                process_kill_for_stop(p, SIGKILL);
+        }
+}
+
+static int process_authorize(sd_bus_message *msg, Process *p, Peer **ret_peer, sd_bus_error *error) {
+        Peer *peer;
+        int r;
+
+        r = peer_from_message(p->manager, msg, &peer, error);
+        if (r < 0)
+                return r;
+        r = auth_check_act(p->manager, msg, peer, p, error);
+        if (r <= 0)
+                return r;
+        if (ret_peer)
+                *ret_peer = peer;
+        return 1;
+}
+
+static int not_running(sd_bus_error *error, Process *p) {
+        return sd_bus_error_setf(error, PROCCTL_ERROR_NOT_RUNNING, "Process %" PRIu64 " (pid %d) is not running", p->id,
+                                 (int) p->pid);
+}
+
+int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_bus_error *error) {
+        int r;
+
+        r = process_authorize(msg, p, NULL, error);
+        if (r <= 0)
+                return r;
+        if (sig < 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %d", sig);
+        if (process_gone(p))
+                return not_running(error, p);
+
+        r = process_kill(p, sig, group);
+        if (r == -ESRCH)
+                return not_running(error, p);
+        if (r == -EOPNOTSUPP)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                         "Process %" PRIu64 " does not lead a process group", p->id);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to send the signal");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer) {
+        Waiter *w = calloc(1, sizeof(Waiter));
+
+        if (!w)
+                return -ENOMEM;
+        w->process = p;
+        w->peer = peer;
+        w->message = sd_bus_message_ref(msg);
+        LIST_APPEND(process, p->waiters, w);
+        LIST_APPEND(peer, peer->waiters, w);
+        return 1;
+}
+
+int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error) {
+        Peer *peer;
+        int r;
+
+        r = process_authorize(msg, p, &peer, error);
+        if (r <= 0)
+                return r;
+        if (p->exited)
+                return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
+        return process_add_waiter(msg, p, peer);
+}
+
+int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
+        Peer *peer;
+        int r;
+
+        r = process_authorize(msg, p, &peer, error);
+        if (r <= 0)
+                return r;
+        if (p->exited)
+                return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
+        r = process_add_waiter(msg, p, peer);
+        if (r < 0)
+                return r;
+        process_stop(p);
+        return 1;
+}
+
+int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error) {
+        int r;
+
+        r = process_authorize(msg, p, NULL, error);
+        if (r <= 0)
+                return r;
+        if (!p->exited)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_STILL_RUNNING, "Process %" PRIu64 " (pid %d) is still running",
+                                         p->id, (int) p->pid);
+        r = sd_bus_reply_method_return(msg, NULL);
+        process_free(p);
+        return r;
+}
+
+/* Process1: the same verbs, on the object. */
+
+static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int32_t sig;
+        int r = sd_bus_message_read(msg, "i", &sig);
+        return r < 0 ? r : process_act_signal(msg, userdata, sig, false, error);
+}
+
+static int method_signal_group(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int32_t sig;
+        int r = sd_bus_message_read(msg, "i", &sig);
+        return r < 0 ? r : process_act_signal(msg, userdata, sig, true, error);
+}
+
+static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_wait(msg, userdata, error);
+}
+
+static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_stop(msg, userdata, error);
+}
+
+static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_release(msg, userdata, error);
+}
+
+static int property_get_argv(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Process *p = userdata;
+        return sd_bus_message_append_strv(reply, p->argv);
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Process *p = userdata;
+        return sd_bus_message_append(reply, "s", p->exited ? PROCCTL_STATE_EXITED : PROCCTL_STATE_RUNNING);
+}
+
+const sd_bus_vtable process_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Process, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Pid", "u", NULL, offsetof(Process, pid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Argv", "as", property_get_argv, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Executable", "s", NULL, offsetof(Process, executable), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDirectory", "s", NULL, offsetof(Process, working_directory), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Description", "s", NULL, offsetof(Process, description), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Uid", "u", NULL, offsetof(Process, uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Gid", "u", NULL, offsetof(Process, gid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OwnerUid", "u", NULL, offsetof(Process, owner_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitReason", "s", NULL, offsetof(Process, exit_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Process, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Process, start_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ExitTimestamp", "t", NULL, offsetof(Process, exit_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_signal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SignalGroup", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_signal_group,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", reason, "i", status), method_wait,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", reason, "i", status), method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int process_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                        sd_bus_error *error) {
+        Process *p = manager_find_process_by_path(userdata, path);
+
+        if (!p)
+                return 0;
+        *found = p;
+        return 1;
+}
+
+int process_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = calloc(m->n_processes + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        LIST_FOREACH(processes, p, m->processes) {
+                if (n >= m->n_processes)
+                        break;
+                if (!(l[n++] = strdup(p->path))) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 0;
+}

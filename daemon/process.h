@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * One managed process: what it is (argv, identity, owner), its pidfd while it
+ * runs, its exit status once it has exited, and the callers waiting for it.
+ * Every verb on a process (signal, wait, stop, release) is here, called both
+ * from Manager1 (by object path) and from Process1 (on the object).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "list.h"
+#include "manager.h"
+
+typedef struct Peer Peer;
+
+typedef struct Waiter {
+        Process *process;
+        Peer *peer;
+        sd_bus_message *message; /* the Wait or Stop call, replied to at exit */
+        LIST_FIELDS(struct Waiter, process);
+        LIST_FIELDS(struct Waiter, peer);
+} Waiter;
+
+struct Process {
+        Manager *manager;
+        uint64_t id;
+        char *path;
+
+        pid_t pid;
+        int pidfd; /* -1 once exited, or without pidfd support */
+        bool group_leader;
+
+        char **argv;
+        char *executable;
+        char *working_directory;
+        char *description;
+        char *command_line;
+        uid_t uid;
+        gid_t gid;
+        uid_t owner_uid;
+
+        bool exited;
+        const char *exit_reason; /* "" while running */
+        int32_t exit_status;
+        uint64_t start_usec; /* CLOCK_REALTIME */
+        uint64_t exit_usec;
+
+        uint64_t stop_timeout_usec;
+        bool stopping;
+        sd_event_source *child_source;
+        sd_event_source *timeout_source;
+        sd_event_source *kill_source;
+
+        Peer *kill_peer; /* stopped when this caller leaves the bus */
+        LIST_FIELDS(Process, kill_on_disconnect);
+
+        LIST_HEAD(Waiter, waiters);
+        LIST_FIELDS(Process, processes); /* the manager's list, id order */
+        LIST_FIELDS(Process, retained);  /* its owner's exited processes, exit order */
+        Quota *quota;
+};
+
+extern const sd_bus_vtable process_vtable[];
+
+/* Takes ownership of argv/executable/working_directory/description. */
+int process_new(Manager *m, pid_t pid, int pidfd, Process **ret);
+Process *process_free(Process *p);
+
+int process_watch(Process *p, uint64_t timeout_usec);
+void process_set_kill_on_disconnect(Process *p, Peer *peer);
+
+/* Verbs; each replies to or fails msg.  act_* check authorization first. */
+int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_bus_error *error);
+int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error);
+int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error);
+int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error);
+
+/* TERM, then KILL after the stop timeout; without a message for timeouts and disconnects. */
+void process_stop(Process *p);
+
+void waiter_free(Waiter *w);
+
+int process_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
+int process_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

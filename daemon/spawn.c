@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * How a child is started.  spawn_child() blocks every signal, clones with
+ * CLONE_VM|CLONE_VFORK|CLONE_PIDFD, and the child runs child_main(): read it
+ * top to bottom as the list of what a child gets.  The child shares the
+ * daemon's memory until exec, so it calls nothing that allocates, locks or
+ * touches the daemon's state: raw syscalls and async-signal-safe libc only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "spawn.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+static void *child_stack;
+
+typedef struct ChildContext {
+        const SpawnRequest *req;
+        SpawnFailure *failure;
+        int moved[SPAWN_MAX_FD]; /* source descriptors, moved above every target */
+} ChildContext;
+
+int spawn_init(void) {
+        long page = sysconf(_SC_PAGESIZE);
+        char *p;
+
+        if (child_stack)
+                return 0;
+        p = mmap(NULL, CHILD_STACK_SIZE + (size_t) page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        /* A guard page below the stack turns an overflow into a crash of the child, not of the daemon's heap. */
+        if (mprotect(p, (size_t) page, PROT_NONE) < 0)
+                return -errno;
+        child_stack = p + page + CHILD_STACK_SIZE;
+        return 0;
+}
+
+static int child_fail(ChildContext *c, SpawnStage stage, int error) {
+        c->failure->stage = stage;
+        c->failure->error = error > 0 ? error : EIO;
+        _exit(127);
+}
+
+/* Records the "#!" interpreter of a file exec could not find, reading it as
+ * the target user.  open/read/close are async-signal-safe. */
+static void child_note_interpreter(ChildContext *c, const char *file) {
+        char buf[sizeof(c->failure->interpreter) + 2];
+        ssize_t n;
+        int fd;
+
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return;
+        c->failure->exists = true;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n < 3 || buf[0] != '#' || buf[1] != '!')
+                return;
+
+        size_t i = 2, j = 0;
+        while (i < (size_t) n && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+        while (i < (size_t) n && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && j < sizeof(c->failure->interpreter) - 1)
+                c->failure->interpreter[j++] = buf[i++];
+        c->failure->interpreter[j] = '\0';
+}
+
+static int child_setup_fds(ChildContext *c) {
+        const SpawnRequest *r = c->req;
+        int above = r->fds[r->n_fds - 1].target + 1;
+        int next = 0;
+
+        /* First move every source above the highest target, so that no dup2()
+         * below can overwrite a source another mapping still needs. */
+        for (size_t i = 0; i < r->n_fds; i++) {
+                c->moved[i] = fcntl(r->fds[i].source, F_DUPFD_CLOEXEC, above);
+                if (c->moved[i] < 0)
+                        return -errno;
+        }
+        /* dup2() clears FD_CLOEXEC on the target: these are what the child keeps. */
+        for (size_t i = 0; i < r->n_fds; i++)
+                if (dup2(c->moved[i], r->fds[i].target) < 0)
+                        return -errno;
+
+        /* Close everything else: the gaps between targets and all above the last. */
+        for (size_t i = 0; i < r->n_fds; i++) {
+                if (r->fds[i].target > next && syscall(SYS_close_range, next, r->fds[i].target - 1, 0) < 0)
+                        return -errno;
+                next = r->fds[i].target + 1;
+        }
+        if (syscall(SYS_close_range, next, ~0U, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int child_exec(ChildContext *c) {
+        const SpawnRequest *r = c->req;
+        int error = ENOENT, error_at = 0;
+        bool seen_eacces = false;
+
+        for (int i = 0; r->candidates[i]; i++) {
+                int e;
+
+                execve(r->candidates[i], r->argv, r->envp);
+                e = errno;
+
+                /* The rules of execvp, without its retry of ENOEXEC through /bin/sh. */
+                switch (e) {
+                case ENOENT:
+                        child_note_interpreter(c, r->candidates[i]);
+                        if (c->failure->exists) {
+                                c->failure->candidate = i;
+                                return ENOENT;
+                        }
+                        break;
+                case EACCES:
+                        if (!seen_eacces) {
+                                seen_eacces = true;
+                                error = EACCES;
+                                error_at = i;
+                        }
+                        continue;
+                case ENOTDIR:
+                case ESTALE:
+                case ENODEV:
+                case ETIMEDOUT:
+                        break;
+                default:
+                        c->failure->candidate = i;
+                        return e;
+                }
+                if (!seen_eacces) {
+                        error = e;
+                        error_at = i;
+                }
+        }
+        c->failure->candidate = error_at;
+        return error;
+}
+
+static int child_main(void *userdata) {
+        ChildContext *c = userdata;
+        const SpawnRequest *r = c->req;
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t empty;
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+        int e;
+
+        /* 1. Default dispositions for every signal (an ignored one would survive exec),
+         *    then an empty mask.  The daemon blocked all signals before clone, so no
+         *    handler of the daemon can run here on the shared memory. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &dfl, NULL);
+        sigemptyset(&empty);
+        if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
+                return child_fail(c, SPAWN_STAGE_SIGNALS, errno);
+
+        /* 2. A new session: the child leads its own session and process group. */
+        if (setsid() < 0)
+                return child_fail(c, SPAWN_STAGE_SETSID, errno);
+
+        /* 3. Descriptors: 0, 1, 2 and the requested ones, nothing else. */
+        e = child_setup_fds(c);
+        if (e < 0)
+                return child_fail(c, SPAWN_STAGE_FDS, -e);
+
+        /* 4. File mode creation mask. */
+        umask(r->umask);
+
+        /* 5. The descriptor limit a login gets, not the daemon's raised one. */
+        if (r->reset_nofile && setrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
+                return child_fail(c, SPAWN_STAGE_RLIMIT, errno);
+
+        /* 6. Identity: groups first, then gid, then uid, as raw syscalls: glibc's
+         *    wrappers would signal every thread of the daemon to change too. */
+        if (r->switch_identity) {
+                if (syscall(SYS_setgroups, r->n_groups, r->groups) < 0)
+                        return child_fail(c, SPAWN_STAGE_SETGROUPS, errno);
+                if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) < 0)
+                        return child_fail(c, SPAWN_STAGE_SETRESGID, errno);
+                if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) < 0)
+                        return child_fail(c, SPAWN_STAGE_SETRESUID, errno);
+                if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 ||
+                    ru != r->uid || eu != r->uid || su != r->uid || rg != r->gid || eg != r->gid || sg != r->gid)
+                        return child_fail(c, SPAWN_STAGE_VERIFY_IDENTITY, EPERM);
+        }
+
+        /* 7. Working directory, entered as the target user. */
+        if (chdir(r->working_directory) < 0)
+                return child_fail(c, SPAWN_STAGE_CHDIR, errno);
+
+        /* 8. exec. Only returns on failure. */
+        return child_fail(c, SPAWN_STAGE_EXEC, child_exec(c));
+}
+
+int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFailure *ret_failure) {
+        ChildContext ctx = { .req = req, .failure = ret_failure };
+        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        sigset_t all, saved;
+        int pidfd = -1, error;
+        pid_t pid;
+
+        if (!child_stack)
+                return -ENOMEM;
+        if (req->n_fds == 0 || req->n_fds > SPAWN_MAX_FD)
+                return -EINVAL;
+        *ret_failure = (SpawnFailure) {};
+        if (req->use_pidfd)
+                flags |= CLONE_PIDFD;
+
+        sigfillset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, &saved);
+        pid = clone(child_main, child_stack, flags, &ctx, &pidfd);
+        error = errno;
+        (void) sigprocmask(SIG_SETMASK, &saved, NULL);
+
+        if (pid < 0)
+                return -error;
+
+        if (ret_failure->stage != SPAWN_STAGE_NONE) {
+                /* The child has exited already (vfork semantics): reap it now. */
+                siginfo_t si;
+                if (pidfd >= 0)
+                        (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                else
+                        (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
+                safe_close(pidfd);
+                return 1;
+        }
+
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        return 0;
+}
+
+static const char *stage_call(SpawnStage s) {
+        switch (s) {
+        case SPAWN_STAGE_SIGNALS:
+                return "sigprocmask";
+        case SPAWN_STAGE_SETSID:
+                return "setsid";
+        case SPAWN_STAGE_FDS:
+                return "dup2";
+        case SPAWN_STAGE_UMASK:
+                return "umask";
+        case SPAWN_STAGE_RLIMIT:
+                return "setrlimit";
+        case SPAWN_STAGE_SETGROUPS:
+                return "setgroups";
+        case SPAWN_STAGE_SETRESGID:
+                return "setresgid";
+        case SPAWN_STAGE_SETRESUID:
+                return "setresuid";
+        case SPAWN_STAGE_VERIFY_IDENTITY:
+                return "identity check";
+        case SPAWN_STAGE_CHDIR:
+                return "chdir";
+        default:
+                return "execve";
+        }
+}
+
+int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size) {
+        const char *why = strerror(f->error);
+
+        switch (f->stage) {
+        case SPAWN_STAGE_CHDIR:
+                return snprintf(buf, size, "chdir(\"%s\"): %s", req->working_directory, why);
+        case SPAWN_STAGE_SETGROUPS:
+        case SPAWN_STAGE_SETRESGID:
+                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) req->gid, why);
+        case SPAWN_STAGE_SETRESUID:
+        case SPAWN_STAGE_VERIFY_IDENTITY:
+                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) req->uid, why);
+        case SPAWN_STAGE_EXEC:
+                break;
+        default:
+                return snprintf(buf, size, "%s: %s", stage_call(f->stage), why);
+        }
+
+        const char *file = req->candidates[f->candidate];
+        bool searched = !strchr(req->file, '/');
+
+        if (f->error == ENOENT && f->exists && f->interpreter[0])
+                return snprintf(buf, size, "execve(\"%s\"): interpreter \"%s\" not found: %s", file, f->interpreter, why);
+        if (f->error == ENOENT && f->exists)
+                return snprintf(buf, size, "execve(\"%s\"): %s (the file exists: its ELF interpreter is missing)", file, why);
+        if (searched && (f->error == ENOENT || f->error == EACCES))
+                return snprintf(buf, size, "execvp(\"%s\"): %s", req->file, why);
+        return snprintf(buf, size, "execve(\"%s\"): %s", file, why);
+}

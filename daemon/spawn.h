@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Starting a child: one clone() that gives the child and its pidfd together,
+ * in the vfork style (CLONE_VM|CLONE_VFORK), so the cost does not grow with
+ * the daemon's memory and the daemon learns the outcome of exec before clone
+ * returns.  Everything the child needs is prepared by the caller in a
+ * SpawnRequest; between clone and exec the child only makes async-signal-safe
+ * calls, in the order spawn.c lists them.
+ */
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#define SPAWN_MAX_FD 1024 /* targets are below the child's RLIMIT_NOFILE soft limit */
+
+typedef struct SpawnFd {
+        int source; /* descriptor in the daemon */
+        int target; /* number in the child */
+} SpawnFd;
+
+typedef struct SpawnRequest {
+        char **candidates; /* files to try, in order (execvp rules, see env.h) */
+        const char *file;  /* what the caller named, for messages */
+        char **argv;
+        char **envp;
+        const char *working_directory;
+
+        bool switch_identity;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+
+        mode_t umask;
+        bool reset_nofile;
+        struct rlimit nofile;
+
+        SpawnFd *fds; /* sorted by target, 0, 1 and 2 always present */
+        size_t n_fds;
+
+        bool use_pidfd;
+} SpawnRequest;
+
+typedef enum SpawnStage {
+        SPAWN_STAGE_NONE,
+        SPAWN_STAGE_SIGNALS,
+        SPAWN_STAGE_SETSID,
+        SPAWN_STAGE_FDS,
+        SPAWN_STAGE_UMASK,
+        SPAWN_STAGE_RLIMIT,
+        SPAWN_STAGE_SETGROUPS,
+        SPAWN_STAGE_SETRESGID,
+        SPAWN_STAGE_SETRESUID,
+        SPAWN_STAGE_VERIFY_IDENTITY,
+        SPAWN_STAGE_CHDIR,
+        SPAWN_STAGE_EXEC,
+} SpawnStage;
+
+/* What the child reports when it cannot exec: written by the child into
+ * memory it shares with the daemon, read after clone() returns. */
+typedef struct SpawnFailure {
+        SpawnStage stage;
+        int error;                 /* positive errno */
+        int candidate;             /* with SPAWN_STAGE_EXEC: index of the file that gave error */
+        bool exists;               /* with ENOENT: the file exists (its interpreter does not) */
+        char interpreter[256];     /* with ENOENT and a "#!" file: the interpreter named */
+} SpawnFailure;
+
+/* Reserves the child's stack; one is enough since clone() returns only after
+ * the child has exec'd or exited. */
+int spawn_init(void);
+
+/* Returns 0 with the child's pid and pidfd (-1 when !use_pidfd); 1 when the
+ * child could not exec, with *ret_failure filled in and the child reaped;
+ * a negative errno when no child was created. */
+int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFailure *ret_failure);
+
+/* "execve(\"/nope\"): No such file or directory" and the like. */
+int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size);
