@@ -26,6 +26,7 @@
 #define CHILD_NOFILE_SOFT 1024
 
 static bool arg_user;
+static bool arg_fd_store;
 
 static void help(void) {
         printf("Usage: procctld [OPTIONS]\n\n"
@@ -33,15 +34,18 @@ static void help(void) {
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --user               Serve the session bus, as this user\n"
+               "     --fd-store           Keep processes in the service manager's file descriptor\n"
+               "                          store, to take them back after a restart\n"
                "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "user", no_argument, NULL, ARG_USER },
+                { "fd-store", no_argument, NULL, ARG_FD_STORE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
         };
@@ -57,6 +61,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_USER:
                         arg_user = true;
+                        break;
+                case ARG_FD_STORE:
+                        arg_fd_store = true;
                         break;
                 case ARG_LOG_LEVEL:
                         level = log_level_from_string(optarg);
@@ -151,6 +158,9 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto fail;
         m->pidfd = pidfd;
+        /* systemd 254 and later announce the store in $FDSTORE; 252 does not, hence the option.
+         * Without pidfds a stored PID could name another process after a restart: no store. */
+        m->fd_store = (arg_fd_store || (getenv("FDSTORE") && atoi(getenv("FDSTORE")) > 0)) && pidfd.usable;
         setup_nofile(m);
 
         r = manager_start(m);

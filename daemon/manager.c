@@ -17,10 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "auth.h"
 #include "bus-error.h"
 #include "config.h"
 #include "env.h"
+#include "fdstore.h"
 #include "identity.h"
 #include "log.h"
 #include "macro.h"
@@ -39,6 +41,16 @@ struct Quota {
 
 static int process_compare(const void *a, const void *b) {
         uint64_t x = ((const Process *) a)->id, y = ((const Process *) b)->id;
+        return x < y ? -1 : x > y;
+}
+
+static int pid_compare(const void *a, const void *b) {
+        pid_t x = ((const Process *) a)->pid, y = ((const Process *) b)->pid;
+        return x < y ? -1 : x > y;
+}
+
+static int inode_compare(const void *a, const void *b) {
+        uint64_t x = ((const Process *) a)->inode, y = ((const Process *) b)->inode;
         return x < y ? -1 : x > y;
 }
 
@@ -76,21 +88,48 @@ void manager_emit_process_count(Manager *m) {
                 (void) sd_bus_emit_properties_changed(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessCount", NULL);
 }
 
+Process *manager_find_running_by_pid(Manager *m, pid_t pid) {
+        Process key = { .pid = pid };
+        void **found = tfind(&key, &m->running_by_pid, pid_compare);
+        return found ? *found : NULL;
+}
+
+static Process *find_by_inode(Manager *m, uint64_t inode) {
+        Process key = { .inode = inode };
+        void **found = tfind(&key, &m->processes_by_inode, inode_compare);
+        return found ? *found : NULL;
+}
+
 int manager_register_process(Manager *m, Process *p) {
+        if (m->pidfd.unique_inodes && p->pidfd >= 0 && pidfd_get_inode(p->pidfd, &p->inode) < 0)
+                p->inode = 0;
         if (!tsearch(p, &m->processes_by_id, process_compare))
                 return -ENOMEM;
+        if ((!p->exited && !tsearch(p, &m->running_by_pid, pid_compare)) ||
+            (p->inode != 0 && !tsearch(p, &m->processes_by_inode, inode_compare))) {
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+                (void) tdelete(p, &m->processes_by_id, process_compare);
+                return -ENOMEM;
+        }
         LIST_APPEND(processes, m->processes, p);
         m->n_processes++;
         (void) sd_bus_emit_object_added(m->bus, p->path);
         manager_emit_process_count(m);
+        fdstore_save(m, p);
         return 0;
 }
 
 void manager_unregister_process(Manager *m, Process *p) {
         if (!tdelete(p, &m->processes_by_id, process_compare))
                 return; /* never registered */
-        if (!m->exiting)
+        if (!m->exiting) {
                 (void) sd_bus_emit_object_removed(m->bus, p->path);
+                fdstore_forget(m, p);
+        }
+        if (manager_find_running_by_pid(m, p->pid) == p)
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+        if (p->inode != 0)
+                (void) tdelete(p, &m->processes_by_inode, inode_compare);
         LIST_REMOVE(processes, m->processes, p);
         m->n_processes--;
         if (p->quota) {
@@ -106,10 +145,14 @@ void manager_unregister_process(Manager *m, Process *p) {
         manager_emit_process_count(m);
 }
 
-void manager_retain_exited(Manager *m, Process *p) {
+void manager_process_exited(Manager *m, Process *p) {
         Quota key = { .uid = p->owner_uid }, *q;
-        void **found = tfind(&key, &m->quotas, quota_compare);
+        void **found;
 
+        if (manager_find_running_by_pid(m, p->pid) == p)
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+
+        found = tfind(&key, &m->quotas, quota_compare);
         if (found)
                 q = *found;
         else {
@@ -204,9 +247,10 @@ static int take_process(Manager *m, Peer *peer, SpawnOptions *o, const Identity 
         Process *p;
         int r;
 
-        r = process_new(m, pid, pidfd, &p);
+        r = process_new(m, m->next_id++, pid, pidfd, &p);
         if (r < 0)
                 return r;
+        p->is_child = true;
         p->group_leader = true;
         p->uid = id->uid;
         p->gid = id->gid;
@@ -234,7 +278,7 @@ static int take_process(Manager *m, Peer *peer, SpawnOptions *o, const Identity 
         return 0;
 fail:
         /* Free the object but not the child's watch before the child is gone. */
-        p->child_source = sd_event_source_disable_unref(p->child_source);
+        p->watch_source = sd_event_source_disable_unref(p->watch_source);
         p->pidfd = -1;
         kill_and_reap(pid, pidfd);
         process_free(p);
@@ -370,6 +414,71 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return r < 0 ? r : process_act_release(msg, p, error);
 }
 
+static int pidfds_not_supported(Manager *m, sd_bus_error *error) {
+        return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                "pidfds are not usable on this system (procctld runs on PIDs)");
+}
+
+static int method_get_pidfd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, userdata, &p, error);
+        return r < 0 ? r : process_act_get_pidfd(msg, p, error);
+}
+
+static int method_get_process_by_pidfd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Process *p = NULL;
+        PidfdInfo info;
+        uint64_t inode;
+        int fd, r;
+
+        if (!m->pidfd.usable)
+                return pidfds_not_supported(m, error);
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+
+        r = pidfd_get_info(fd, &info);
+        if (r < 0 && r != -ESRCH)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The descriptor is not a pidfd");
+        if (m->pidfd.unique_inodes) {
+                /* pidfs gives each process one inode: exact, even after it exited. */
+                if (pidfd_get_inode(fd, &inode) >= 0)
+                        p = find_by_inode(m, inode);
+        } else if (r >= 0) {
+                p = manager_find_running_by_pid(m, info.pid);
+                if (p && (p->pidfd < 0 || pidfd_has_exited(p->pidfd) || pidfd_has_exited(fd)))
+                        p = NULL; /* cannot tell whether they were the same process */
+        }
+        if (!p)
+                return sd_bus_error_set(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No tracked process has this pidfd");
+        return sd_bus_reply_method_return(msg, "o", p->path);
+}
+
+static int method_adopt(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(spawn_options_done) SpawnOptions o = {};
+        Manager *m = userdata;
+        Process *p;
+        Peer *peer;
+        int fd, r;
+
+        if (!m->pidfd.usable)
+                return pidfds_not_supported(m, error);
+        r = peer_from_message(m, msg, &peer, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = adopt_options_parse(msg, &o, error);
+        if (r < 0)
+                return r;
+        r = adopt_process(m, peer, fd, &o, &p, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", p->path);
+}
+
 static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -432,6 +541,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ouuss)", processes),
                                 method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetPidfd", SD_BUS_ARGS("o", process), SD_BUS_RESULT("h", pidfd), method_get_pidfd,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetProcessByPidfd", SD_BUS_ARGS("h", pidfd), SD_BUS_RESULT("o", process),
+                                method_get_process_by_pidfd, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Adopt", SD_BUS_ARGS("h", pidfd, "a{sv}", options), SD_BUS_RESULT("o", process),
+                                method_adopt, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ProcessExited", SD_BUS_ARGS("o", process, "s", reason, "i", status), 0),
         SD_BUS_VTABLE_END,
 };
@@ -487,6 +602,9 @@ int manager_start(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, PROCCTL_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the object manager: %m");
+
+        if (m->fd_store && m->pidfd.usable)
+                (void) fdstore_restore(m);
 
         r = sd_bus_request_name(m->bus, PROCCTL_BUS_NAME, 0);
         if (r < 0)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -33,6 +34,7 @@ typedef struct Manager {
         bool user_mode;  /* serving the session bus, as the user who runs the daemon */
         bool privileged; /* running as root: children get the identity they ask for */
         bool exiting;
+        bool fd_store; /* keep processes in the service manager's fd store (fdstore.c) */
 
         PidfdSupport pidfd;
         ManagerLimits limits;
@@ -42,7 +44,9 @@ typedef struct Manager {
 
         uint64_t next_id;
         unsigned n_processes;
-        void *processes_by_id; /* tsearch tree of Process */
+        void *processes_by_id;    /* tsearch tree of Process */
+        void *running_by_pid;     /* tsearch tree of running Process, by PID */
+        void *processes_by_inode; /* tsearch tree of Process, by pidfd inode (pidfs only) */
         LIST_HEAD(Process, processes); /* in id order */
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
@@ -56,10 +60,11 @@ int manager_start(Manager *m);
 
 Process *manager_find_process(Manager *m, uint64_t id);
 Process *manager_find_process_by_path(Manager *m, const char *path);
+Process *manager_find_running_by_pid(Manager *m, pid_t pid);
 int manager_register_process(Manager *m, Process *p);
 void manager_unregister_process(Manager *m, Process *p);
 void manager_emit_process_count(Manager *m);
 
-/* Per-owner accounting of exited processes: once p has exited it is charged to
- * its owner's retained records, and the oldest is dropped past the cap. */
-void manager_retain_exited(Manager *m, Process *p);
+/* p has exited: it leaves the PID index, is charged to its owner's retained
+ * records, and the owner's oldest record is dropped past the cap. */
+void manager_process_exited(Manager *m, Process *p);

@@ -21,9 +21,7 @@ void spawn_options_done(SpawnOptions *o) {
         *o = (SpawnOptions) {};
 }
 
-static int invalid(sd_bus_error *error, const char *format, const char *key) {
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, format, key);
-}
+#define invalid(error, format, key) sd_bus_error_setf((error), SD_BUS_ERROR_INVALID_ARGS, format, (key))
 
 static int read_string(sd_bus_message *m, const char *key, char **ret, sd_bus_error *error) {
         const char *s;
@@ -177,7 +175,11 @@ static const struct {
         { "description", "s" },
 };
 
-static int read_options(sd_bus_message *m, SpawnOptions *o, sd_bus_error *error) {
+/* The options Adopt takes: the process exists already, so only how it is tracked. */
+#define ADOPT_OPTIONS ((1U << 10) | (1U << 11) | (1U << 12) | (1U << 13))
+#define ALL_OPTIONS (~0U)
+
+static int read_options(sd_bus_message *m, SpawnOptions *o, unsigned allowed, const char *method, sd_bus_error *error) {
         bool seen[ELEMENTSOF(spawn_option_table)] = {};
         int r;
 
@@ -197,6 +199,9 @@ static int read_options(sd_bus_message *m, SpawnOptions *o, sd_bus_error *error)
                                 break;
                 if (i >= ELEMENTSOF(spawn_option_table))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'", key);
+                if (!(allowed & (1U << i)))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' does not apply to %s",
+                                                 spawn_option_table[i].key, method);
                 if (seen[i])
                         return invalid(error, "Option '%s' given twice", spawn_option_table[i].key);
                 seen[i] = true;
@@ -242,14 +247,37 @@ static int check_sizes(const SpawnOptions *o, sd_bus_error *error) {
         return 0;
 }
 
-int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error) {
-        SpawnOptions o = {
+static void options_init(SpawnOptions *o) {
+        *o = (SpawnOptions) {
                 .stdio = { -1, -1, -1 },
                 .umask = SPAWN_DEFAULT_UMASK,
                 .stop_timeout_usec = SPAWN_DEFAULT_STOP_TIMEOUT_USEC,
         };
+}
+
+int adopt_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error) {
+        SpawnOptions o;
         int r;
 
+        options_init(&o);
+        r = read_options(m, &o, ADOPT_OPTIONS, "Adopt", error);
+        if (r >= 0 && !o.description && !(o.description = strdup("")))
+                r = -ENOMEM;
+        if (r < 0) {
+                spawn_options_done(&o);
+                if (!sd_bus_error_is_set(error))
+                        r = bus_error_from_errno(error, r, "Failed to parse Adopt arguments");
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error) {
+        SpawnOptions o;
+        int r;
+
+        options_init(&o);
         r = sd_bus_message_read_strv(m, &o.argv);
         if (r < 0)
                 goto fail;
@@ -262,7 +290,7 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
                 goto fail;
         }
 
-        r = read_options(m, &o, error);
+        r = read_options(m, &o, ALL_OPTIONS, "Spawn", error);
         if (r < 0)
                 goto fail;
         if (!o.description && !(o.description = strdup(""))) {

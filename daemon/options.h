@@ -43,3 +43,6 @@ void spawn_options_done(SpawnOptions *o);
 
 /* Reads "as a{sv}" from m.  Returns 0, or a negative errno with error set. */
 int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error);
+
+/* Reads Adopt's "a{sv}": description, kill-on-disconnect, timeout, stop-timeout. */
+int adopt_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *error);

@@ -5,7 +5,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,7 +31,10 @@
 /* PIDFD_GET_INFO arrived in Linux 6.13, after the headers Debian 12 ships;
  * the layout is the kernel's ABI (include/uapi/linux/pidfd.h). */
 #define PIDFS_IOCTL_MAGIC 0xFF
+#define PIDFD_INFO_PID (1ULL << 0)
+#define PIDFD_INFO_CREDS (1ULL << 1)
 #define PIDFD_INFO_EXIT (1ULL << 3)
+#define PIDFS_MAGIC 0x50494446
 struct procctl_pidfd_info {
         uint64_t mask;
         uint64_t cgroupid;
@@ -63,6 +70,82 @@ int pidfd_get_exit_status(int pidfd, int *ret_wait_status) {
                 return 0;
         *ret_wait_status = info.exit_code;
         return 1;
+}
+
+/* Before PIDFD_GET_INFO (Linux 6.13) the kernel tells a pidfd's PID only in
+ * our own fdinfo; credentials then come from /proc and are trusted only if
+ * the pidfd shows the process still alive afterwards (a live process keeps
+ * its PID). */
+static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
+        char path[64], line[256];
+        PidfdInfo info = {};
+        bool found = false;
+        FILE *f;
+        int pid = 0;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "Pid:\t%d", &pid) == 1) {
+                        found = true;
+                        break;
+                }
+        fclose(f);
+        if (!found)
+                return -EBADF;
+        if (pid <= 0)
+                return -ESRCH;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -ESRCH;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned r, e, s, fs;
+                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
+                        info.ruid = r, info.euid = e, info.suid = s;
+                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2)
+                        info.egid = e;
+        }
+        fclose(f);
+        if (pidfd_has_exited(pidfd))
+                return -ESRCH;
+        info.pid = pid;
+        *ret = info;
+        return 0;
+}
+
+int pidfd_get_info(int pidfd, PidfdInfo *ret) {
+        struct procctl_pidfd_info info = { .mask = PIDFD_INFO_PID | PIDFD_INFO_CREDS };
+
+        if (ioctl(pidfd, PIDFD_GET_INFO, &info) < 0) {
+                if (errno == ESRCH)
+                        return -ESRCH;
+                if (errno == ENOTTY || errno == EINVAL || errno == ENOSYS)
+                        return pidfd_get_info_fallback(pidfd, ret);
+                return -EBADF;
+        }
+        if (!(info.mask & PIDFD_INFO_PID) || info.pid == 0)
+                return -ESRCH;
+        *ret = (PidfdInfo) {
+                .pid = (pid_t) info.pid,
+                .ruid = info.ruid,
+                .euid = info.euid,
+                .suid = info.suid,
+                .egid = info.egid,
+        };
+        return 0;
+}
+
+int pidfd_get_inode(int pidfd, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(pidfd, &st) < 0)
+                return -errno;
+        *ret = (uint64_t) st.st_ino;
+        return 0;
 }
 
 /* A seccomp policy may answer a syscall with SIGSYS (SECCOMP_RET_TRAP) instead
@@ -135,6 +218,10 @@ void pidfd_probe(PidfdSupport *ret) {
                                 long r = syscall(SYS_pidfd_send_signal, fd, 0, NULL, PIDFD_SIGNAL_PROCESS_GROUP);
                                 s.process_group = !probe_got_sigsys && (r >= 0 || errno == ESRCH);
                         }
+                }
+                if (s.usable) {
+                        struct statfs sfs;
+                        s.unique_inodes = fstatfs(fd, &sfs) >= 0 && (uint32_t) sfs.f_type == PIDFS_MAGIC;
                 }
                 safe_close(fd);
         }

@@ -12,12 +12,14 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct PidfdSupport {
         bool usable;         /* pidfd_open + waitid(P_PIDFD) + pidfd_send_signal + CLONE_PIDFD all work */
         bool process_group;  /* pidfd_send_signal(…, PIDFD_SIGNAL_PROCESS_GROUP) */
         bool exit_info;      /* ioctl(PIDFD_GET_INFO) reports PIDFD_INFO_EXIT */
+        bool unique_inodes;  /* pidfds live on pidfs: one inode number per process, ever */
 } PidfdSupport;
 
 void pidfd_probe(PidfdSupport *ret);
@@ -30,6 +32,19 @@ int pidfd_signal(int pidfd, int sig, bool process_group);
 
 /* Whether the process behind the pidfd has exited (it may still be a zombie). */
 bool pidfd_has_exited(int pidfd);
+
+/* What the kernel says of the process behind a pidfd. */
+typedef struct PidfdInfo {
+        pid_t pid;     /* in our PID namespace; 0 once exited */
+        uid_t ruid, euid, suid;
+        gid_t egid;
+} PidfdInfo;
+
+/* -EBADF: not a pidfd; -ESRCH: the process has exited. */
+int pidfd_get_info(int pidfd, PidfdInfo *ret);
+
+/* The pidfs inode number, the same for every pidfd of one process. */
+int pidfd_get_inode(int pidfd, uint64_t *ret);
 
 /* Reads the wait status of an exited and reaped process from its pidfd:
  * returns 1 and the raw status, 0 when the kernel has none (yet), <0 on error. */

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "auth.h"
 #include "bus-error.h"
+#include "fdstore.h"
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
@@ -28,13 +30,14 @@ static uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-int process_new(Manager *m, pid_t pid, int pidfd, Process **ret) {
+int process_new(Manager *m, uint64_t id, pid_t pid, int pidfd, Process **ret) {
         Process *p = calloc(1, sizeof(Process));
 
         if (!p)
                 return -ENOMEM;
         p->manager = m;
-        p->id = m->next_id;
+        p->id = id;
+        p->state_fd = -1;
         p->pid = pid;
         p->pidfd = pidfd;
         p->exit_reason = "";
@@ -43,7 +46,6 @@ int process_new(Manager *m, pid_t pid, int pidfd, Process **ret) {
                 free(p);
                 return -ENOMEM;
         }
-        m->next_id++;
         *ret = p;
         return 0;
 }
@@ -79,14 +81,16 @@ Process *process_free(Process *p) {
                 waiter_free(p->waiters.head);
         process_set_kill_on_disconnect(p, NULL);
         process_stop_timers(p);
-        /* The child source owns the pidfd; freeing it leaves a running child
+        p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
+        /* The watch source owns the pidfd; freeing it leaves a running child
          * running (the daemon may be restarting). */
-        if (p->child_source)
-                p->child_source = sd_event_source_disable_unref(p->child_source);
+        if (p->watch_source)
+                p->watch_source = sd_event_source_disable_unref(p->watch_source);
         else
                 safe_close(p->pidfd);
         p->pidfd = -1;
         manager_unregister_process(p->manager, p);
+        safe_close(p->state_fd);
 
         strv_free(p->argv);
         free(p->executable);
@@ -128,8 +132,9 @@ static void process_exited(Process *p, const char *reason, int status) {
                 waiter_free(w);
         }
 
+        fdstore_save(m, p);
         /* Last: this may drop the owner's oldest record. */
-        manager_retain_exited(m, p);
+        manager_process_exited(m, p);
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -152,7 +157,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 
         /* sd-event reaps the child when this returns; dropping the source
          * closes the pidfd, which is no longer needed. */
-        p->child_source = sd_event_source_unref(p->child_source);
+        p->watch_source = sd_event_source_unref(p->watch_source);
         p->pidfd = -1;
         process_exited(p, reason, si->si_status);
         return 0;
@@ -167,22 +172,82 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void process_exited_with_wait_status(Process *p, int wait_status) {
+        p->watch_source = sd_event_source_disable_unref(p->watch_source); /* closes the pidfd */
+        p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
+        p->pidfd = -1;
+        if (WIFEXITED(wait_status))
+                process_exited(p, PROCCTL_REASON_EXITED, WEXITSTATUS(wait_status));
+        else if (WIFSIGNALED(wait_status))
+                process_exited(p, WCOREDUMP(wait_status) ? PROCCTL_REASON_DUMPED : PROCCTL_REASON_KILLED, WTERMSIG(wait_status));
+        else
+                process_exited(p, PROCCTL_REASON_UNKNOWN, 0);
+}
+
+/* A process we are not the parent of has exited; the kernel records its
+ * status for pidfd holders once its parent reaps it, which a well-behaved
+ * parent does at once.  Ask a few times, then say "unknown". */
+#define EXIT_INFO_RETRY_USEC (20 * 1000)
+#define EXIT_INFO_TRIES 100
+
+static int on_exit_info_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void process_collect_exit_info(Process *p) {
+        int status, r;
+
+        r = p->manager->pidfd.exit_info ? pidfd_get_exit_status(p->pidfd, &status) : -EOPNOTSUPP;
+        if (r > 0) {
+                process_exited_with_wait_status(p, status);
+                return;
+        }
+        if (r == 0 && ++p->exit_info_tries < EXIT_INFO_TRIES) {
+                p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
+                if (sd_event_add_time_relative(p->manager->event, &p->exit_info_source, CLOCK_MONOTONIC,
+                                               EXIT_INFO_RETRY_USEC, 0, on_exit_info_retry, p) >= 0)
+                        return;
+        }
+        p->watch_source = sd_event_source_disable_unref(p->watch_source);
+        p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
+        p->pidfd = -1;
+        process_exited(p, PROCCTL_REASON_UNKNOWN, 0);
+}
+
+static int on_exit_info_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        process_collect_exit_info(userdata);
+        return 0;
+}
+
+static int on_pidfd_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Process *p = userdata;
+
+        /* Readable stays readable: stop listening, keep the source (it owns the pidfd). */
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        process_collect_exit_info(p);
+        return 0;
+}
+
 int process_watch(Process *p, uint64_t timeout_usec) {
         Manager *m = p->manager;
         int r;
 
-        if (p->pidfd >= 0) {
-                r = sd_event_add_child_pidfd(m->event, &p->child_source, p->pidfd, WEXITED, on_child_exit, p);
-                if (r < 0)
-                        return r;
-                r = sd_event_source_set_child_pidfd_own(p->child_source, true);
-        } else
-                r = sd_event_add_child(m->event, &p->child_source, p->pid, WEXITED, on_child_exit, p);
+        if (p->is_child && p->pidfd >= 0) {
+                r = sd_event_add_child_pidfd(m->event, &p->watch_source, p->pidfd, WEXITED, on_child_exit, p);
+                if (r >= 0)
+                        r = sd_event_source_set_child_pidfd_own(p->watch_source, true);
+        } else if (p->is_child)
+                r = sd_event_add_child(m->event, &p->watch_source, p->pid, WEXITED, on_child_exit, p);
+        else {
+                r = sd_event_add_io(m->event, &p->watch_source, p->pidfd, EPOLLIN, on_pidfd_readable, p);
+                if (r >= 0)
+                        r = sd_event_source_set_io_fd_own(p->watch_source, true);
+        }
         if (r < 0)
                 return r;
 
-        if (timeout_usec > 0 && timeout_usec != UINT64_MAX) {
-                r = sd_event_add_time_relative(m->event, &p->timeout_source, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, p);
+        if (timeout_usec > 0 && timeout_usec != UINT64_MAX)
+                p->timeout_deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        if (p->timeout_deadline > 0) {
+                r = sd_event_add_time(m->event, &p->timeout_source, CLOCK_MONOTONIC, p->timeout_deadline, 0, on_timeout, p);
                 if (r < 0)
                         return r;
         }
@@ -350,6 +415,20 @@ int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         r = sd_bus_reply_method_return(msg, NULL);
         process_free(p);
         return r;
+}
+
+int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error) {
+        int r;
+
+        if (!p->manager->pidfd.usable)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED, "pidfds are not usable on this system");
+        r = process_authorize(msg, p, NULL, error);
+        if (r <= 0)
+                return r;
+        if (process_gone(p) || p->pidfd < 0)
+                return not_running(error, p);
+        /* sd-bus sends a duplicate: the daemon's own descriptor never leaves. */
+        return sd_bus_reply_method_return(msg, "h", p->pidfd);
 }
 
 /* Process1: the same verbs, on the object. */

@@ -34,6 +34,8 @@ struct Process {
 
         pid_t pid;
         int pidfd; /* -1 once exited, or without pidfd support */
+        uint64_t inode; /* of the pidfd, when pidfs makes it unique; else 0 */
+        bool is_child;  /* spawned by this daemon instance: reaped here */
         bool group_leader;
 
         char **argv;
@@ -52,8 +54,12 @@ struct Process {
         uint64_t exit_usec;
 
         uint64_t stop_timeout_usec;
+        uint64_t timeout_deadline; /* CLOCK_MONOTONIC µs of the `timeout` option; 0: none */
         bool stopping;
-        sd_event_source *child_source;
+        int state_fd; /* memfd in the service manager's fd store, see fdstore.c; -1: none */
+        sd_event_source *watch_source; /* child source, or pidfd readiness for a non-child */
+        sd_event_source *exit_info_source; /* a non-child exited: waiting for its parent to reap it */
+        unsigned exit_info_tries;
         sd_event_source *timeout_source;
         sd_event_source *kill_source;
 
@@ -68,11 +74,17 @@ struct Process {
 
 extern const sd_bus_vtable process_vtable[];
 
-/* Takes ownership of argv/executable/working_directory/description. */
-int process_new(Manager *m, pid_t pid, int pidfd, Process **ret);
+/* A process object with the given id (see manager_next_id()), not yet registered. */
+int process_new(Manager *m, uint64_t id, pid_t pid, int pidfd, Process **ret);
 Process *process_free(Process *p);
 
+/* Watches for the exit: a child through sd-event's child source (which reaps
+ * it), any other process through pidfd readiness and the exit status the
+ * kernel keeps for pidfd holders. */
 int process_watch(Process *p, uint64_t timeout_usec);
+
+/* The end of a process from a wait(2) status. */
+void process_exited_with_wait_status(Process *p, int wait_status);
 void process_set_kill_on_disconnect(Process *p, Peer *peer);
 
 /* Verbs; each replies to or fails msg.  act_* check authorization first. */
@@ -80,6 +92,7 @@ int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_
 int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error);
+int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error);
 
 /* TERM, then KILL after the stop timeout; without a message for timeouts and disconnects. */
 void process_stop(Process *p);

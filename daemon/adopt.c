@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "bus-error.h"
+#include "macro.h"
+#include "pidfd.h"
+#include "process.h"
+#include "procctl-bus.h"
+
+static char *read_link(pid_t pid, const char *what) {
+        char path[64], buf[PATH_MAX];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, what);
+        n = readlink(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return strdup("");
+        buf[n] = '\0';
+        return strdup(buf);
+}
+
+static char **read_cmdline(pid_t pid) {
+        char path[64], buf[65536];
+        char **l;
+        size_t n = 0, k = 0;
+        ssize_t len;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        safe_close(fd);
+        if (len < 0)
+                len = 0;
+        buf[len] = '\0';
+        for (ssize_t i = 0; i < len; i++)
+                if (buf[i] == '\0')
+                        n++;
+        if (len > 0 && buf[len - 1] != '\0')
+                n++;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return NULL;
+        for (ssize_t i = 0; i < len && k < n; i += (ssize_t) strlen(buf + i) + 1)
+                if (!(l[k++] = strdup(buf + i)))
+                        return strv_free(l);
+        return l;
+}
+
+/* The start time in /proc/PID/stat counts clock ticks since boot. */
+static uint64_t read_start_usec(pid_t pid) {
+        char path[64], buf[1024], *p;
+        unsigned long long ticks;
+        struct timespec now_rt, now_bt;
+        uint64_t boot_usec;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        safe_close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
+                return 0;
+        clock_gettime(CLOCK_REALTIME, &now_rt);
+        clock_gettime(CLOCK_BOOTTIME, &now_bt);
+        boot_usec = ((uint64_t) now_rt.tv_sec * 1000000ULL + (uint64_t) now_rt.tv_nsec / 1000) -
+                    ((uint64_t) now_bt.tv_sec * 1000000ULL + (uint64_t) now_bt.tv_nsec / 1000);
+        return boot_usec + (uint64_t) ticks * 1000000ULL / (uint64_t) sysconf(_SC_CLK_TCK);
+}
+
+int adopt_describe(Process *p) {
+        char **argv = read_cmdline(p->pid);
+
+        if (!argv)
+                return -ENOMEM;
+        strv_free(p->argv);
+        p->argv = argv;
+        free(p->executable);
+        p->executable = read_link(p->pid, "exe");
+        free(p->working_directory);
+        p->working_directory = read_link(p->pid, "cwd");
+        p->start_usec = read_start_usec(p->pid) ?: p->start_usec;
+        free(p->command_line);
+        p->command_line = NULL;
+        size_t n = 0;
+        STRV_FOREACH(a, p->argv)
+                n += strlen(*a) + 1;
+        p->command_line = calloc(n + 1, 1);
+        if (!p->executable || !p->working_directory || !p->command_line)
+                return -ENOMEM;
+        STRV_FOREACH(a, p->argv) {
+                if (a != p->argv)
+                        strcat(p->command_line, " ");
+                strcat(p->command_line, *a);
+        }
+        return 0;
+}
+
+int adopt_process(Manager *m, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {
+        _cleanup_close_ int pidfd = -1;
+        PidfdInfo info;
+        Process *p;
+        int r;
+
+        r = pidfd_get_info(fd, &info);
+        if (r == -ESRCH)
+                return sd_bus_error_set(error, PROCCTL_ERROR_NOT_RUNNING, "The process of this pidfd has exited");
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The descriptor is not a pidfd");
+        if (info.pid == getpid())
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "procctld does not adopt itself");
+
+        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid. */
+        if (peer->uid != 0 && peer->uid != info.ruid && peer->uid != info.suid)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "uid %u may not signal process %d (uid %u)",
+                                         (unsigned) peer->uid, (int) info.pid, (unsigned) info.ruid);
+
+        /* Both alive with one PID: the same process. */
+        Process *tracked = manager_find_running_by_pid(m, info.pid);
+        if (tracked && tracked->pidfd >= 0 && !pidfd_has_exited(tracked->pidfd))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Process %d is tracked already as %s",
+                                         (int) info.pid, tracked->path);
+
+        pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (pidfd < 0)
+                return bus_error_from_errno(error, -errno, "Failed to keep the pidfd");
+
+        r = process_new(m, m->next_id++, info.pid, pidfd, &p);
+        if (r < 0)
+                return r;
+        p->uid = info.euid;
+        p->gid = info.egid;
+        p->owner_uid = peer->uid;
+        p->stop_timeout_usec = o->stop_timeout_usec;
+        p->description = TAKE_PTR(o->description);
+        p->group_leader = getpgid(info.pid) == info.pid;
+        r = adopt_describe(p);
+        if (r >= 0 && pidfd_has_exited(pidfd))
+                r = sd_bus_error_set(error, PROCCTL_ERROR_NOT_RUNNING, "The process of this pidfd has exited");
+        if (r >= 0) {
+                r = process_watch(p, o->timeout_usec);
+                if (r >= 0)
+                        TAKE_FD(pidfd); /* the watch owns it now */
+        }
+        if (r >= 0)
+                r = manager_register_process(m, p);
+        if (r < 0) {
+                if (p->watch_source)
+                        p->watch_source = sd_event_source_disable_unref(p->watch_source);
+                p->pidfd = -1;
+                process_free(p);
+                return sd_bus_error_is_set(error) ? r : bus_error_from_errno(error, r, "Failed to track the process");
+        }
+        if (o->kill_on_disconnect)
+                process_set_kill_on_disconnect(p, peer);
+        *ret = p;
+        return 0;
+}

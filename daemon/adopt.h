@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Taking on a process the daemon did not start, from a pidfd the caller
+ * holds: the kernel says through the pidfd who the process is and whether
+ * the caller may signal it; the daemon then tracks it like a spawned one,
+ * seeing its exit through pidfd readiness.
+ */
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+#include "options.h"
+#include "peer.h"
+
+int adopt_process(Manager *m, Peer *peer, int pidfd, SpawnOptions *o, Process **ret, sd_bus_error *error);
+
+/* Fills argv, executable, working directory and start time of a process from
+ * /proc; descriptive only, and re-checked against the pidfd afterwards. */
+int adopt_describe(Process *p);

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "fdstore.h"
+#include "log.h"
+#include "macro.h"
+#include "peer.h"
+#include "pidfd.h"
+#include "procctl-bus.h"
+
+#define STATE_MAX_SIZE (4U * 1024U * 1024U)
+
+/* A growing buffer of "key=value\0" records. Strings from the bus hold no NUL. */
+typedef struct Writer {
+        FILE *f;
+        char *buf;
+        size_t size;
+} Writer;
+
+static void put(Writer *w, const char *key, const char *value) {
+        fprintf(w->f, "%s=%s", key, value);
+        fputc('\0', w->f);
+}
+
+static void put_u64(Writer *w, const char *key, uint64_t v) {
+        fprintf(w->f, "%s=%" PRIu64, key, v);
+        fputc('\0', w->f);
+}
+
+int fdstore_serialize(const Process *p, char **ret, size_t *ret_size) {
+        Writer w = {};
+
+        w.f = open_memstream(&w.buf, &w.size);
+        if (!w.f)
+                return -ENOMEM;
+        put_u64(&w, "id", p->id);
+        put_u64(&w, "pid", (uint64_t) p->pid);
+        put_u64(&w, "uid", p->uid);
+        put_u64(&w, "gid", p->gid);
+        put_u64(&w, "owner", p->owner_uid);
+        put_u64(&w, "group-leader", p->group_leader);
+        put_u64(&w, "start", p->start_usec);
+        put_u64(&w, "stop-timeout", p->stop_timeout_usec);
+        put_u64(&w, "timeout-deadline", p->timeout_deadline);
+        put(&w, "executable", p->executable);
+        put(&w, "working-directory", p->working_directory);
+        put(&w, "description", p->description);
+        STRV_FOREACH(a, p->argv)
+                put(&w, "argv", *a);
+        if (p->kill_peer)
+                put(&w, "kill-on-disconnect", p->kill_peer->name);
+        if (p->exited) {
+                put(&w, "exit-reason", p->exit_reason);
+                put_u64(&w, "exit-status", (uint32_t) p->exit_status);
+                put_u64(&w, "exit", p->exit_usec);
+        }
+        if (fclose(w.f) != 0) {
+                free(w.buf);
+                return -ENOMEM;
+        }
+        *ret = w.buf;
+        *ret_size = w.size;
+        return 0;
+}
+
+static int set_string(char **field, const char *value) {
+        char *s = strdup(value);
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static const char *known_reason(const char *s) {
+        const char *reasons[] = { PROCCTL_REASON_EXITED, PROCCTL_REASON_KILLED, PROCCTL_REASON_DUMPED, PROCCTL_REASON_UNKNOWN };
+        for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
+                if (strcmp(s, reasons[i]) == 0)
+                        return reasons[i];
+        return NULL;
+}
+
+int fdstore_deserialize(Process *p, const char *buf, size_t size) {
+        size_t n_argv = 0;
+        int r = 0;
+
+        if (size == 0 || buf[size - 1] != '\0')
+                return -EBADMSG;
+        for (const char *rec = buf; rec < buf + size && r >= 0; rec += strlen(rec) + 1) {
+                const char *eq = strchr(rec, '=');
+                char key[32];
+                uint64_t v = 0;
+
+                if (!eq || (size_t) (eq - rec) >= sizeof(key))
+                        return -EBADMSG;
+                memcpy(key, rec, (size_t) (eq - rec));
+                key[eq - rec] = '\0';
+                const char *value = eq + 1;
+                bool numeric = sscanf(value, "%" SCNu64, &v) == 1;
+
+                if (strcmp(key, "id") == 0 && numeric)
+                        p->id = v;
+                else if (strcmp(key, "pid") == 0 && numeric)
+                        p->pid = (pid_t) v;
+                else if (strcmp(key, "uid") == 0 && numeric)
+                        p->uid = (uid_t) v;
+                else if (strcmp(key, "gid") == 0 && numeric)
+                        p->gid = (gid_t) v;
+                else if (strcmp(key, "owner") == 0 && numeric)
+                        p->owner_uid = (uid_t) v;
+                else if (strcmp(key, "group-leader") == 0 && numeric)
+                        p->group_leader = v != 0;
+                else if (strcmp(key, "start") == 0 && numeric)
+                        p->start_usec = v;
+                else if (strcmp(key, "stop-timeout") == 0 && numeric)
+                        p->stop_timeout_usec = v;
+                else if (strcmp(key, "timeout-deadline") == 0 && numeric)
+                        p->timeout_deadline = v;
+                else if (strcmp(key, "executable") == 0)
+                        r = set_string(&p->executable, value);
+                else if (strcmp(key, "working-directory") == 0)
+                        r = set_string(&p->working_directory, value);
+                else if (strcmp(key, "description") == 0)
+                        r = set_string(&p->description, value);
+                else if (strcmp(key, "argv") == 0) {
+                        char **l = reallocarray(p->argv, n_argv + 2, sizeof(char *));
+                        if (!l)
+                                return -ENOMEM;
+                        p->argv = l;
+                        if (!(l[n_argv] = strdup(value)))
+                                return -ENOMEM;
+                        l[++n_argv] = NULL;
+                } else if (strcmp(key, "exit-reason") == 0) {
+                        if (!(p->exit_reason = known_reason(value)))
+                                return -EBADMSG;
+                        p->exited = true;
+                } else if (strcmp(key, "exit-status") == 0 && numeric)
+                        p->exit_status = (int32_t) (uint32_t) v;
+                else if (strcmp(key, "exit") == 0 && numeric)
+                        p->exit_usec = v;
+                /* Unknown keys (and kill-on-disconnect: the connection is not ours to
+                 * find again) are skipped, so an older daemon reads a newer state. */
+        }
+        if (r < 0)
+                return r;
+        if (p->id == 0 || p->pid <= 0 || !p->argv || !p->executable || !p->working_directory)
+                return -EBADMSG;
+        return 0;
+}
+
+static int notify_with_fd(const char *state, int fd) {
+        return sd_pid_notify_with_fds(0, false, state, &fd, 1);
+}
+
+void fdstore_save(Manager *m, Process *p) {
+        _cleanup_free_ char *buf = NULL;
+        char name[128];
+        size_t size;
+        int r;
+
+        if (!m->fd_store)
+                return;
+        r = fdstore_serialize(p, &buf, &size);
+        if (r < 0)
+                goto fail;
+
+        bool is_new = p->state_fd < 0;
+        if (is_new) {
+                p->state_fd = memfd_create("procctl-state", MFD_CLOEXEC);
+                if (p->state_fd < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        }
+        /* The store holds the same open file: rewriting it in place updates what is stored. */
+        if (ftruncate(p->state_fd, 0) < 0 || pwrite(p->state_fd, buf, size, 0) != (ssize_t) size) {
+                r = -errno;
+                goto fail;
+        }
+        if (!is_new || p->pidfd < 0)
+                return; /* the store has both already; the memfd's content is now current */
+
+        snprintf(name, sizeof(name), "FDSTORE=1\nFDNAME=pidfd-%" PRIu64, p->id);
+        r = notify_with_fd(name, p->pidfd);
+        if (r < 0)
+                goto fail;
+        snprintf(name, sizeof(name), "FDSTORE=1\nFDNAME=state-%" PRIu64, p->id);
+        r = notify_with_fd(name, p->state_fd);
+        if (r < 0)
+                goto fail;
+        return;
+fail:
+        log_warning_errno(r, "Failed to keep process %" PRIu64 " in the file descriptor store: %m", p->id);
+}
+
+void fdstore_forget(Manager *m, Process *p) {
+        char msg[128];
+
+        if (!m->fd_store || p->state_fd < 0)
+                return;
+        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=pidfd-%" PRIu64, p->id);
+        (void) sd_notify(false, msg);
+        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=state-%" PRIu64, p->id);
+        (void) sd_notify(false, msg);
+}
+
+static int read_state(int fd, char **ret, size_t *ret_size) {
+        struct stat st;
+        char *buf;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0 || (uint64_t) st.st_size > STATE_MAX_SIZE)
+                return -EBADMSG;
+        buf = malloc((size_t) st.st_size);
+        if (!buf)
+                return -ENOMEM;
+        if (pread(fd, buf, (size_t) st.st_size, 0) != st.st_size) {
+                free(buf);
+                return -EIO;
+        }
+        *ret = buf;
+        *ret_size = (size_t) st.st_size;
+        return 0;
+}
+
+/* Takes ownership of both descriptors, whatever happens. */
+static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
+        _cleanup_free_ char *buf = NULL;
+        Process *p;
+        size_t size = 0;
+        int r;
+
+        r = read_state(state_fd, &buf, &size);
+        if (r >= 0)
+                r = process_new(m, id, 0, -1, &p);
+        if (r < 0) {
+                safe_close(pidfd);
+                safe_close(state_fd);
+                return r;
+        }
+        p->state_fd = state_fd;
+        r = fdstore_deserialize(p, buf, size);
+        if (r >= 0 && p->id != id)
+                r = -EBADMSG;
+
+        if (r >= 0 && !p->exited) {
+                /* We are not its parent any more: a non-child, watched through the pidfd.
+                 * A process that exited while we were down shows up readable at once. */
+                p->pidfd = pidfd;
+                p->is_child = false;
+                r = process_watch(p, 0);
+                if (r < 0 && !p->watch_source)
+                        p->pidfd = safe_close(p->pidfd);
+        } else
+                safe_close(pidfd);
+
+        if (r >= 0)
+                r = manager_register_process(m, p);
+        if (r < 0) {
+                process_free(p); /* closes state_fd, and the pidfd through its watch */
+                return r;
+        }
+        if (p->exited)
+                manager_process_exited(m, p);
+        if (id >= m->next_id)
+                m->next_id = id + 1;
+        return 0;
+}
+
+int fdstore_restore(Manager *m) {
+        _cleanup_strv_free_ char **names = NULL;
+        int n, restored = 0;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n <= 0)
+                return n;
+
+        /* Pair "pidfd-<id>" with "state-<id>"; anything unpaired is closed. */
+        for (int i = 0; i < n; i++) {
+                uint64_t id;
+                int fd = SD_LISTEN_FDS_START + i, state_fd = -1;
+
+                if (!names || !names[i] || sscanf(names[i], "pidfd-%" SCNu64, &id) != 1)
+                        continue;
+                char want[64];
+                snprintf(want, sizeof(want), "state-%" PRIu64, id);
+                for (int j = 0; j < n; j++)
+                        if (names[j] && strcmp(names[j], want) == 0)
+                                state_fd = SD_LISTEN_FDS_START + j;
+                if (state_fd < 0) {
+                        log_warning("Process %" PRIu64 " came back without its state, dropping it", id);
+                        continue;
+                }
+                names[i][0] = names[state_fd - SD_LISTEN_FDS_START][0] = '\0'; /* taken, even on failure */
+                int r = restore_one(m, id, fd, state_fd);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", id);
+                        continue;
+                }
+                restored++;
+        }
+        for (int i = 0; i < n; i++)
+                if (!names || !names[i] || names[i][0] != '\0')
+                        close(SD_LISTEN_FDS_START + i);
+        if (restored > 0)
+                log_info("Restored %d processes from the file descriptor store", restored);
+        return restored;
+}
