@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "adopt.h"
+#include "auth.h"
 #include "bus-error.h"
 #include "macro.h"
 #include "pidfd.h"
@@ -110,7 +111,7 @@ int adopt_describe(Process *p) {
         return 0;
 }
 
-int adopt_process(Manager *m, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {
+int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {
         _cleanup_close_ int pidfd = -1;
         PidfdInfo info;
         Process *p;
@@ -124,10 +125,13 @@ int adopt_process(Manager *m, Peer *peer, int fd, SpawnOptions *o, Process **ret
         if (info.pid == getpid())
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "procctld does not adopt itself");
 
-        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid. */
-        if (peer->uid != 0 && peer->uid != info.ruid && peer->uid != info.suid)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "uid %u may not signal process %d (uid %u)",
-                                         (unsigned) peer->uid, (int) info.pid, (unsigned) info.ruid);
+        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid.
+         * Anyone else needs org.procctl.manage. */
+        if (peer->uid != info.ruid && peer->uid != info.suid) {
+                r = auth_check_adopt(m, msg, peer, info.pid, info.ruid, error);
+                if (r <= 0)
+                        return r;
+        }
 
         /* Both alive with one PID: the same process. */
         Process *tracked = manager_find_running_by_pid(m, info.pid);
@@ -168,5 +172,5 @@ int adopt_process(Manager *m, Peer *peer, int fd, SpawnOptions *o, Process **ret
         if (o->kill_on_disconnect)
                 process_set_kill_on_disconnect(p, peer);
         *ret = p;
-        return 0;
+        return 1;
 }

@@ -14,7 +14,8 @@
 #include "options.h"
 #include "peer.h"
 
-int adopt_process(Manager *m, Peer *peer, int pidfd, SpawnOptions *o, Process **ret, sd_bus_error *error);
+/* 1: adopted; 0: polkit was asked (see auth.h); <0: error set. */
+int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int pidfd, SpawnOptions *o, Process **ret, sd_bus_error *error);
 
 /* Fills argv, executable, working directory and start time of a process from
  * /proc; descriptive only, and re-checked against the pidfd afterwards. */

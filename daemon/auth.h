@@ -2,22 +2,44 @@
 #pragma once
 
 /*
- * Who may do what: the contract's table, one check per method.  Each check
- * returns 1 when the call may go on, or a negative errno with the D-Bus error
- * set.  (0 is reserved for "asked polkit, the method runs again when it
- * answers", once polkit is spoken.)
+ * Who may do what: the contract's table, one check at the top of each method.
+ * Root may do anything; a caller may act on its own processes; the rest is
+ * polkit's to decide, asked asynchronously with the caller's bus name as the
+ * subject.  Each check returns 1 when the call may go on, a negative errno
+ * with the D-Bus error set when it may not, or 0 when polkit has been asked:
+ * the method then returns and is dispatched again, with the same message,
+ * once polkit answers (as systemd's bus_verify_polkit_async() does).
+ *
+ * Without polkit on the bus, a non-root caller gets only what needs no
+ * authorization: spawning as itself (the action's default is "yes") and
+ * acting on its own processes.  polkit present but failing or not answering
+ * means deny.
  */
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "identity.h"
+#include "list.h"
 #include "manager.h"
 #include "peer.h"
 #include "process.h"
 
-/* Spawning as `target`: anyone as themselves; only root as another user or
- * with a group the user is not a member of. */
-int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, sd_bus_error *error);
+#define AUTH_POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
+#define AUTH_POLKIT_INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
 
-/* Signal, SignalGroup, Wait, Stop, Release: the owner and root. */
+typedef struct AuthQuery AuthQuery;
+
+/* Spawn as target running program: org.procctl.spawn as oneself,
+ * org.procctl.spawn-as-user for another user or a group the user is not in. */
+int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
+                     sd_bus_error *error);
+
+/* Signal, SignalGroup, Wait, Stop, Release, GetPidfd: the owner, root, or org.procctl.manage. */
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error);
+
+/* Adopt of a process running as process_uid that the caller may not signal itself. */
+int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, pid_t pid, uid_t process_uid, sd_bus_error *error);
+
+/* Forgets the caller's pending checks (it left the bus). */
+void auth_cancel_peer(Peer *peer);

@@ -105,7 +105,8 @@ static int lookup_group(const char *spec, gid_t *ret) {
         }
         if (!valid_user_group_name(spec))
                 return -EINVAL;
-        r = nss_result(getgrnam_r(spec, &gr, buf, sizeof(buf), &result), result);
+        r = getgrnam_r(spec, &gr, buf, sizeof(buf), &result);
+        r = nss_result(r, result);
         if (r < 0)
                 return r;
         *ret = gr.gr_gid;

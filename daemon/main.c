@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "pidfd.h"
 #include "procctl-bus.h"
+#include "settings.h"
 #include "spawn.h"
 
 /* The soft descriptor limit children get, as a login would: select() breaks above it. */
@@ -27,6 +28,11 @@
 
 static bool arg_user;
 static bool arg_fd_store;
+static const char *arg_config = PROCCTL_SYSCONFDIR "/procctl/procctld.conf";
+static struct {
+        const char *key, *value;
+} arg_limits[16];
+static size_t arg_n_limits;
 
 static void help(void) {
         printf("Usage: procctld [OPTIONS]\n\n"
@@ -36,22 +42,37 @@ static void help(void) {
                "     --user               Serve the session bus, as this user\n"
                "     --fd-store           Keep processes in the service manager's file descriptor\n"
                "                          store, to take them back after a restart\n"
-               "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n");
+               "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n"
+               "     --config=FILE        Read limits from FILE (default: %s)\n"
+               "     --max-running-per-user=N   Running processes one uid may own (default: %u)\n"
+               "     --max-retained-per-user=N  Exited records kept per uid, oldest dropped (default: %u)\n"
+               "     --max-waits-per-user=N     Pending Wait/Stop calls per uid (default: %u)\n"
+               "     --max-auth-per-user=N      Pending authorization checks per uid (default: %u)\n"
+               "     --max-processes=N          Processes tracked in all (default: %u)\n",
+               PROCCTL_SYSCONFDIR "/procctl/procctld.conf", LIMITS_DEFAULT.running_per_user, LIMITS_DEFAULT.retained_per_user,
+               LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.processes_total);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "user", no_argument, NULL, ARG_USER },
                 { "fd-store", no_argument, NULL, ARG_FD_STORE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "max-running-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-retained-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-waits-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-auth-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-processes", required_argument, NULL, ARG_LIMIT },
                 {}
         };
-        int c, level;
+        int c, level, index;
+        Limits check = LIMITS_DEFAULT;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "h", options, &index)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -73,6 +94,19 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         log_set_max_level(level);
                         break;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case ARG_LIMIT: {
+                        const char *key = limits_key_for_option(options[index].name);
+                        if (!key || arg_n_limits >= ELEMENTSOF(arg_limits) || limits_set(&check, key, optarg) < 0) {
+                                fprintf(stderr, "procctld: --%s needs a whole number of at least 1\n", options[index].name);
+                                return -EINVAL;
+                        }
+                        arg_limits[arg_n_limits].key = key;
+                        arg_limits[arg_n_limits++].value = optarg;
+                        break;
+                }
                 default:
                         return -EINVAL;
                 }
@@ -158,6 +192,13 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto fail;
         m->pidfd = pidfd;
+        r = limits_load_file(&m->limits, arg_config);
+        if (r < 0) {
+                manager_free(m);
+                return 1;
+        }
+        for (size_t i = 0; i < arg_n_limits; i++)
+                (void) limits_set(&m->limits, arg_limits[i].key, arg_limits[i].value);
         /* systemd 254 and later announce the store in $FDSTORE; 252 does not, hence the option.
          * Without pidfds a stored PID could name another process after a restart: no store. */
         m->fd_store = (arg_fd_store || (getenv("FDSTORE") && atoi(getenv("FDSTORE")) > 0)) && pidfd.usable;

@@ -31,13 +31,8 @@
 #include "peer.h"
 #include "process.h"
 #include "procctl-bus.h"
+#include "quota.h"
 #include "spawn.h"
-
-struct Quota {
-        uid_t uid;
-        unsigned n_retained;
-        LIST_HEAD(Process, retained);
-};
 
 static int process_compare(const void *a, const void *b) {
         uint64_t x = ((const Process *) a)->id, y = ((const Process *) b)->id;
@@ -51,11 +46,6 @@ static int pid_compare(const void *a, const void *b) {
 
 static int inode_compare(const void *a, const void *b) {
         uint64_t x = ((const Process *) a)->inode, y = ((const Process *) b)->inode;
-        return x < y ? -1 : x > y;
-}
-
-static int quota_compare(const void *a, const void *b) {
-        uid_t x = ((const Quota *) a)->uid, y = ((const Quota *) b)->uid;
         return x < y ? -1 : x > y;
 }
 
@@ -113,6 +103,14 @@ int manager_register_process(Manager *m, Process *p) {
         }
         LIST_APPEND(processes, m->processes, p);
         m->n_processes++;
+        if (!p->exited && quota_charge(m, p->owner_uid, QUOTA_RUNNING) < 0) {
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+                if (p->inode != 0)
+                        (void) tdelete(p, &m->processes_by_inode, inode_compare);
+                (void) tdelete(p, &m->processes_by_id, process_compare);
+                return -ENOMEM;
+        }
+        p->registered = true;
         (void) sd_bus_emit_object_added(m->bus, p->path);
         manager_emit_process_count(m);
         fdstore_save(m, p);
@@ -120,49 +118,42 @@ int manager_register_process(Manager *m, Process *p) {
 }
 
 void manager_unregister_process(Manager *m, Process *p) {
-        if (!tdelete(p, &m->processes_by_id, process_compare))
-                return; /* never registered */
+        if (!p->registered)
+                return;
+        p->registered = false;
         if (!m->exiting) {
                 (void) sd_bus_emit_object_removed(m->bus, p->path);
                 fdstore_forget(m, p);
         }
+        (void) tdelete(p, &m->processes_by_id, process_compare);
         if (manager_find_running_by_pid(m, p->pid) == p)
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
         if (p->inode != 0)
                 (void) tdelete(p, &m->processes_by_inode, inode_compare);
         LIST_REMOVE(processes, m->processes, p);
         m->n_processes--;
+        if (!p->exited)
+                quota_release(m, p->owner_uid, QUOTA_RUNNING);
         if (p->quota) {
                 Quota *q = p->quota;
                 LIST_REMOVE(retained, q->retained, p);
                 q->n_retained--;
-                if (q->n_retained == 0) {
-                        (void) tdelete(q, &m->quotas, quota_compare);
-                        free(q);
-                }
                 p->quota = NULL;
+                quota_gc(m, q);
         }
         manager_emit_process_count(m);
 }
 
 void manager_process_exited(Manager *m, Process *p) {
-        Quota key = { .uid = p->owner_uid }, *q;
-        void **found;
+        Quota *q;
 
         if (manager_find_running_by_pid(m, p->pid) == p)
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
+        quota_release(m, p->owner_uid, QUOTA_RUNNING);
 
-        found = tfind(&key, &m->quotas, quota_compare);
-        if (found)
-                q = *found;
-        else {
-                q = calloc(1, sizeof(Quota));
-                if (!q || !tsearch(q, &m->quotas, quota_compare)) {
-                        free(q);
-                        return; /* kept, just not counted */
-                }
-                q->uid = p->owner_uid;
-        }
+        q = quota_get(m, p->owner_uid, true);
+        if (!q)
+                return; /* kept, just not counted */
         LIST_APPEND(retained, q->retained, p);
         q->n_retained++;
         p->quota = q;
@@ -178,6 +169,11 @@ void manager_process_exited(Manager *m, Process *p) {
 
 /* Spawn */
 
+int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
+        int r = quota_check_total(m, error);
+        return r < 0 ? r : quota_check(m, peer->uid, QUOTA_RUNNING, error);
+}
+
 static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *ret, sd_bus_error *error) {
         const char *missing = NULL;
         int r;
@@ -191,6 +187,24 @@ static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Ident
                                          missing == o->group ? "group" : "user", missing);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
+        return 0;
+}
+
+/* A terminal handed to another user's process lets it push input into the
+ * caller's terminal (TIOCSTI) or take it over: refused across users. */
+static int refuse_terminals(const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
+        static const char *const stdio_names[] = { "stdin", "stdout", "stderr" };
+
+        for (int i = 0; i < 3; i++)
+                if (o->stdio[i] >= 0 && isatty(o->stdio[i]))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Option '%s' is a terminal, which a process of user %s may not get",
+                                                 stdio_names[i], id->name);
+        for (size_t i = 0; i < o->n_fds; i++)
+                if (isatty(o->fds[i].source))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Option 'fds': descriptor %d is a terminal, which a process of user %s may not get",
+                                                 o->fds[i].target, id->name);
         return 0;
 }
 
@@ -294,7 +308,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         SpawnRequest req;
         SpawnFailure failure;
         size_t n_fds;
-        Process *p;
+        Process *p = NULL;
         Peer *peer;
         int pidfd = -1;
         pid_t pid;
@@ -303,19 +317,30 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = peer_from_message(m, msg, &peer, error);
         if (r < 0)
                 return r;
+        r = manager_check_new_process(m, peer, error);
+        if (r < 0)
+                return r;
         r = spawn_options_parse(msg, &o, error);
         if (r < 0)
                 return r;
         r = resolve_identity(m, peer, &o, &id, error);
         if (r < 0)
                 return r;
-        r = auth_check_spawn(m, msg, peer, &id, error);
-        if (r <= 0)
+        r = auth_check_spawn(m, msg, peer, &id, o.executable ?: o.argv[0], error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit was asked: this call runs again when it answers */
         if (!m->privileged && (id.uid != geteuid() || id.gid != getegid()))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "This procctld runs as uid %u and can only start processes as itself",
                                          (unsigned) geteuid());
+
+        if (id.uid != peer->uid) {
+                r = refuse_terminals(&o, &id, error);
+                if (r < 0)
+                        return r;
+        }
 
         r = env_build(&id, o.environment, &envp);
         if (r < 0)
@@ -349,6 +374,9 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = spawn_child(&req, &pid, &pidfd, &failure);
         if (r > 0)
                 return bus_error_from_spawn_failure(error, &req, &failure);
+        if (r == -EMFILE || r == -ENFILE)
+                return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                        "procctld has run out of file descriptors; no process was started");
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to create the process");
 
@@ -470,12 +498,15 @@ static int method_adopt(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
+        r = manager_check_new_process(m, peer, error);
+        if (r < 0)
+                return r;
         r = adopt_options_parse(msg, &o, error);
         if (r < 0)
                 return r;
-        r = adopt_process(m, peer, fd, &o, &p, error);
-        if (r < 0)
-                return r;
+        r = adopt_process(m, msg, peer, fd, &o, &p, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit was asked, this call runs again when it answers */
         return sd_bus_reply_method_return(msg, "o", p->path);
 }
 
@@ -561,7 +592,7 @@ int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret) {
         m->user_mode = user_mode;
         m->privileged = geteuid() == 0;
         m->next_id = 1;
-        m->limits.retained_per_user = MANAGER_DEFAULT_RETAINED_PER_USER;
+        m->limits = LIMITS_DEFAULT;
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0) {
                 int r = -errno;

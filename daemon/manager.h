@@ -15,18 +15,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "settings.h"
 #include "list.h"
 #include "pidfd.h"
 
 typedef struct Peer Peer;
 typedef struct Process Process;
 typedef struct Quota Quota;
-
-typedef struct ManagerLimits {
-        unsigned retained_per_user; /* exited records kept per owner uid, oldest dropped first */
-} ManagerLimits;
-
-#define MANAGER_DEFAULT_RETAINED_PER_USER 1024
 
 typedef struct Manager {
         sd_event *event;
@@ -37,7 +32,7 @@ typedef struct Manager {
         bool fd_store; /* keep processes in the service manager's fd store (fdstore.c) */
 
         PidfdSupport pidfd;
-        ManagerLimits limits;
+        Limits limits;
         int devnull_fd;
         bool reset_child_nofile;
         struct rlimit child_nofile;
@@ -50,6 +45,7 @@ typedef struct Manager {
         LIST_HEAD(Process, processes); /* in id order */
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
+        void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
 } Manager;
 
 int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret);
@@ -64,6 +60,9 @@ Process *manager_find_running_by_pid(Manager *m, pid_t pid);
 int manager_register_process(Manager *m, Process *p);
 void manager_unregister_process(Manager *m, Process *p);
 void manager_emit_process_count(Manager *m);
+
+/* The global and the caller's cap on processes, before one is created. */
+int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error);
 
 /* p has exited: it leaves the PID index, is charged to its owner's retained
  * records, and the owner's oldest record is dropped past the cap. */

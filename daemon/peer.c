@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "bus-error.h"
 #include "log.h"
 #include "macro.h"
@@ -31,6 +32,7 @@ void peer_free(Peer *p) {
         /* A waiter that left costs nothing: there is nobody to answer. */
         while (p->waiters.head)
                 waiter_free(p->waiters.head);
+        auth_cancel_peer(p);
 
         while (p->kill_on_disconnect.head) {
                 Process *proc = p->kill_on_disconnect.head;

@@ -5,7 +5,8 @@
  * A caller on the bus, known by its unique name.  Its uid is asked of the bus
  * once, when the name first calls, and cached until the name leaves the bus
  * (sd_bus_track tells us); leaving also ends what the caller left behind:
- * its pending Waits, and its processes spawned with kill-on-disconnect.
+ * its pending Waits and authorization checks, and its processes spawned
+ * with kill-on-disconnect.
  */
 
 #include <sys/types.h>
@@ -15,6 +16,7 @@
 #include "manager.h"
 
 typedef struct Waiter Waiter;
+typedef struct AuthQuery AuthQuery;
 
 struct Peer {
         Manager *manager;
@@ -23,6 +25,7 @@ struct Peer {
         sd_bus_track *track;
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
+        LIST_HEAD(AuthQuery, auth_queries);
 };
 
 /* The Peer that sent msg; created (one bus round trip) on its first call. */

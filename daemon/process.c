@@ -23,6 +23,7 @@
 #include "peer.h"
 #include "process.h"
 #include "procctl-bus.h"
+#include "quota.h"
 
 static uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
@@ -54,8 +55,8 @@ void waiter_free(Waiter *w) {
         if (!w)
                 return;
         LIST_REMOVE(process, w->process->waiters, w);
-        if (w->peer)
-                LIST_REMOVE(peer, w->peer->waiters, w);
+        LIST_REMOVE(peer, w->peer->waiters, w);
+        quota_release(w->process->manager, w->peer->uid, QUOTA_WAITS);
         sd_bus_message_unref(w->message);
         free(w);
 }
@@ -320,6 +321,8 @@ void process_stop(Process *p) {
         }
 }
 
+/* 1: go on; 0: polkit was asked and the call runs again later, so the
+ * method returns 1 (handled); <0: refused, error set. */
 static int process_authorize(sd_bus_message *msg, Process *p, Peer **ret_peer, sd_bus_error *error) {
         Peer *peer;
         int r;
@@ -335,6 +338,13 @@ static int process_authorize(sd_bus_message *msg, Process *p, Peer **ret_peer, s
         return 1;
 }
 
+#define AUTHORIZE_OR_RETURN(msg, p, ret_peer, error)                            \
+        do {                                                                    \
+                int _r = process_authorize((msg), (p), (ret_peer), (error));    \
+                if (_r <= 0)                                                    \
+                        return _r < 0 ? _r : 1;                                 \
+        } while (0)
+
 static int not_running(sd_bus_error *error, Process *p) {
         return sd_bus_error_setf(error, PROCCTL_ERROR_NOT_RUNNING, "Process %" PRIu64 " (pid %d) is not running", p->id,
                                  (int) p->pid);
@@ -343,9 +353,7 @@ static int not_running(sd_bus_error *error, Process *p) {
 int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_bus_error *error) {
         int r;
 
-        r = process_authorize(msg, p, NULL, error);
-        if (r <= 0)
-                return r;
+        AUTHORIZE_OR_RETURN(msg, p, NULL, error);
         if (sig < 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %d", sig);
         if (process_gone(p))
@@ -362,11 +370,18 @@ int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer) {
-        Waiter *w = calloc(1, sizeof(Waiter));
+static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, sd_bus_error *error) {
+        Waiter *w;
+        int r;
 
-        if (!w)
+        r = quota_check(p->manager, peer->uid, QUOTA_WAITS, error);
+        if (r < 0)
+                return r;
+        w = calloc(1, sizeof(Waiter));
+        if (!w || quota_charge(p->manager, peer->uid, QUOTA_WAITS) < 0) {
+                free(w);
                 return -ENOMEM;
+        }
         w->process = p;
         w->peer = peer;
         w->message = sd_bus_message_ref(msg);
@@ -377,26 +392,21 @@ static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer) {
 
 int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         Peer *peer;
-        int r;
 
-        r = process_authorize(msg, p, &peer, error);
-        if (r <= 0)
-                return r;
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (p->exited)
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
-        return process_add_waiter(msg, p, peer);
+        return process_add_waiter(msg, p, peer, error);
 }
 
 int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         Peer *peer;
         int r;
 
-        r = process_authorize(msg, p, &peer, error);
-        if (r <= 0)
-                return r;
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (p->exited)
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
-        r = process_add_waiter(msg, p, peer);
+        r = process_add_waiter(msg, p, peer, error);
         if (r < 0)
                 return r;
         process_stop(p);
@@ -406,9 +416,7 @@ int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
 int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         int r;
 
-        r = process_authorize(msg, p, NULL, error);
-        if (r <= 0)
-                return r;
+        AUTHORIZE_OR_RETURN(msg, p, NULL, error);
         if (!p->exited)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_STILL_RUNNING, "Process %" PRIu64 " (pid %d) is still running",
                                          p->id, (int) p->pid);
@@ -418,13 +426,9 @@ int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error) {
 }
 
 int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error) {
-        int r;
-
         if (!p->manager->pidfd.usable)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED, "pidfds are not usable on this system");
-        r = process_authorize(msg, p, NULL, error);
-        if (r <= 0)
-                return r;
+        AUTHORIZE_OR_RETURN(msg, p, NULL, error);
         if (process_gone(p) || p->pidfd < 0)
                 return not_running(error, p);
         /* sd-bus sends a duplicate: the daemon's own descriptor never leaves. */

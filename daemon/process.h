@@ -69,7 +69,8 @@ struct Process {
         LIST_HEAD(Waiter, waiters);
         LIST_FIELDS(Process, processes); /* the manager's list, id order */
         LIST_FIELDS(Process, retained);  /* its owner's exited processes, exit order */
-        Quota *quota;
+        Quota *quota;    /* while exited: the owner's Quota it is retained in */
+        bool registered; /* in the manager's registry */
 };
 
 extern const sd_bus_vtable process_vtable[];

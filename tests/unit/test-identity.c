@@ -56,6 +56,10 @@ static void test_group_option_sets_the_primary_group(void) {
         const char *missing;
         Identity id = {};
 
+        g_assert_cmpint(identity_resolve("nobody", 0, "root", &id, &missing), ==, 0);
+        g_assert_cmpuint(id.gid, ==, 0);
+        identity_done(&id);
+
         g_assert_cmpint(identity_resolve("nobody", 0, "0", &id, &missing), ==, 0);
         g_assert_cmpuint(id.uid, ==, 65534);
         g_assert_cmpuint(id.gid, ==, 0);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity.h"
+#include "settings.h"
+#include "log.h"
+#include "macro.h"
+
+static const struct {
+        const char *key;
+        const char *option;
+        size_t offset;
+} limit_table[] = {
+        { "MaxRunningPerUser", "max-running-per-user", offsetof(Limits, running_per_user) },
+        { "MaxRetainedPerUser", "max-retained-per-user", offsetof(Limits, retained_per_user) },
+        { "MaxPendingWaitsPerUser", "max-waits-per-user", offsetof(Limits, waits_per_user) },
+        { "MaxPendingAuthPerUser", "max-auth-per-user", offsetof(Limits, auth_per_user) },
+        { "MaxProcesses", "max-processes", offsetof(Limits, processes_total) },
+};
+
+int limits_set(Limits *l, const char *key, const char *value) {
+        unsigned v;
+
+        for (size_t i = 0; i < ELEMENTSOF(limit_table); i++) {
+                if (strcmp(key, limit_table[i].key) != 0)
+                        continue;
+                if (parse_id(value, &v) < 0 || v == 0)
+                        return -EINVAL;
+                *(unsigned *) ((char *) l + limit_table[i].offset) = v;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+const char *limits_key_for_option(const char *option) {
+        for (size_t i = 0; i < ELEMENTSOF(limit_table); i++)
+                if (strcmp(option, limit_table[i].option) == 0)
+                        return limit_table[i].key;
+        return NULL;
+}
+
+static char *strip(char *s) {
+        char *e;
+
+        s += strspn(s, " \t");
+        e = s + strlen(s);
+        while (e > s && strchr(" \t\r\n", e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+int limits_load_file(Limits *l, const char *path) {
+        char line[512];
+        unsigned n = 0;
+        FILE *f;
+        int r = 0;
+
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : log_error_errno(errno, "Failed to open %s: %m", path);
+
+        while (fgets(line, sizeof(line), f)) {
+                char *s = strip(line), *eq;
+
+                n++;
+                if (*s == '\0' || *s == '#' || *s == ';' || strcmp(s, "[Limits]") == 0)
+                        continue;
+                eq = strchr(s, '=');
+                if (!eq) {
+                        r = log_error_errno(EINVAL, "%s:%u: expected Key=Value", path, n);
+                        break;
+                }
+                *eq = '\0';
+                r = limits_set(l, strip(s), strip(eq + 1));
+                if (r == -ENOENT) {
+                        r = log_error_errno(EINVAL, "%s:%u: unknown limit \"%s\"", path, n, strip(s));
+                        break;
+                }
+                if (r < 0) {
+                        r = log_error_errno(EINVAL, "%s:%u: \"%s\" needs a whole number of at least 1", path, n, strip(s));
+                        break;
+                }
+        }
+        fclose(f);
+        return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's settings, its limits: what one uid may hold at once, and the total.  Read
+ * from the configuration file, then overridden from the command line.
+ * Going past one is LimitExceeded naming the limit (quota.c).
+ */
+
+#include <stdbool.h>
+
+typedef struct Limits {
+        unsigned running_per_user;  /* running processes a uid owns (root: exempt) */
+        unsigned retained_per_user; /* exited records a uid owns, oldest dropped past it */
+        unsigned waits_per_user;    /* pending Wait and Stop calls of a uid (root: exempt) */
+        unsigned auth_per_user;     /* pending polkit checks of a uid */
+        unsigned processes_total;   /* processes tracked, all uids */
+} Limits;
+
+#define LIMITS_DEFAULT                                                                     \
+        (Limits) {                                                                         \
+                .running_per_user = 1024, .retained_per_user = 1024, .waits_per_user = 4096, \
+                .auth_per_user = 16, .processes_total = 65536,                             \
+        }
+
+/* Sets the limit named key (as in the file: MaxRunningPerUser, …) from a
+ * decimal value of at least 1.  -ENOENT: no such key; -EINVAL: bad value. */
+int limits_set(Limits *l, const char *key, const char *value);
+
+/* Reads "Key=Value" lines ('#' comments, an optional [Limits] header).
+ * A missing file is fine; a bad line is an error naming file and line. */
+int limits_load_file(Limits *l, const char *path);
+
+/* The file's key for a command-line option such as "max-running-per-user", or NULL. */
+const char *limits_key_for_option(const char *option);
