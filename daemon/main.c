@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "pidfd.h"
 #include "procctl-bus.h"
+#include "service.h"
 #include "settings.h"
 #include "spawn.h"
 
@@ -28,6 +29,7 @@
 
 static bool arg_user;
 static bool arg_fd_store;
+static uint64_t arg_exit_idle_usec;
 static const char *arg_config = PROCCTL_SYSCONFDIR "/procctl/procctld.conf";
 static struct {
         const char *key, *value;
@@ -40,6 +42,8 @@ static void help(void) {
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --user               Serve the session bus, as this user\n"
+               "     --exit-idle-after=SEC  Exit after SEC seconds with no process tracked\n"
+               "                          (for bus activation; default: never)\n"
                "     --fd-store           Keep processes in the service manager's file descriptor\n"
                "                          store, to take them back after a restart\n"
                "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n"
@@ -54,7 +58,7 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT, ARG_EXIT_IDLE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -62,6 +66,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "fd-store", no_argument, NULL, ARG_FD_STORE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "config", required_argument, NULL, ARG_CONFIG },
+                { "exit-idle-after", required_argument, NULL, ARG_EXIT_IDLE },
                 { "max-running-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-retained-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-waits-per-user", required_argument, NULL, ARG_LIMIT },
@@ -97,6 +102,16 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_CONFIG:
                         arg_config = optarg;
                         break;
+                case ARG_EXIT_IDLE: {
+                        char *end;
+                        double sec = strtod(optarg, &end);
+                        if (end == optarg || *end || sec <= 0 || sec > 1e9) {
+                                fprintf(stderr, "procctld: --exit-idle-after needs a positive number of seconds\n");
+                                return -EINVAL;
+                        }
+                        arg_exit_idle_usec = (uint64_t) (sec * 1e6);
+                        break;
+                }
                 case ARG_LIMIT: {
                         const char *key = limits_key_for_option(options[index].name);
                         if (!key || arg_n_limits >= ELEMENTSOF(arg_limits) || limits_set(&check, key, optarg) < 0) {
@@ -216,11 +231,10 @@ int main(int argc, char *argv[]) {
                 strncat(joined, features[i], sizeof(joined) - strlen(joined) - 1);
         }
         log_info("procctld %s on the %s bus; features:%s", PROCCTL_VERSION, arg_user ? "session" : "system", joined);
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving " PROCCTL_BUS_NAME);
+        (void) service_start(m, arg_exit_idle_usec);
 
         r = sd_event_loop(event);
-        (void) sd_notify(false, "STOPPING=1");
-        manager_free(m);
+        manager_free(m); /* says STOPPING=1 */
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");
                 return 1;

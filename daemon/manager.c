@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@
 #include "process.h"
 #include "procctl-bus.h"
 #include "quota.h"
+#include "service.h"
 #include "spawn.h"
 
 static int process_compare(const void *a, const void *b) {
@@ -74,8 +78,10 @@ Process *manager_find_process_by_path(Manager *m, const char *path) {
 }
 
 void manager_emit_process_count(Manager *m) {
-        if (!m->exiting)
-                (void) sd_bus_emit_properties_changed(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessCount", NULL);
+        if (m->exiting)
+                return;
+        (void) sd_bus_emit_properties_changed(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessCount", NULL);
+        service_process_count_changed(m);
 }
 
 Process *manager_find_running_by_pid(Manager *m, pid_t pid) {
@@ -191,19 +197,32 @@ static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Ident
 }
 
 /* A terminal handed to another user's process lets it push input into the
- * caller's terminal (TIOCSTI) or take it over: refused across users. */
+ * caller's terminal (TIOCSTI) or take it over.  Across users only a fresh
+ * pseudo-terminal is accepted: one no session has as its controlling
+ * terminal yet, as `procctl run --pty` opens for the child alone. */
+static bool is_fresh_pty(int fd) {
+        struct stat st;
+        pid_t sid;
+
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
+                return false; /* not a /dev/pts slave (UNIX98_PTY_SLAVE_MAJOR, 136 to 143) */
+        return ioctl(fd, TIOCGSID, &sid) < 0 && errno == ENOTTY;
+}
+
 static int refuse_terminals(const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
         static const char *const stdio_names[] = { "stdin", "stdout", "stderr" };
 
         for (int i = 0; i < 3; i++)
-                if (o->stdio[i] >= 0 && isatty(o->stdio[i]))
+                if (o->stdio[i] >= 0 && isatty(o->stdio[i]) && !is_fresh_pty(o->stdio[i]))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Option '%s' is a terminal, which a process of user %s may not get",
+                                                 "Option '%s' is a terminal in use, which a process of user %s may not get "
+                                                 "(only a fresh pseudo-terminal)",
                                                  stdio_names[i], id->name);
         for (size_t i = 0; i < o->n_fds; i++)
-                if (isatty(o->fds[i].source))
+                if (isatty(o->fds[i].source) && !is_fresh_pty(o->fds[i].source))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Option 'fds': descriptor %d is a terminal, which a process of user %s may not get",
+                                                 "Option 'fds': descriptor %d is a terminal in use, which a process of user %s "
+                                                 "may not get (only a fresh pseudo-terminal)",
                                                  o->fds[i].target, id->name);
         return 0;
 }
@@ -363,6 +382,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 .gid = id.gid,
                 .groups = id.groups,
                 .n_groups = id.n_groups,
+                .controlling_tty = o.tty,
                 .umask = o.umask,
                 .reset_nofile = m->reset_child_nofile,
                 .nofile = m->child_nofile,
@@ -607,6 +627,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->exiting = true;
+        service_stop(m);
         peer_free_all(m);
         while (m->processes.head)
                 process_free(m->processes.head);

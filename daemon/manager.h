@@ -30,6 +30,10 @@ typedef struct Manager {
         bool privileged; /* running as root: children get the identity they ask for */
         bool exiting;
         bool fd_store; /* keep processes in the service manager's fd store (fdstore.c) */
+        bool notify;   /* a service manager listens on NOTIFY_SOCKET (service.c) */
+        uint64_t exit_idle_usec;
+        sd_event_source *idle_source;
+        sd_event_source *status_source;
 
         PidfdSupport pidfd;
         Limits limits;

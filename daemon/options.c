@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-error.h"
 #include "env.h"
@@ -150,6 +151,10 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int 
                 o->description = strdup(s);
                 return o->description ? 0 : -ENOMEM;
         }
+        case 14:
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                o->tty = b;
+                return r;
         }
         return -EINVAL;
 }
@@ -173,6 +178,7 @@ static const struct {
         { "timeout", "t" },
         { "stop-timeout", "t" },
         { "description", "s" },
+        { "tty", "b" },
 };
 
 /* The options Adopt takes: the process exists already, so only how it is tracked. */
@@ -295,6 +301,14 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
                 goto fail;
         if (!o.description && !(o.description = strdup(""))) {
                 r = -ENOMEM;
+                goto fail;
+        }
+        if (o.tty && o.stdio[0] < 0) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'tty' needs a terminal as 'stdin'");
+                goto fail;
+        }
+        if (o.tty && !isatty(o.stdio[0])) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'tty': 'stdin' is not a terminal");
                 goto fail;
         }
         r = check_sizes(&o, error);

@@ -34,6 +34,7 @@ typedef struct SpawnOptions {
         char *group;
         mode_t umask;
         bool kill_on_disconnect;
+        bool tty; /* stdin is a terminal the child takes as its controlling terminal */
         uint64_t timeout_usec; /* 0: none */
         uint64_t stop_timeout_usec;
         char *description;

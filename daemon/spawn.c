@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -186,6 +187,10 @@ static int child_main(void *userdata) {
         if (e < 0)
                 return child_fail(c, SPAWN_STAGE_FDS, -e);
 
+        /* 3b. With `tty`, stdin becomes the session's controlling terminal. */
+        if (r->controlling_tty && ioctl(0, TIOCSCTTY, 0) < 0)
+                return child_fail(c, SPAWN_STAGE_TTY, errno);
+
         /* 4. File mode creation mask. */
         umask(r->umask);
 
@@ -263,6 +268,8 @@ static const char *stage_call(SpawnStage s) {
                 return "setsid";
         case SPAWN_STAGE_FDS:
                 return "dup2";
+        case SPAWN_STAGE_TTY:
+                return "ioctl(TIOCSCTTY)";
         case SPAWN_STAGE_UMASK:
                 return "umask";
         case SPAWN_STAGE_RLIMIT:

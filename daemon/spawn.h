@@ -34,6 +34,7 @@ typedef struct SpawnRequest {
         const gid_t *groups;
         size_t n_groups;
 
+        bool controlling_tty; /* make fd 0 the controlling terminal of the new session */
         mode_t umask;
         bool reset_nofile;
         struct rlimit nofile;
@@ -49,6 +50,7 @@ typedef enum SpawnStage {
         SPAWN_STAGE_SIGNALS,
         SPAWN_STAGE_SETSID,
         SPAWN_STAGE_FDS,
+        SPAWN_STAGE_TTY,
         SPAWN_STAGE_UMASK,
         SPAWN_STAGE_RLIMIT,
         SPAWN_STAGE_SETGROUPS,
