@@ -37,6 +37,8 @@ void peer_free(Peer *p) {
         while (p->kill_on_disconnect.head) {
                 Process *proc = p->kill_on_disconnect.head;
                 process_set_kill_on_disconnect(proc, NULL);
+                if (p->manager->exiting)
+                        continue; /* the daemon is going, not the caller: processes outlive a restart */
                 log_info("Caller %s left the bus, stopping process %" PRIu64 " (pid %d)", p->name, proc->id, (int) proc->pid);
                 process_stop(proc);
         }
