@@ -95,20 +95,9 @@ int adopt_describe(Process *p) {
         free(p->working_directory);
         p->working_directory = read_link(p->pid, "cwd");
         p->start_usec = read_start_usec(p->pid) ?: p->start_usec;
-        free(p->command_line);
-        p->command_line = NULL;
-        size_t n = 0;
-        STRV_FOREACH(a, p->argv)
-                n += strlen(*a) + 1;
-        p->command_line = calloc(n + 1, 1);
-        if (!p->executable || !p->working_directory || !p->command_line)
+        if (!p->executable || !p->working_directory)
                 return -ENOMEM;
-        STRV_FOREACH(a, p->argv) {
-                if (a != p->argv)
-                        strcat(p->command_line, " ");
-                strcat(p->command_line, *a);
-        }
-        return 0;
+        return process_set_command_line(p);
 }
 
 int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {

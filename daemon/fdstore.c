@@ -188,11 +188,13 @@ void fdstore_save(Manager *m, Process *p) {
         if (!is_new || p->pidfd < 0)
                 return; /* the store has both already; the memfd's content is now current */
 
-        snprintf(name, sizeof(name), "FDSTORE=1\nFDNAME=pidfd-%" PRIu64, p->id);
+        /* FDPOLL=0: a pidfd hangs up once its process is reaped, and the
+         * store would drop it; the exit status must survive just the same. */
+        snprintf(name, sizeof(name), "FDSTORE=1\nFDPOLL=0\nFDNAME=pidfd-%" PRIu64, p->id);
         r = notify_with_fd(name, p->pidfd);
         if (r < 0)
                 goto fail;
-        snprintf(name, sizeof(name), "FDSTORE=1\nFDNAME=state-%" PRIu64, p->id);
+        snprintf(name, sizeof(name), "FDSTORE=1\nFDPOLL=0\nFDNAME=state-%" PRIu64, p->id);
         r = notify_with_fd(name, p->state_fd);
         if (r < 0)
                 goto fail;
@@ -251,6 +253,14 @@ static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
         r = fdstore_deserialize(p, buf, size);
         if (r >= 0 && p->id != id)
                 r = -EBADMSG;
+        if (r >= 0)
+                r = process_set_command_line(p);
+        if (r >= 0 && !p->exited && pidfd < 0) {
+                /* A store that dropped the pidfd after all: the process is beyond our sight. */
+                log_warning("Process %" PRIu64 " came back without its pidfd; its end is unknown", id);
+                p->exited = true;
+                p->exit_reason = PROCCTL_REASON_UNKNOWN;
+        }
 
         if (r >= 0 && !p->exited) {
                 /* We are not its parent any more: a non-child, watched through the pidfd.
@@ -284,24 +294,23 @@ int fdstore_restore(Manager *m) {
         if (n <= 0)
                 return n;
 
-        /* Pair "pidfd-<id>" with "state-<id>"; anything unpaired is closed. */
+        /* Each process comes back as "state-<id>" and, unless the store dropped
+         * it, "pidfd-<id>"; anything else is closed. */
         for (int i = 0; i < n; i++) {
                 uint64_t id;
-                int fd = SD_LISTEN_FDS_START + i, state_fd = -1;
-
-                if (!names || !names[i] || sscanf(names[i], "pidfd-%" SCNu64, &id) != 1)
-                        continue;
+                int state_fd = SD_LISTEN_FDS_START + i, pidfd = -1;
                 char want[64];
-                snprintf(want, sizeof(want), "state-%" PRIu64, id);
-                for (int j = 0; j < n; j++)
-                        if (names[j] && strcmp(names[j], want) == 0)
-                                state_fd = SD_LISTEN_FDS_START + j;
-                if (state_fd < 0) {
-                        log_warning("Process %" PRIu64 " came back without its state, dropping it", id);
+
+                if (!names || !names[i] || sscanf(names[i], "state-%" SCNu64, &id) != 1)
                         continue;
-                }
-                names[i][0] = names[state_fd - SD_LISTEN_FDS_START][0] = '\0'; /* taken, even on failure */
-                int r = restore_one(m, id, fd, state_fd);
+                snprintf(want, sizeof(want), "pidfd-%" PRIu64, id);
+                for (int j = 0; j < n; j++)
+                        if (names[j] && strcmp(names[j], want) == 0) {
+                                pidfd = SD_LISTEN_FDS_START + j;
+                                names[j][0] = '\0'; /* taken */
+                        }
+                names[i][0] = '\0';
+                int r = restore_one(m, id, pidfd, state_fd);
                 if (r < 0) {
                         log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", id);
                         continue;

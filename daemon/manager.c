@@ -246,24 +246,6 @@ static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t
         return 0;
 }
 
-static char *join_argv(char **argv) {
-        size_t n = 0;
-        char *s, *p;
-
-        STRV_FOREACH(a, argv)
-                n += strlen(*a) + 1;
-        s = p = malloc(n + 1);
-        if (!s)
-                return NULL;
-        STRV_FOREACH(a, argv) {
-                if (p != s)
-                        *p++ = ' ';
-                p = stpcpy(p, *a);
-        }
-        *p = '\0';
-        return s;
-}
-
 /* Kills and reaps a child the daemon could not take on after all. */
 static void kill_and_reap(pid_t pid, int pidfd) {
         siginfo_t si;
@@ -293,8 +275,7 @@ static int take_process(Manager *m, Peer *peer, SpawnOptions *o, const Identity 
         p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
-        p->command_line = join_argv(p->argv);
-        if (!p->executable || !p->working_directory || !p->command_line) {
+        if (!p->executable || !p->working_directory || process_set_command_line(p) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -153,8 +154,20 @@ int pidfd_get_inode(int pidfd, uint64_t *ret) {
  * pidfds costs us the feature, not the daemon. */
 static volatile sig_atomic_t probe_got_sigsys;
 
-static void probe_sigsys(int sig) {
+/* A trapped syscall returns with its registers rolled back (the result
+ * register holds the syscall number); make it return -ENOSYS instead, so the
+ * caller sees an ordinary "not supported". */
+static void probe_sigsys(int sig, siginfo_t *si, void *context) {
+        ucontext_t *uc = context;
+
         probe_got_sigsys = 1;
+#if defined(__x86_64__)
+        uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#elif defined(__aarch64__)
+        uc->uc_mcontext.regs[0] = (unsigned long long) -ENOSYS;
+#else
+        (void) uc;
+#endif
 }
 
 static bool probe_ok(long r) {
@@ -196,7 +209,7 @@ static void probe_clone_and_wait(PidfdSupport *s) {
 }
 
 void pidfd_probe(PidfdSupport *ret) {
-        struct sigaction sa = { .sa_handler = probe_sigsys }, old_sa;
+        struct sigaction sa = { .sa_sigaction = probe_sigsys, .sa_flags = SA_SIGINFO }, old_sa;
         sigset_t sigsys, old_mask;
         PidfdSupport s = {};
         int fd;
@@ -228,8 +241,14 @@ void pidfd_probe(PidfdSupport *ret) {
         if (!s.usable)
                 s = (PidfdSupport) {};
 
-        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
-        (void) sigaction(SIGSYS, &old_sa, NULL);
+        /* Under a policy that traps pidfd syscalls, keep catching SIGSYS: libsystemd
+         * may try pidfd_open() itself (sd_event_add_child()), and a caught trap
+         * makes the call fail with ENOSYS instead of killing the daemon. */
+        if (!probe_got_sigsys) {
+                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                (void) sigaction(SIGSYS, &old_sa, NULL);
+        } else
+                log_notice("A seccomp policy traps pidfd system calls; running on PIDs");
         *ret = s;
 }
 

@@ -69,6 +69,26 @@ void process_set_kill_on_disconnect(Process *p, Peer *peer) {
                 LIST_APPEND(kill_on_disconnect, peer->kill_on_disconnect, p);
 }
 
+int process_set_command_line(Process *p) {
+        size_t n = 1;
+        char *s, *e;
+
+        STRV_FOREACH(a, p->argv)
+                n += strlen(*a) + 1;
+        s = e = malloc(n);
+        if (!s)
+                return -ENOMEM;
+        *s = '\0';
+        STRV_FOREACH(a, p->argv) {
+                if (e != s)
+                        *e++ = ' ';
+                e = stpcpy(e, *a);
+        }
+        free(p->command_line);
+        p->command_line = s;
+        return 0;
+}
+
 static void process_stop_timers(Process *p) {
         p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
         p->kill_source = sd_event_source_disable_unref(p->kill_source);
@@ -203,8 +223,9 @@ static void process_collect_exit_info(Process *p) {
         }
         if (r == 0 && ++p->exit_info_tries < EXIT_INFO_TRIES) {
                 p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
+                /* Accuracy 1 µs: sd-event's default of 250 ms would stretch the tries to half a minute. */
                 if (sd_event_add_time_relative(p->manager->event, &p->exit_info_source, CLOCK_MONOTONIC,
-                                               EXIT_INFO_RETRY_USEC, 0, on_exit_info_retry, p) >= 0)
+                                               EXIT_INFO_RETRY_USEC, 1, on_exit_info_retry, p) >= 0)
                         return;
         }
         p->watch_source = sd_event_source_disable_unref(p->watch_source);

@@ -84,6 +84,9 @@ Process *process_free(Process *p);
  * kernel keeps for pidfd holders. */
 int process_watch(Process *p, uint64_t timeout_usec);
 
+/* The command line ListProcesses shows: argv joined with single spaces. */
+int process_set_command_line(Process *p);
+
 /* The end of a process from a wait(2) status. */
 void process_exited_with_wait_status(Process *p, int wait_status);
 void process_set_kill_on_disconnect(Process *p, Peer *peer);
