@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * procctl run and procctl spawn.  `run` is the hot path (its start-up cost
+ * is measured by bench/cli): one connection, Spawn, then Wait sent the
+ * moment Spawn's reply arrives, with the terminal's signals forwarded in
+ * between, and a fire-and-forget Release at the end.  It drives the client
+ * from a plain poll() loop next to a signalfd.
+ */
+
+#include <inttypes.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+
+#include "cli.h"
+
+typedef struct SpawnArgs {
+        procctl_spawn_options *options;
+        bool working_directory_set;
+        char **argv;
+} SpawnArgs;
+
+enum {
+        ARG_TIMEOUT = ARG_FIRST_COMMAND_OPTION,
+        ARG_STOP_TIMEOUT,
+        ARG_DESCRIPTION,
+        ARG_UMASK,
+};
+
+static void spawn_help(bool run) {
+        if (run)
+                printf("Usage: procctl run [OPTIONS...] [--] CMD [ARGS...]\n"
+                       "\n"
+                       "Run CMD through procctld with this terminal's stdin, stdout, stderr and\n"
+                       "working directory, forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and\n"
+                       "SIGUSR2 to it, and exit like a shell would: with its exit code, 128+N if\n"
+                       "signal N killed it, 127 if CMD was not found, 126 if it could not be\n"
+                       "executed, 125 if procctl itself failed.  If procctl goes away, so does CMD.\n");
+        else
+                printf("Usage: procctl spawn [OPTIONS...] [--] CMD [ARGS...]\n"
+                       "\n"
+                       "Start CMD through procctld in the background (stdio on /dev/null, working\n"
+                       "directory this one) and print its ID, object path and PID.\n");
+        printf("\n"
+               "Options:\n"
+               "  -u, --uid=USER           Run as USER (name or number)\n"
+               "  -g, --gid=GROUP          Run with primary group GROUP (name or number)\n"
+               "  -C, --chdir=DIR          Working directory (default: the current one)\n"
+               "  -E, --setenv=KEY=VALUE   Set an environment variable (repeatable)\n"
+               "      --timeout=T          Stop CMD after T (e.g. 30s, 5min)\n"
+               "      --stop-timeout=T     Time between SIGTERM and SIGKILL when stopping\n"
+               "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
+               "      --umask=MASK         File mode creation mask (octal)\n"
+               GLOBAL_OPTIONS_HELP);
+}
+
+/* Returns 0 to go on, > 0 for "exit 0" (--help), < 0 for a usage error. */
+static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
+        static const struct option options[] = {
+                GLOBAL_LONG_OPTIONS,
+                { "uid",          required_argument, NULL, 'u'              },
+                { "gid",          required_argument, NULL, 'g'              },
+                { "chdir",        required_argument, NULL, 'C'              },
+                { "setenv",       required_argument, NULL, 'E'              },
+                { "timeout",      required_argument, NULL, ARG_TIMEOUT      },
+                { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },
+                { "description",  required_argument, NULL, ARG_DESCRIPTION  },
+                { "umask",        required_argument, NULL, ARG_UMASK        },
+                {}
+        };
+        const char *command = run ? "run" : "spawn";
+        uint64_t usec;
+        int c, r;
+
+        r = procctl_spawn_options_new(&a->options);
+        if (r < 0)
+                return r;
+
+        /* '+': the command's own options come after it, untouched. */
+        while ((c = getopt_long(argc, argv, "+:hqu:g:C:E:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        spawn_help(run);
+                        return 1;
+                case 'u':
+                        r = procctl_spawn_options_set_user(a->options, optarg);
+                        break;
+                case 'g':
+                        r = procctl_spawn_options_set_group(a->options, optarg);
+                        break;
+                case 'C':
+                        if (optarg[0] != '/') {
+                                cli_error("working directory must be an absolute path: %s", optarg);
+                                return -EINVAL;
+                        }
+                        r = procctl_spawn_options_set_working_directory(a->options, optarg);
+                        a->working_directory_set = true;
+                        break;
+                case 'E':
+                        r = procctl_spawn_options_add_environment(a->options, optarg);
+                        if (r == -EINVAL) {
+                                cli_error("invalid environment assignment '%s' (expected KEY=VALUE)", optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_TIMEOUT:
+                case ARG_STOP_TIMEOUT:
+                        if (cli_parse_duration(optarg, &usec) < 0) {
+                                cli_error("invalid time span '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        r = c == ARG_TIMEOUT ? procctl_spawn_options_set_timeout(a->options, usec)
+                                             : procctl_spawn_options_set_stop_timeout(a->options, usec);
+                        break;
+                case ARG_DESCRIPTION:
+                        r = procctl_spawn_options_set_description(a->options, optarg);
+                        break;
+                case ARG_UMASK: {
+                        char *end;
+                        unsigned long m;
+
+                        errno = 0;
+                        m = strtoul(optarg, &end, 8);
+                        if (errno != 0 || end == optarg || *end || m > 0777) {
+                                cli_error("invalid umask '%s' (expected an octal mode such as 022)", optarg);
+                                return -EINVAL;
+                        }
+                        r = procctl_spawn_options_set_umask(a->options, (mode_t) m);
+                        break;
+                }
+                default:
+                        if (!cli_global_option(c, optarg)) {
+                                cli_option_error(c, argv, command);
+                                return -EINVAL;
+                        }
+                        r = 0;
+                }
+                if (r < 0) {
+                        cli_error("%s", strerror(-r));
+                        return r;
+                }
+        }
+
+        if (optind >= argc) {
+                cli_error("no command to %s given (see 'procctl %s --help')", command, command);
+                return -EINVAL;
+        }
+        a->argv = argv + optind;
+
+        if (!a->working_directory_set) {
+                char *cwd = getcwd(NULL, 0);
+
+                /* A directory that has gone away is no reason to fail: the daemon's default applies. */
+                if (cwd) {
+                        r = procctl_spawn_options_set_working_directory(a->options, cwd);
+                        free(cwd);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static void spawn_args_done(SpawnArgs *a) {
+        procctl_spawn_options_free(a->options);
+}
+
+/* How a failed Spawn reads to a user, and the code a shell would give. */
+static int spawn_failed(const char *what, int r, const procctl_error *error, bool run) {
+        /* The daemon's message names the file and the reason already. */
+        if (procctl_error_is_exec_failed(error)) {
+                cli_error("%s", error->message);
+                return procctl_error_is_exec_not_found(error) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+        }
+        _cleanup_free_ char *s = NULL;
+        if (asprintf(&s, "cannot start %s", what) < 0)
+                s = NULL;
+        cli_call_error(s ?: what, r, error);
+        return run ? EXIT_RUN_FAILED : 1;
+}
+
+int verb_spawn(int argc, char *argv[]) {
+        _cleanup_(spawn_args_done) SpawnArgs a = {};
+        procctl_error error = PROCCTL_ERROR_INIT;
+        procctl_client *client = NULL;
+        procctl_process *p = NULL;
+        int r, ret;
+
+        r = parse_spawn_args(argc, argv, false, &a);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (cli_connect(&client) < 0)
+                return 1;
+
+        r = procctl_spawn(client, a.argv, a.options, &p, &error);
+        if (r < 0)
+                ret = spawn_failed(a.argv[0], r, &error, false);
+        else {
+                printf("%" PRIu64 " %s %u\n", procctl_process_get_id(p), procctl_process_get_path(p),
+                       (unsigned) procctl_process_get_pid(p));
+                ret = 0;
+        }
+
+        procctl_error_clear(&error);
+        procctl_process_unref(p);
+        procctl_client_unref(client);
+        return ret;
+}
+
+/* ------------------------------------------------------------------- run */
+
+typedef struct RunState {
+        const char *program;
+        procctl_process *process;
+        sigset_t pending;          /* signals caught before the process existed */
+        bool done;
+        int exit_code;
+} RunState;
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void run_forward_signal(RunState *s, int sig) {
+        int r;
+
+        if (!s->process) {
+                sigaddset(&s->pending, sig);
+                return;
+        }
+        /* Fire and forget: if the process has just exited, NotRunning is fine. */
+        r = procctl_process_signal_async(s->process, sig, NULL, NULL, NULL);
+        if (r < 0 && !arg.quiet)
+                cli_error("cannot forward signal %d: %s", sig, strerror(-r));
+}
+
+static void run_on_exit(procctl_process *p, int r, const procctl_exit *exit, const procctl_error *error,
+                        void *userdata) {
+        RunState *s = userdata;
+
+        s->done = true;
+        if (r < 0) {
+                cli_call_error("waiting for the process", r, error);
+                s->exit_code = EXIT_RUN_FAILED;
+                return;
+        }
+        s->exit_code = cli_exit_code(exit);
+        /* The record is no use to anyone once we have the status. */
+        (void) procctl_process_release_async(p, NULL, NULL, NULL);
+}
+
+static void run_on_spawned(procctl_client *client, int r, procctl_process *p, const procctl_error *error,
+                           void *userdata) {
+        RunState *s = userdata;
+
+        if (r < 0) {
+                s->done = true;
+                s->exit_code = spawn_failed(s->program, r, error, true);
+                return;
+        }
+        s->process = procctl_process_ref(p);
+
+        r = procctl_process_wait_async(p, run_on_exit, s, NULL);
+        if (r < 0) {
+                cli_error("cannot wait for the process: %s", strerror(-r));
+                s->done = true;
+                s->exit_code = EXIT_RUN_FAILED;
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                if (sigismember(&s->pending, forwarded_signals[i]))
+                        run_forward_signal(s, forwarded_signals[i]);
+}
+
+static int poll_timeout_ms(uint64_t deadline) {
+        struct timespec ts;
+        uint64_t now;
+
+        if (deadline == UINT64_MAX)
+                return -1;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        if (deadline <= now)
+                return 0;
+        return (int) ((deadline - now + 999) / 1000);
+}
+
+static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
+        for (;;) {
+                struct pollfd pfd[2];
+                uint64_t deadline;
+                int r;
+
+                /* Dispatch everything that is ready before sleeping. */
+                do {
+                        r = procctl_client_process(client);
+                        if (r < 0)
+                                return r;
+                } while (r > 0 && !s->done);
+                if (s->done)
+                        return 0;
+
+                r = procctl_client_get_events(client);
+                if (r < 0)
+                        return r;
+                pfd[0] = (struct pollfd) { .fd = procctl_client_get_fd(client), .events = (short) r };
+                pfd[1] = (struct pollfd) { .fd = signal_fd, .events = POLLIN };
+                r = procctl_client_get_timeout(client, &deadline);
+                if (r < 0)
+                        return r;
+
+                r = poll(pfd, 2, poll_timeout_ms(deadline));
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+
+                if (pfd[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+
+                        while (read(signal_fd, &si, sizeof(si)) == (ssize_t) sizeof(si))
+                                run_forward_signal(s, (int) si.ssi_signo);
+                }
+        }
+}
+
+static bool fd_is_open(int fd) {
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(spawn_args_done) SpawnArgs a = {};
+        _cleanup_close_ int signal_fd = -1;
+        procctl_client *client = NULL;
+        RunState s = { .exit_code = EXIT_RUN_FAILED };
+        sigset_t mask;
+        int r;
+
+        r = parse_spawn_args(argc, argv, true, &a);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_RUN_FAILED;
+
+        s.program = a.argv[0];
+        sigemptyset(&s.pending);
+
+        /* Caught from now on, so that none is lost before the process exists. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(&mask, forwarded_signals[i]);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                cli_error("cannot block signals: %m");
+                return EXIT_RUN_FAILED;
+        }
+        signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (signal_fd < 0) {
+                cli_error("cannot create signalfd: %m");
+                return EXIT_RUN_FAILED;
+        }
+
+        if (fd_is_open(STDIN_FILENO))
+                (void) procctl_spawn_options_set_stdin(a.options, STDIN_FILENO);
+        if (fd_is_open(STDOUT_FILENO))
+                (void) procctl_spawn_options_set_stdout(a.options, STDOUT_FILENO);
+        if (fd_is_open(STDERR_FILENO))
+                (void) procctl_spawn_options_set_stderr(a.options, STDERR_FILENO);
+        (void) procctl_spawn_options_set_kill_on_disconnect(a.options, true);
+
+        if (cli_connect(&client) < 0)
+                return EXIT_RUN_FAILED;
+
+        r = procctl_spawn_async(client, a.argv, a.options, run_on_spawned, &s, NULL);
+        if (r < 0)
+                cli_error("cannot send Spawn request: %s", strerror(-r));
+        else {
+                r = run_loop(client, signal_fd, &s);
+                if (r < 0 && !s.done)
+                        cli_error("lost the connection to procctld: %s", strerror(-r));
+        }
+
+        procctl_process_unref(s.process);
+        procctl_client_unref(client);  /* flushes the Release */
+        return s.exit_code;
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * What procctl's commands share: the global options, connecting, error
+ * messages, and reading and writing the things a user types and sees
+ * (process IDs, signal names, durations, dates, how a process ended).
+ */
+
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "config.h"
+
+CliArgs arg = {
+        .bus_kind = BUS_SYSTEM,
+        .ask_password = true,
+};
+
+int cli_global_option(int c, const char *optarg) {
+        switch (c) {
+        case ARG_VERSION:
+                printf("procctl %s\n", PROCCTL_VERSION);
+                exit(0);
+        case ARG_SYSTEM:
+                arg.bus_kind = BUS_SYSTEM;
+                return 1;
+        case ARG_USER:
+                arg.bus_kind = BUS_USER;
+                return 1;
+        case ARG_ADDRESS:
+                arg.bus_kind = BUS_ADDRESS;
+                arg.address = optarg;
+                return 1;
+        case 'q':
+                arg.quiet = true;
+                return 1;
+        case ARG_NO_ASK_PASSWORD:
+                arg.ask_password = false;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int cli_option_error(int c, char *argv[], const char *command) {
+        const char *see = command ? command : "";
+        const char *space = command ? " " : "";
+
+        if (c == ':')
+                cli_error("option '%s' needs an argument", argv[optind - 1]);
+        else if (optopt > 0 && optopt < 0x100)
+                cli_error("unknown option '-%c' (see 'procctl %s%s--help')", optopt, see, space);
+        else
+                cli_error("unknown option '%s' (see 'procctl %s%s--help')", argv[optind - 1], see, space);
+        return EXIT_USAGE;
+}
+
+void cli_error(const char *format, ...) {
+        va_list ap;
+
+        fputs("procctl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+void cli_call_error(const char *what, int r, const procctl_error *error) {
+        const char *message = error && error->message ? error->message : strerror(-r);
+
+        if (procctl_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                cli_error("%s: no such process", what);
+        else if (r == -EHOSTUNREACH && error && error->name)
+                cli_error("%s: procctld is not running (%s)", what, message);
+        else if (error && procctl_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                cli_error("%s: %s (authorization needed: run from a terminal, without --no-ask-password)",
+                          what, message);
+        else
+                cli_error("%s: %s", what, message);
+}
+
+int cli_connect(procctl_client **ret) {
+        int r;
+
+        switch (arg.bus_kind) {
+        case BUS_USER:
+                r = procctl_client_new_user(ret);
+                break;
+        case BUS_ADDRESS:
+                r = procctl_client_new_address(ret, arg.address);
+                break;
+        default:
+                r = procctl_client_new_system(ret);
+        }
+        if (r < 0) {
+                cli_error("cannot connect to the %s bus: %s",
+                          arg.bus_kind == BUS_USER ? "user" : arg.bus_kind == BUS_ADDRESS ? "given" : "system",
+                          strerror(-r));
+                return r;
+        }
+        if (arg.ask_password && isatty(STDIN_FILENO))
+                (void) procctl_client_set_allow_interactive_authorization(*ret, true);
+        return 0;
+}
+
+int cli_process_from_id(procctl_client *client, const char *id, procctl_process **ret) {
+        int r;
+
+        r = procctl_process_new(client, id, ret);
+        if (r == -EINVAL || r == -ERANGE)
+                cli_error("invalid process ID '%s' (expected a number or an object path)", id);
+        else if (r < 0)
+                cli_error("%s: %s", id, strerror(-r));
+        return r;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static int parse_uint(const char *s, unsigned max, unsigned *ret) {
+        unsigned v = 0;
+
+        if (!*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                v = v * 10 + (unsigned) (*s - '0');
+                if (v > max)
+                        return -ERANGE;
+        }
+        *ret = v;
+        return 0;
+}
+
+int cli_parse_signal(const char *s) {
+        unsigned n;
+
+        if (!s || !*s)
+                return -EINVAL;
+        if (parse_uint(s, SIGRTMAX, &n) >= 0)
+                return (int) n;
+
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+                bool min = strncasecmp(s, "RTMIN", 5) == 0;
+                int base = min ? SIGRTMIN : SIGRTMAX;
+
+                s += 5;
+                if (!*s)
+                        return base;
+                if (*s != (min ? '+' : '-') || parse_uint(s + 1, SIGRTMAX - SIGRTMIN, &n) < 0)
+                        return -EINVAL;
+                return min ? base + (int) n : base - (int) n;
+        }
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *name = sigabbrev_np(i);
+                if (name && strcasecmp(s, name) == 0)
+                        return i;
+        }
+        return -EINVAL;
+}
+
+const char *cli_signal_to_string(int sig, char *buf, size_t size) {
+        const char *name = sig > 0 && sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+
+        if (name)
+                snprintf(buf, size, "SIG%s", name);
+        else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+                snprintf(buf, size, "SIGRTMIN+%d", sig - SIGRTMIN);
+        else
+                snprintf(buf, size, "signal %d", sig);
+        return buf;
+}
+
+/* ------------------------------------------------------- times and dates */
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC  UINT64_C(1000000)
+#define USEC_PER_MIN  (60 * USEC_PER_SEC)
+#define USEC_PER_HOUR (60 * USEC_PER_MIN)
+#define USEC_PER_DAY  (24 * USEC_PER_HOUR)
+
+int cli_parse_duration(const char *s, uint64_t *ret) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                /* longest first, so "ms" is not read as "m" + "s" */
+                { "usec", 1 }, { "us", 1 },
+                { "msec", USEC_PER_MSEC }, { "ms", USEC_PER_MSEC },
+                { "sec", USEC_PER_SEC }, { "s", USEC_PER_SEC },
+                { "min", USEC_PER_MIN }, { "m", USEC_PER_MIN },
+                { "hour", USEC_PER_HOUR }, { "h", USEC_PER_HOUR },
+                { "day", USEC_PER_DAY }, { "d", USEC_PER_DAY },
+        };
+        uint64_t total = 0;
+        bool any = false;
+
+        if (!s)
+                return -EINVAL;
+        while (*s) {
+                double v;
+                char *end;
+                uint64_t unit = USEC_PER_SEC;
+                size_t i;
+
+                while (*s == ' ')
+                        s++;
+                if (!*s)
+                        break;
+                if (!(*s >= '0' && *s <= '9') && *s != '.')
+                        return -EINVAL;
+                errno = 0;
+                v = strtod(s, &end);
+                if (errno != 0 || end == s || v < 0)
+                        return -EINVAL;
+                s = end;
+                for (i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t l = strlen(units[i].suffix);
+                        if (strncmp(s, units[i].suffix, l) == 0 && !(s[l] >= 'a' && s[l] <= 'z')) {
+                                unit = units[i].usec;
+                                s += l;
+                                break;
+                        }
+                }
+                if (i == ELEMENTSOF(units) && *s && *s != ' ')
+                        return -EINVAL;
+                if (v * (double) unit > (double) (UINT64_MAX / 2))
+                        return -ERANGE;
+                total += (uint64_t) (v * (double) unit + 0.5);
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}
+
+char *cli_format_duration(uint64_t usec, char *buf, size_t size) {
+        if (usec < USEC_PER_MSEC)
+                snprintf(buf, size, "%" PRIu64 "us", usec);
+        else if (usec < USEC_PER_SEC)
+                snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+        else if (usec < USEC_PER_MIN)
+                snprintf(buf, size, "%" PRIu64 ".%03" PRIu64 "s",
+                         usec / USEC_PER_SEC, usec % USEC_PER_SEC / USEC_PER_MSEC);
+        else if (usec < USEC_PER_HOUR)
+                snprintf(buf, size, "%" PRIu64 "min %" PRIu64 "s",
+                         usec / USEC_PER_MIN, usec % USEC_PER_MIN / USEC_PER_SEC);
+        else if (usec < USEC_PER_DAY)
+                snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "min",
+                         usec / USEC_PER_HOUR, usec % USEC_PER_HOUR / USEC_PER_MIN);
+        else
+                snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h",
+                         usec / USEC_PER_DAY, usec % USEC_PER_DAY / USEC_PER_HOUR);
+        return buf;
+}
+
+char *cli_format_timestamp(uint64_t realtime_usec, char *buf, size_t size) {
+        time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (realtime_usec == 0 || !localtime_r(&t, &tm) ||
+            strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                snprintf(buf, size, "n/a");
+        return buf;
+}
+
+uint64_t cli_now_realtime(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* ---------------------------------------------------------------- endings */
+
+char *cli_format_exit(const procctl_exit *exit, char *buf, size_t size) {
+        char sig[32];
+
+        switch (exit->reason) {
+        case PROCCTL_EXIT_EXITED:
+                snprintf(buf, size, "exited with %d", exit->status);
+                break;
+        case PROCCTL_EXIT_KILLED:
+                snprintf(buf, size, "killed by %s", cli_signal_to_string(exit->status, sig, sizeof(sig)));
+                break;
+        case PROCCTL_EXIT_DUMPED:
+                snprintf(buf, size, "dumped core on %s", cli_signal_to_string(exit->status, sig, sizeof(sig)));
+                break;
+        default:
+                snprintf(buf, size, "ended, exit status unknown");
+        }
+        return buf;
+}
+
+int cli_exit_code(const procctl_exit *exit) {
+        int code = procctl_exit_to_shell_code(exit);
+        return code < 0 ? 1 : code;
+}
+
+/* ----------------------------------------------------------- users, groups */
+
+const char *cli_user_name(uid_t uid, char *buf, size_t size) {
+        struct passwd *pw = getpwuid(uid);
+
+        if (pw)
+                snprintf(buf, size, "%s", pw->pw_name);
+        else
+                snprintf(buf, size, "%u", (unsigned) uid);
+        return buf;
+}
+
+const char *cli_group_name(gid_t gid, char *buf, size_t size) {
+        struct group *gr = getgrgid(gid);
+
+        if (gr)
+                snprintf(buf, size, "%s", gr->gr_name);
+        else
+                snprintf(buf, size, "%u", (unsigned) gid);
+        return buf;
+}
+
+int cli_parse_json(const char *s, JsonMode *ret) {
+        if (!s)
+                *ret = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+        else if (strcmp(s, "pretty") == 0)
+                *ret = JSON_PRETTY;
+        else if (strcmp(s, "short") == 0)
+                *ret = JSON_SHORT;
+        else {
+                cli_error("invalid --json mode '%s' (expected 'pretty' or 'short')", s);
+                return -EINVAL;
+        }
+        return 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The procctl command: what its commands share.  The global options
+ * (which bus, -q, --no-ask-password) are accepted before the command and
+ * among each command's own options; every command is a verb_*() function
+ * that gets its own argv (argv[0] is the command name) and returns the
+ * process exit code.
+ */
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "procctl.h"
+
+/* Exit codes besides a command's own (run passes the child's on). */
+#define EXIT_USAGE 2
+#define EXIT_RUN_FAILED 125      /* `run`: procctl itself failed, like env(1) */
+#define EXIT_CANNOT_EXECUTE 126
+#define EXIT_NOT_FOUND 127
+
+typedef enum BusKind {
+        BUS_SYSTEM,
+        BUS_USER,
+        BUS_ADDRESS,
+} BusKind;
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_PRETTY,
+        JSON_SHORT,
+} JsonMode;
+
+typedef struct CliArgs {
+        BusKind bus_kind;
+        const char *address;
+        bool quiet;
+        bool ask_password;
+} CliArgs;
+
+extern CliArgs arg;
+
+/* getopt_long ids of the global options, beyond the ASCII range. */
+enum {
+        ARG_VERSION = 0x100,
+        ARG_SYSTEM,
+        ARG_USER,
+        ARG_ADDRESS,
+        ARG_NO_ASK_PASSWORD,
+        ARG_FIRST_COMMAND_OPTION,  /* commands number their own long options from here */
+};
+
+#define GLOBAL_LONG_OPTIONS                                                   \
+        { "help",            no_argument,       NULL, 'h'                 }, \
+        { "version",         no_argument,       NULL, ARG_VERSION         }, \
+        { "system",          no_argument,       NULL, ARG_SYSTEM          }, \
+        { "user",            no_argument,       NULL, ARG_USER            }, \
+        { "address",         required_argument, NULL, ARG_ADDRESS         }, \
+        { "quiet",           no_argument,       NULL, 'q'                 }, \
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD }
+
+#define GLOBAL_OPTIONS_HELP                                                   \
+        "      --system             Talk to procctld on the system bus (default)\n" \
+        "      --user               Talk to procctld on the user's session bus\n" \
+        "      --address=ADDR       Talk to procctld on the bus at ADDR\n"    \
+        "  -q, --quiet              Print less\n"                             \
+        "      --no-ask-password    Do not ask for authorization interactively\n" \
+        "  -h, --help               Show this help\n"                         \
+        "      --version            Show the version\n"
+
+/* Handles a global option getopt returned (not 'h').  Returns 1 if it was
+ * one, 0 if not, exits for --version. */
+int cli_global_option(int c, const char *optarg);
+
+/* Reports an unknown option or a missing argument that getopt_long()
+ * returned as c ('?' or ':'); returns EXIT_USAGE. */
+int cli_option_error(int c, char *argv[], const char *command);
+
+/* Prints "procctl: ..." to stderr. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints the error of a failed call: "procctl: <what>: <message>". */
+void cli_call_error(const char *what, int r, const procctl_error *error);
+
+/* Connects as the global options say; prints the error itself. */
+int cli_connect(procctl_client **ret);
+
+/* Process handle from a number or object path; prints the error itself. */
+int cli_process_from_id(procctl_client *client, const char *id, procctl_process **ret);
+
+/* "HUP", "SIGHUP", "sighup", "1", "RTMIN+2" -> number; -EINVAL if none. */
+int cli_parse_signal(const char *s);
+/* "SIGTERM", "SIGRTMIN+2" or the number, in buf. */
+const char *cli_signal_to_string(int sig, char *buf, size_t size);
+
+/* "10" (seconds), "1.5s", "500ms", "2min", "1h", "3d", "1min 30s" -> µs. */
+int cli_parse_duration(const char *s, uint64_t *ret);
+
+/* "5.003s", "3min 2s", "2h 5min", "4d 3h" */
+char *cli_format_duration(uint64_t usec, char *buf, size_t size);
+/* "Thu 2024-11-28 10:00:01 CET" */
+char *cli_format_timestamp(uint64_t realtime_usec, char *buf, size_t size);
+uint64_t cli_now_realtime(void);
+
+/* "exited with 3", "killed by SIGTERM", "dumped core on SIGSEGV". */
+char *cli_format_exit(const procctl_exit *exit, char *buf, size_t size);
+/* The shell code for an end; 1 for an unknown one. */
+int cli_exit_code(const procctl_exit *exit);
+
+/* User / group name for an id, or the number. */
+const char *cli_user_name(uid_t uid, char *buf, size_t size);
+const char *cli_group_name(gid_t gid, char *buf, size_t size);
+
+/* Parse --json[=pretty|short]; NULL means the default for stdout. */
+int cli_parse_json(const char *s, JsonMode *ret);
+
+int verb_run(int argc, char *argv[]);
+int verb_spawn(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_release(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The procctl command, end to end: the built CLI ($PROCCTL) against a real
+ * procctld on a private bus (tests/fixture.h).  Each test runs procctl the
+ * way a user or a script would and checks what it prints and how it exits.
+ */
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "fixture.h"
+
+/* ------------------------------------------------------------- helpers */
+
+static const char *cli_path(void) {
+        const char *p = g_getenv("PROCCTL");
+        if (!p)
+                g_error("PROCCTL is not set (run through meson test)");
+        return p;
+}
+
+typedef struct CliResult {
+        int code;        /* exit code, or 128 + signal if procctl itself died */
+        char *out;
+        char *err;
+} CliResult;
+
+static void cli_result_clear(CliResult *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliResult, cli_result_clear)
+
+static GSubprocessLauncher *launcher_new(PcFixture *fx, GSubprocessFlags flags) {
+        GSubprocessLauncher *l = g_subprocess_launcher_new(flags);
+        g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS", fx->bus_address, TRUE);
+        g_subprocess_launcher_unsetenv(l, "COLUMNS");
+        return l;
+}
+
+static int exit_code_of(GSubprocess *p) {
+        if (g_subprocess_get_if_exited(p))
+                return g_subprocess_get_exit_status(p);
+        g_assert_true(g_subprocess_get_if_signaled(p));
+        return 128 + g_subprocess_get_term_sig(p);
+}
+
+/* Runs procctl with argv (NULL-terminated, without "procctl"), stdin_data
+ * on its stdin (or /dev/null), in cwd (NULL: the test's), with extra
+ * environment entries env (NULL or "K=V" list). */
+static CliResult run_cli_full(PcFixture *fx, const char *stdin_data, const char *cwd,
+                              const char *const *env, const char *const *argv) {
+        g_autoptr(GSubprocessLauncher) l = launcher_new(fx,
+                (stdin_data ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0) |
+                G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        CliResult r = {};
+
+        if (cwd)
+                g_subprocess_launcher_set_cwd(l, cwd);
+        for (const char *const *e = env; e && *e; e++) {
+                g_auto(GStrv) kv = g_strsplit(*e, "=", 2);
+                g_subprocess_launcher_setenv(l, kv[0], kv[1], TRUE);
+        }
+        g_ptr_array_add(args, (gpointer) cli_path());
+        for (const char *const *a = argv; *a; a++)
+                g_ptr_array_add(args, (gpointer) *a);
+        g_ptr_array_add(args, NULL);
+
+        p = g_subprocess_launcher_spawnv(l, (const char *const *) args->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8(p, stdin_data, NULL, &r.out, &r.err, &error);
+        g_assert_no_error(error);
+        r.code = exit_code_of(p);
+        return r;
+}
+
+#define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+#define run_cli(fx, ...) run_cli_full((fx), NULL, NULL, NULL, ARGS(__VA_ARGS__))
+
+/* Asserts that stderr is exactly one "procctl: ..." line containing what. */
+static void assert_one_error_line(const CliResult *r, const char *what) {
+        if (!g_str_has_prefix(r->err, "procctl: ") || !g_str_has_suffix(r->err, "\n") ||
+            strchr(r->err, '\n') != r->err + strlen(r->err) - 1)
+                pc_fail("expected one 'procctl: ' line on stderr, got: '%s'", r->err);
+        if (what && !strstr(r->err, what))
+                pc_fail("expected '%s' in stderr, got: '%s'", what, r->err);
+}
+
+/* The (path, pid, state) of the only process the daemon tracks, once there
+ * is one; fails the test otherwise. */
+typedef struct {
+        PcFixture *fx;
+        char *path;
+        guint32 pid;
+        char *state;
+} OnlyProcess;
+
+static gboolean only_process_found(gpointer data) {
+        OnlyProcess *o = data;
+        g_autoptr(GVariant) v = pc_manager_call(o->fx, "ListProcesses", NULL, G_VARIANT_TYPE("(a(ouuss))"), NULL);
+        g_autoptr(GVariantIter) it = NULL;
+        const char *path, *state, *cmd;
+        guint32 pid, uid;
+
+        if (!v)
+                return FALSE;
+        g_variant_get(v, "(a(ouuss))", &it);
+        if (g_variant_iter_n_children(it) != 1)
+                return FALSE;
+        g_assert_true(g_variant_iter_next(it, "(&ouu&s&s)", &path, &pid, &uid, &state, &cmd));
+        g_free(o->path);
+        g_free(o->state);
+        o->path = g_strdup(path);
+        o->pid = pid;
+        o->state = g_strdup(state);
+        return TRUE;
+}
+
+static void only_process(PcFixture *fx, OnlyProcess *o) {
+        *o = (OnlyProcess) { .fx = fx };
+        if (!pc_poll_until(only_process_found, o, PC_TIMEOUT_MS))
+                pc_fail("the daemon did not get exactly one process");
+}
+
+static gboolean pid_gone(gpointer data) {
+        return !pc_process_is_alive(GPOINTER_TO_INT(data));
+}
+
+/* Starts `procctl run -- argv...` in the background, its stdio on /dev/null
+ * (stdout piped when out is set). */
+static GSubprocess *start_cli_run(PcFixture *fx, const char *const *argv) {
+        g_autoptr(GSubprocessLauncher) l = launcher_new(fx, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        GSubprocess *p;
+
+        g_ptr_array_add(args, (gpointer) cli_path());
+        g_ptr_array_add(args, (gpointer) "run");
+        g_ptr_array_add(args, (gpointer) "--");
+        for (const char *const *a = argv; *a; a++)
+                g_ptr_array_add(args, (gpointer) *a);
+        g_ptr_array_add(args, NULL);
+        p = g_subprocess_launcher_spawnv(l, (const char *const *) args->pdata, &error);
+        g_assert_no_error(error);
+        return p;
+}
+
+static int wait_cli(GSubprocess *p) {
+        g_autoptr(GError) error = NULL;
+        g_subprocess_wait(p, NULL, &error);
+        g_assert_no_error(error);
+        return exit_code_of(p);
+}
+
+/* Spawns through the CLI and returns the ID it printed. */
+static char *cli_spawn(PcFixture *fx, const char *const *argv) {
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_auto(GStrv) fields = NULL;
+
+        g_ptr_array_add(args, (gpointer) "spawn");
+        g_ptr_array_add(args, (gpointer) "--");
+        for (const char *const *a = argv; *a; a++)
+                g_ptr_array_add(args, (gpointer) *a);
+        g_ptr_array_add(args, NULL);
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL, NULL, (const char *const *) args->pdata);
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.err, ==, "");
+        /* "ID PATH PID\n" */
+        g_strchomp(r.out);
+        fields = g_strsplit(r.out, " ", -1);
+        g_assert_cmpuint(g_strv_length(fields), ==, 3);
+        g_assert_cmpstr(fields[1] + strlen(PC_PROCESS_PREFIX), ==, fields[0]);
+        g_assert_true(g_str_has_prefix(fields[1], PC_PROCESS_PREFIX));
+        g_assert_cmpuint(pc_get_process_u32(fx, fields[1], "Pid"), ==, (guint32) atoi(fields[2]));
+        return g_strdup(fields[0]);
+}
+
+/* ------------------------------------------------------------------- run */
+
+static void test_run_stdio_passes_through(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli_full(fx, "hello\n", NULL, NULL,
+                                           ARGS("run", "--", "/bin/sh", "-c",
+                                                "read x; echo out:$x; echo err:$x >&2"));
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, "out:hello\n");
+        g_assert_cmpstr(r.err, ==, "err:hello\n");
+}
+
+typedef struct {
+        const char *name;
+        const char *const *argv;
+        int code;
+        const char *stderr_has;  /* NULL: stderr empty */
+} ExitCase;
+
+static void test_run_exit_code(PcFixture *fx, gconstpointer data) {
+        const ExitCase *c = data;
+        g_autofree char *plain = pc_fixture_write_file(fx, "plain", "not a program\n", 0644);
+        g_autofree char *script = pc_fixture_write_file(fx, "script", "#!/nonexistent/interpreter\n", 0755);
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+
+        g_ptr_array_add(args, (gpointer) "run");
+        g_ptr_array_add(args, (gpointer) "--");
+        for (const char *const *a = c->argv; *a; a++)
+                g_ptr_array_add(args, (gpointer) (strcmp(*a, "@plain") == 0 ? plain :
+                                                  strcmp(*a, "@script") == 0 ? script : *a));
+        g_ptr_array_add(args, NULL);
+
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL, NULL, (const char *const *) args->pdata);
+        g_assert_cmpint(r.code, ==, c->code);
+        if (c->stderr_has)
+                assert_one_error_line(&r, c->stderr_has);
+        else
+                g_assert_cmpstr(r.err, ==, "");
+}
+
+static const ExitCase exit_cases[] = {
+        { "success",            ARGS("/bin/true"),                          0,   NULL },
+        { "exit-code",          ARGS("/bin/sh", "-c", "exit 3"),            3,   NULL },
+        { "killed-by-sigterm",  ARGS("/bin/sh", "-c", "kill -TERM $$"),     143, NULL },
+        { "killed-by-sigkill",  ARGS("/bin/sh", "-c", "kill -KILL $$"),     137, NULL },
+        { "not-found-path",     ARGS("/nonexistent/program"),               127, "execve(\"/nonexistent/program\"): No such file or directory" },
+        { "not-found-in-path",  ARGS("procctl-no-such-command"),            127, "procctl-no-such-command" },
+        { "not-executable",     ARGS("@plain"),                             126, "Permission denied" },
+        { "missing-interpreter", ARGS("@script"),                           126, "interpreter" },
+};
+
+static void test_run_working_directory(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli_full(fx, NULL, fx->outdir, NULL, ARGS("run", "--", "/bin/pwd"));
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(g_strchomp(r.out), ==, fx->outdir);
+
+        g_auto(CliResult) r2 = run_cli_full(fx, NULL, fx->outdir, NULL, ARGS("run", "-C", "/", "--", "/bin/pwd"));
+        g_assert_cmpint(r2.code, ==, 0);
+        g_assert_cmpstr(r2.out, ==, "/\n");
+
+        g_auto(CliResult) r3 = run_cli(fx, "run", "-C", "/nonexistent/dir", "--", "/bin/true");
+        g_assert_cmpint(r3.code, ==, 126);
+        assert_one_error_line(&r3, "/nonexistent/dir");
+
+        g_auto(CliResult) r4 = run_cli(fx, "run", "-C", "relative", "--", "/bin/true");
+        g_assert_cmpint(r4.code, ==, 125);
+        assert_one_error_line(&r4, "absolute");
+}
+
+static void test_run_options(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli(fx, "run", "-E", "FOO=bar", "--setenv=BAZ=a b", "--umask=077",
+                                      "--", "/bin/sh", "-c", "echo \"$FOO/$BAZ/$(umask)\"");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, "bar/a b/0077\n");
+
+        /* Options of the command itself are its own, with or without "--". */
+        g_auto(CliResult) r2 = run_cli(fx, "run", "/bin/echo", "-n", "--help");
+        g_assert_cmpint(r2.code, ==, 0);
+        g_assert_cmpstr(r2.out, ==, "--help");
+
+        g_auto(CliResult) r3 = run_cli(fx, "run", "--timeout=200ms", "--", "/bin/sleep", "100");
+        g_assert_cmpint(r3.code, ==, 128 + SIGTERM);
+
+        g_auto(CliResult) r4 = run_cli(fx, "run", "-u", "procctl-no-such-user", "--", "/bin/true");
+        g_assert_cmpint(r4.code, ==, 125);
+        assert_one_error_line(&r4, "procctl-no-such-user");
+}
+
+static void test_run_as_user(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli(fx, "run", "-u", "nobody", "--", "/usr/bin/id", "-u");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, "65534\n");
+}
+
+typedef struct {
+        const char *name;
+        int sig;
+        int code;
+} SignalCase;
+
+static void test_run_forwards_signal(PcFixture *fx, gconstpointer data) {
+        const SignalCase *c = data;
+        g_autoptr(GSubprocess) p = start_cli_run(fx, ARGS("/bin/sleep", "100"));
+        OnlyProcess o;
+
+        only_process(fx, &o);
+        g_assert_cmpstr(o.state, ==, "running");
+        g_subprocess_send_signal(p, c->sig);
+        /* The child got that very signal: it died of it, and procctl says so. */
+        g_assert_cmpint(wait_cli(p), ==, c->code);
+        g_assert_true(pc_poll_until(pid_gone, GINT_TO_POINTER(o.pid), PC_TIMEOUT_MS));
+        g_free(o.path);
+        g_free(o.state);
+}
+
+static const SignalCase signal_cases[] = {
+        { "sigint-exits-130", SIGINT,  130 },
+        { "sigterm",          SIGTERM, 128 + SIGTERM },
+        { "sighup",           SIGHUP,  128 + SIGHUP },
+        { "sigquit",          SIGQUIT, 128 + SIGQUIT },
+        { "sigusr1",          SIGUSR1, 128 + SIGUSR1 },
+        { "sigusr2",          SIGUSR2, 128 + SIGUSR2 },
+};
+
+static void test_run_sigint_to_a_child_that_handles_it(PcFixture *fx) {
+        /* A child that catches SIGINT and exits 0: procctl exits 0 too, like a shell. */
+        g_autofree char *marker = pc_fixture_out_path(fx, "trapped");
+        g_autofree char *script = g_strdup_printf("trap 'touch %s; exit 0' INT; "
+                                                  "touch %s.ready; while :; do sleep 0.05; done",
+                                                  marker, marker);
+        g_autofree char *ready = g_strdup_printf("%s.ready", marker);
+        g_autoptr(GSubprocess) p = start_cli_run(fx, ARGS("/bin/sh", "-c", script));
+
+        while (!g_file_test(ready, G_FILE_TEST_EXISTS))
+                g_usleep(10000);
+        g_subprocess_send_signal(p, SIGINT);
+        g_assert_cmpint(wait_cli(p), ==, 0);
+        g_assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+}
+
+static void test_run_kill_on_disconnect(PcFixture *fx) {
+        g_autoptr(GSubprocess) p = start_cli_run(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *reason = NULL;
+        gint32 status;
+        OnlyProcess o;
+
+        only_process(fx, &o);
+        g_subprocess_force_exit(p);  /* SIGKILL: procctl cannot forward or clean up */
+        g_assert_cmpint(wait_cli(p), ==, 128 + SIGKILL);
+
+        /* The daemon stopped the child when procctl's connection went away. */
+        g_assert_true(pc_poll_until(pid_gone, GINT_TO_POINTER(o.pid), PC_TIMEOUT_MS));
+        g_autoptr(GError) error = NULL;
+        g_assert_true(pc_wait(fx, o.path, &reason, &status, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(reason, ==, "killed");
+        g_assert_cmpint(status, ==, SIGTERM);
+        g_free(o.path);
+        g_free(o.state);
+}
+
+static void test_run_releases_the_record(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli(fx, "run", "--", "/bin/true");
+        g_assert_cmpint(r.code, ==, 0);
+        /* The Release is sent as procctl exits; give the daemon a moment. */
+        for (int i = 0; i < 200 && pc_get_process_count(fx) > 0; i++)
+                g_usleep(10000);
+        g_assert_cmpuint(pc_get_process_count(fx), ==, 0);
+}
+
+/* ------------------------------------------- spawn, kill, wait, stop, release */
+
+static void test_spawn_kill_wait_status_release(PcFixture *fx) {
+        g_autofree char *id = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *path = g_strconcat(PC_PROCESS_PREFIX, id, NULL);
+        g_autofree char *waited = g_strdup_printf("%s: killed by SIGHUP\n", id);
+
+        g_auto(CliResult) k = run_cli(fx, "kill", "-s", "HUP", id);
+        g_assert_cmpint(k.code, ==, 0);
+        g_assert_cmpstr(k.out, ==, "");
+        g_assert_cmpstr(k.err, ==, "");
+
+        g_auto(CliResult) w = run_cli(fx, "wait", id);
+        g_assert_cmpint(w.code, ==, 128 + SIGHUP);
+        g_assert_cmpstr(w.out, ==, waited);
+
+        /* An object path is an ID too. */
+        g_auto(CliResult) s = run_cli(fx, "status", path);
+        g_assert_cmpint(s.code, ==, 0);
+        g_assert_nonnull(strstr(s.out, "killed by SIGHUP"));
+        g_assert_nonnull(strstr(s.out, "/bin/sleep 100"));
+        g_assert_nonnull(strstr(s.out, "Started: "));
+        g_assert_nonnull(strstr(s.out, "Ended: "));
+        g_assert_nonnull(strstr(s.out, "Runtime: "));
+
+        g_auto(CliResult) rel = run_cli(fx, "release", id);
+        g_assert_cmpint(rel.code, ==, 0);
+
+        g_auto(CliResult) s2 = run_cli(fx, "status", id);
+        g_assert_cmpint(s2.code, ==, 1);
+        assert_one_error_line(&s2, "no such process");
+}
+
+static void test_kill_signals_and_errors(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
+        g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
+
+        /* Default SIGTERM, several IDs at once. */
+        g_auto(CliResult) k = run_cli(fx, "kill", a, b);
+        g_assert_cmpint(k.code, ==, 0);
+        pc_assert_wait_result(fx, pa, "killed", SIGTERM);
+        pc_assert_wait_result(fx, pb, "killed", SIGTERM);
+
+        /* An ended process, an unknown one and a bad ID: each reported, exit 1. */
+        g_auto(CliResult) k2 = run_cli(fx, "signal", "-s", "SIGUSR1", a, "999999", "x1");
+        g_assert_cmpint(k2.code, ==, 1);
+        g_assert_nonnull(strstr(k2.err, "procctl: 999999: no such process\n"));
+        g_assert_nonnull(strstr(k2.err, "procctl: invalid process ID 'x1'"));
+        g_assert_nonnull(strstr(k2.err, g_strdup_printf("procctl: %s: ", a)));
+
+        /* Numbers and --group. */
+        g_autofree char *c = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *pcp = g_strconcat(PC_PROCESS_PREFIX, c, NULL);
+        g_auto(CliResult) k3 = run_cli(fx, "kill", "--group", "-s", "10", c);
+        g_assert_cmpint(k3.code, ==, 0);
+        pc_assert_wait_result(fx, pcp, "killed", SIGUSR1);
+}
+
+static void test_wait_exits_with_the_last_code(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 3"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sh", "-c", "sleep 0.2; exit 5"));
+        g_autofree char *expected = g_strdup_printf("%s: exited with 3\n%s: exited with 5\n", a, b);
+
+        g_auto(CliResult) w = run_cli(fx, "wait", a, b);
+        g_assert_cmpint(w.code, ==, 5);
+        g_assert_cmpstr(w.out, ==, expected);
+
+        g_auto(CliResult) q = run_cli(fx, "-q", "wait", a);
+        g_assert_cmpint(q.code, ==, 3);
+        g_assert_cmpstr(q.out, ==, "");
+}
+
+static void test_stop(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *expected = g_strdup_printf("%s: killed by SIGTERM\n", a);
+
+        g_auto(CliResult) s = run_cli(fx, "stop", a);
+        g_assert_cmpint(s.code, ==, 0);
+        g_assert_cmpstr(s.out, ==, expected);
+
+        g_auto(CliResult) s2 = run_cli(fx, "stop", "424242");
+        g_assert_cmpint(s2.code, ==, 1);
+        assert_one_error_line(&s2, "no such process");
+}
+
+static void test_release_running_is_refused(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+
+        g_auto(CliResult) r = run_cli(fx, "release", a);
+        g_assert_cmpint(r.code, ==, 1);
+        assert_one_error_line(&r, a);
+}
+
+/* ------------------------------------------------------------ list, status */
+
+static void test_list_table(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sh", "-c",
+                "exit 3; this is a long command line that will not fit in forty columns"));
+        g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
+        g_auto(GStrv) lines = NULL;
+
+        pc_assert_wait_result(fx, pb, "exited", 3);
+
+        g_auto(CliResult) r = run_cli(fx, "list");
+        g_assert_cmpint(r.code, ==, 0);
+        lines = g_strsplit(r.out, "\n", -1);
+        g_assert_cmpuint(g_strv_length(lines), ==, 4);  /* header, 2 rows, "" */
+        g_assert_true(g_regex_match_simple("^ *ID +PID +USER +STATE +RUNTIME +COMMAND$", lines[0], 0, 0));
+        g_assert_true(g_regex_match_simple(g_strdup_printf("^ *%s +[0-9]+ +root +running +\\S+ +/bin/sleep 100$", a),
+                                           lines[1], 0, 0));
+        g_assert_true(g_regex_match_simple(g_strdup_printf("^ *%s +[0-9]+ +root +exited 3 +\\S+ +/bin/sh -c exit 3; this is a long command line that will not fit in forty columns$", b),
+                                           lines[2], 0, 0));
+        /* Columns line up: COMMAND starts at the same place on every line. */
+        const char *c0 = strstr(lines[0], "COMMAND");
+        g_assert_cmpint(strstr(lines[1], "/bin/sleep") - lines[1], ==, c0 - lines[0]);
+        g_assert_cmpint(strstr(lines[2], "/bin/sh") - lines[2], ==, c0 - lines[0]);
+
+        /* Fitted to the terminal's width. */
+        g_auto(CliResult) n = run_cli_full(fx, NULL, NULL, ARGS("COLUMNS=40"), ARGS("list"));
+        g_assert_cmpint(n.code, ==, 0);
+        g_auto(GStrv) narrow = g_strsplit(n.out, "\n", -1);
+        g_assert_cmpuint(g_strv_length(narrow), ==, 4);
+        for (char **l = narrow; *l; l++)
+                g_assert_cmpint(g_utf8_strlen(*l, -1), <=, 40);
+        g_assert_true(g_str_has_suffix(narrow[2], "…"));
+}
+
+static void test_list_empty(PcFixture *fx) {
+        g_auto(CliResult) r = run_cli(fx, "list");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, "No processes.\n");
+
+        g_auto(CliResult) j = run_cli(fx, "list", "--json");
+        g_assert_cmpint(j.code, ==, 0);
+        g_assert_cmpstr(g_strstrip(j.out), ==, "[]");
+}
+
+static json_object *parse_json(const char *text) {
+        json_tokener *tok = json_tokener_new();
+        json_object *o = json_tokener_parse_ex(tok, text, (int) strlen(text));
+        if (json_tokener_get_error(tok) != json_tokener_success)
+                pc_fail("output is not JSON (%s): %s", json_tokener_error_desc(json_tokener_get_error(tok)), text);
+        json_tokener_free(tok);
+        return o;
+}
+
+static json_object *member(json_object *o, const char *key) {
+        json_object *v = NULL;
+        if (!json_object_object_get_ex(o, key, &v))
+                pc_fail("JSON has no '%s': %s", key, json_object_to_json_string(o));
+        return v;
+}
+
+static void test_list_json(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 3"));
+        g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
+
+        pc_assert_wait_result(fx, pb, "exited", 3);
+
+        for (int pretty = 0; pretty <= 1; pretty++) {
+                g_auto(CliResult) r = run_cli(fx, "list", pretty ? "--json=pretty" : "--json=short");
+                g_assert_cmpint(r.code, ==, 0);
+                json_object *root = parse_json(r.out);
+                g_assert_true(json_object_is_type(root, json_type_array));
+                g_assert_cmpuint(json_object_array_length(root), ==, 2);
+
+                json_object *x = json_object_array_get_idx(root, 0), *y = json_object_array_get_idx(root, 1);
+                g_assert_cmpint(json_object_get_int64(member(x, "id")), ==, atoi(a));
+                g_assert_cmpstr(json_object_get_string(member(x, "state")), ==, "running");
+                g_assert_cmpint(json_object_get_int64(member(x, "pid")), >, 0);
+                g_assert_cmpstr(json_object_get_string(member(x, "user")), ==, "root");
+                g_assert_true(json_object_is_type(member(x, "exit_reason"), json_type_null));
+                json_object *argv = member(x, "argv");
+                g_assert_cmpuint(json_object_array_length(argv), ==, 2);
+                g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(argv, 0)), ==, "/bin/sleep");
+
+                g_assert_cmpint(json_object_get_int64(member(y, "id")), ==, atoi(b));
+                g_assert_cmpstr(json_object_get_string(member(y, "state")), ==, "exited");
+                g_assert_cmpstr(json_object_get_string(member(y, "exit_reason")), ==, "exited");
+                g_assert_cmpint(json_object_get_int(member(y, "exit_status")), ==, 3);
+                g_assert_cmpstr(json_object_get_string(member(y, "exit")), ==, "exited with 3");
+                g_assert_cmpint(json_object_get_int64(member(y, "exit_timestamp_usec")), >=,
+                                json_object_get_int64(member(y, "start_timestamp_usec")));
+                json_object_put(root);
+
+                /* Pretty means several lines, short one. */
+                g_assert_cmpint(strchr(r.out, '\n') != r.out + strlen(r.out) - 1, ==, pretty);
+        }
+}
+
+static void test_status_json_and_text(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 3"));
+        g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
+
+        pc_assert_wait_result(fx, pa, "exited", 3);
+
+        g_auto(CliResult) t = run_cli(fx, "status", a);
+        g_assert_cmpint(t.code, ==, 0);
+        g_assert_nonnull(strstr(t.out, "State: exited, exited with 3\n"));
+        g_assert_nonnull(strstr(t.out, "Path: /org/procctl/Manager1/process/"));
+        g_assert_nonnull(strstr(t.out, "User: root (0)\n"));
+        g_assert_true(g_regex_match_simple("Started: \\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\S+; \\S+ ago\n",
+                                           t.out, 0, 0));
+
+        g_auto(CliResult) j = run_cli(fx, "status", "--json", pa);
+        g_assert_cmpint(j.code, ==, 0);
+        json_object *o = parse_json(j.out);
+        g_assert_cmpstr(json_object_get_string(member(o, "path")), ==, pa);
+        g_assert_cmpstr(json_object_get_string(member(o, "exit")), ==, "exited with 3");
+        g_assert_cmpint(json_object_get_int(member(o, "uid")), ==, 0);
+        g_assert_cmpint(json_object_get_int(member(o, "owner_uid")), ==, 0);
+        g_assert_cmpstr(json_object_get_string(member(o, "working_directory")), !=, "");
+        json_object_put(o);
+
+        g_autofree char *k = cli_spawn(fx, ARGS("/bin/sh", "-c", "kill -TERM $$"));
+        g_autofree char *pk = g_strconcat(PC_PROCESS_PREFIX, k, NULL);
+        pc_assert_wait_result(fx, pk, "killed", SIGTERM);
+        g_auto(CliResult) t2 = run_cli(fx, "status", k);
+        g_assert_nonnull(strstr(t2.out, "killed by SIGTERM"));
+}
+
+/* --------------------------------------------------------- usage and help */
+
+typedef struct {
+        const char *name;
+        const char *const *argv;
+        int code;
+        const char *stderr_has;
+} UsageCase;
+
+static void test_usage_error(PcFixture *fx, gconstpointer data) {
+        const UsageCase *c = data;
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL, NULL, c->argv);
+
+        g_assert_cmpint(r.code, ==, c->code);
+        assert_one_error_line(&r, c->stderr_has);
+        g_assert_cmpstr(r.out, ==, "");
+}
+
+static const UsageCase usage_cases[] = {
+        { "no-command",          ARGS(NULL),                          2,   "no command" },
+        { "unknown-command",     ARGS("frobnicate"),                  2,   "unknown command 'frobnicate'" },
+        { "unknown-option",      ARGS("--frobnicate"),                2,   "unknown option '--frobnicate'" },
+        { "unknown-short-option", ARGS("-Z", "list"),                 2,   "unknown option '-Z'" },
+        { "missing-argument",    ARGS("list", "--address"),           2,   "needs an argument" },
+        { "run-no-command",      ARGS("run"),                         125, "no command to run" },
+        { "run-bad-option",      ARGS("run", "--frobnicate", "--", "true"), 125, "unknown option '--frobnicate'" },
+        { "run-bad-timeout",     ARGS("run", "--timeout=soon", "--", "true"), 125, "invalid time span" },
+        { "run-bad-setenv",      ARGS("run", "-E", "NOEQUALS", "--", "true"), 125, "KEY=VALUE" },
+        { "spawn-no-command",    ARGS("spawn"),                       2,   "no command to spawn" },
+        { "kill-no-id",          ARGS("kill"),                        2,   "no process ID" },
+        { "kill-bad-signal",     ARGS("kill", "-s", "FOO", "1"),      2,   "unknown signal 'FOO'" },
+        { "wait-no-id",          ARGS("wait"),                        2,   "no process ID" },
+        { "stop-no-id",          ARGS("stop"),                        2,   "no process ID" },
+        { "release-no-id",       ARGS("release"),                     2,   "no process ID" },
+        { "status-no-id",        ARGS("status"),                      2,   "exactly one" },
+        { "status-two-ids",      ARGS("status", "1", "2"),            2,   "exactly one" },
+        { "status-bad-id",       ARGS("status", "/not/a/process"),    1,   "invalid process ID" },
+        { "list-argument",       ARGS("list", "extra"),               2,   "no arguments" },
+        { "list-bad-json",       ARGS("list", "--json=xml"),          2,   "--json" },
+        { "connect-failure",     ARGS("--address=unix:path=/nonexistent/socket", "list"), 1, "cannot connect" },
+        { "run-connect-failure", ARGS("--address=unix:path=/nonexistent/socket", "run", "true"), 125, "cannot connect" },
+};
+
+static void test_help_and_version(PcFixture *fx) {
+        static const char *const commands[] = { "run", "spawn", "kill", "signal", "stop", "wait",
+                                                "release", "list", "status" };
+
+        g_auto(CliResult) h = run_cli(fx, "--help");
+        g_assert_cmpint(h.code, ==, 0);
+        g_assert_true(g_str_has_prefix(h.out, "Usage: procctl "));
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+                g_assert_nonnull(strstr(h.out, commands[i]));
+
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+                g_auto(CliResult) r = run_cli(fx, commands[i], "--help");
+                g_autofree char *prefix = g_strdup_printf("Usage: procctl %s", commands[i]);
+                g_assert_cmpint(r.code, ==, 0);
+                g_assert_cmpstr(r.err, ==, "");
+                if (!g_str_has_prefix(r.out, prefix) && !g_str_has_prefix(r.out, "Usage: procctl kill|signal"))
+                        pc_fail("procctl %s --help: %s", commands[i], r.out);
+        }
+
+        g_auto(CliResult) v = run_cli(fx, "--version");
+        g_assert_cmpint(v.code, ==, 0);
+        g_assert_true(g_str_has_prefix(v.out, "procctl "));
+}
+
+static void test_bus_selection(PcFixture *fx) {
+        g_autofree char *address = g_strdup_printf("--address=%s", fx->bus_address);
+
+        /* --address works with the system bus pointing nowhere. */
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL,
+                                           ARGS("DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/socket"),
+                                           ARGS(address, "run", "--", "/bin/true"));
+        g_assert_cmpint(r.code, ==, 0);
+
+        /* Global options go after the command too. */
+        g_auto(CliResult) r2 = run_cli_full(fx, NULL, NULL,
+                                            ARGS("DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/socket"),
+                                            ARGS("list", address, "-q"));
+        g_assert_cmpint(r2.code, ==, 0);
+        g_assert_cmpstr(r2.out, ==, "");
+
+        /* --user is the session bus: here, nowhere. */
+        g_auto(CliResult) r3 = run_cli_full(fx, NULL, NULL,
+                                            ARGS("DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/socket"),
+                                            ARGS("--user", "list"));
+        g_assert_cmpint(r3.code, ==, 1);
+        assert_one_error_line(&r3, "cannot connect to the user bus");
+}
+
+int main(int argc, char **argv) {
+        pc_test_init(&argc, &argv);
+
+        pc_test_add("/cli/run/stdio-passes-through", 0, test_run_stdio_passes_through);
+        for (size_t i = 0; i < G_N_ELEMENTS(exit_cases); i++) {
+                g_autofree char *name = g_strdup_printf("/cli/run/exit-code/%s", exit_cases[i].name);
+                pc_test_add_data(name, 0, test_run_exit_code, &exit_cases[i]);
+        }
+        pc_test_add("/cli/run/working-directory-is-ours-by-default", 0, test_run_working_directory);
+        pc_test_add("/cli/run/options", 0, test_run_options);
+        pc_test_add("/cli/run/as-another-user", PC_FIXTURE_NEEDS_ROOT, test_run_as_user);
+        for (size_t i = 0; i < G_N_ELEMENTS(signal_cases); i++) {
+                g_autofree char *name = g_strdup_printf("/cli/run/forwards-signal/%s", signal_cases[i].name);
+                pc_test_add_data(name, 0, test_run_forwards_signal, &signal_cases[i]);
+        }
+        pc_test_add("/cli/run/sigint-to-a-child-that-handles-it", 0, test_run_sigint_to_a_child_that_handles_it);
+        pc_test_add("/cli/run/kill-on-disconnect", 0, test_run_kill_on_disconnect);
+        pc_test_add("/cli/run/releases-the-record", 0, test_run_releases_the_record);
+        pc_test_add("/cli/spawn-kill-wait-status-release", 0, test_spawn_kill_wait_status_release);
+        pc_test_add("/cli/kill/signals-and-errors", 0, test_kill_signals_and_errors);
+        pc_test_add("/cli/wait/exits-with-the-last-code", 0, test_wait_exits_with_the_last_code);
+        pc_test_add("/cli/stop", 0, test_stop);
+        pc_test_add("/cli/release/running-is-refused", 0, test_release_running_is_refused);
+        pc_test_add("/cli/list/table", 0, test_list_table);
+        pc_test_add("/cli/list/empty", 0, test_list_empty);
+        pc_test_add("/cli/list/json-parses", 0, test_list_json);
+        pc_test_add("/cli/status/text-and-json", 0, test_status_json_and_text);
+        for (size_t i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
+                g_autofree char *name = g_strdup_printf("/cli/usage-error/%s", usage_cases[i].name);
+                pc_test_add_data(name, 0, test_usage_error, &usage_cases[i]);
+        }
+        pc_test_add("/cli/help-and-version", 0, test_help_and_version);
+        pc_test_add("/cli/bus-selection", 0, test_bus_selection);
+
+        return g_test_run();
+}
