@@ -77,13 +77,6 @@ Process *manager_find_process_by_path(Manager *m, const char *path) {
         return manager_find_process(m, id);
 }
 
-void manager_emit_process_count(Manager *m) {
-        if (m->exiting)
-                return;
-        (void) sd_bus_emit_properties_changed(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessCount", NULL);
-        service_process_count_changed(m);
-}
-
 Process *manager_find_running_by_pid(Manager *m, pid_t pid) {
         Process key = { .pid = pid };
         void **found = tfind(&key, &m->running_by_pid, pid_compare);
@@ -118,7 +111,7 @@ int manager_register_process(Manager *m, Process *p) {
         }
         p->registered = true;
         (void) sd_bus_emit_object_added(m->bus, p->path);
-        manager_emit_process_count(m);
+        service_process_count_changed(m);
         fdstore_save(m, p);
         return 0;
 }
@@ -147,7 +140,7 @@ void manager_unregister_process(Manager *m, Process *p) {
                 p->quota = NULL;
                 quota_gc(m, q);
         }
-        manager_emit_process_count(m);
+        service_process_count_changed(m);
 }
 
 void manager_process_exited(Manager *m, Process *p) {
@@ -180,11 +173,20 @@ int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
         return r < 0 ? r : quota_check(m, peer->uid, QUOTA_RUNNING, error);
 }
 
-static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *ret, sd_bus_error *error) {
+/* Who the child runs as.  The caller's own identity (no user or group
+ * option) is resolved once per connection and kept on the Peer, as a login
+ * session keeps the groups it started with; anything else is resolved anew. */
+static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *buf, const Identity **ret,
+                            sd_bus_error *error) {
         const char *missing = NULL;
+        bool own = !o->user && !o->group;
         int r;
 
-        r = identity_resolve(o->user, peer->uid, o->group, ret, &missing);
+        if (own && peer->identity) {
+                *ret = peer->identity;
+                return 0;
+        }
+        r = identity_resolve(o->user, peer->uid, o->group, buf, &missing);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_NO_SUCH_USER, "No such %s: %s",
                                          missing == o->group ? "group" : "user", missing);
@@ -193,6 +195,13 @@ static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Ident
                                          missing == o->group ? "group" : "user", missing);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
+        if (own && (peer->identity = malloc(sizeof(Identity)))) {
+                *peer->identity = *buf;
+                *buf = (Identity) {};
+                *ret = peer->identity;
+                return 0;
+        }
+        *ret = buf;
         return 0;
 }
 
@@ -301,7 +310,8 @@ fail:
 
 static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(spawn_options_done) SpawnOptions o = {};
-        _cleanup_(identity_done) Identity id = {};
+        _cleanup_(identity_done) Identity resolved = {};
+        const Identity *id = NULL;
         _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
         _cleanup_free_ SpawnFd *fds = NULL;
         Manager *m = userdata;
@@ -323,26 +333,26 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = spawn_options_parse(msg, &o, error);
         if (r < 0)
                 return r;
-        r = resolve_identity(m, peer, &o, &id, error);
+        r = resolve_identity(m, peer, &o, &resolved, &id, error);
         if (r < 0)
                 return r;
-        r = auth_check_spawn(m, msg, peer, &id, o.executable ?: o.argv[0], error);
+        r = auth_check_spawn(m, msg, peer, id, o.executable ?: o.argv[0], error);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1; /* polkit was asked: this call runs again when it answers */
-        if (!m->privileged && (id.uid != geteuid() || id.gid != getegid()))
+        if (!m->privileged && (id->uid != geteuid() || id->gid != getegid()))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "This procctld runs as uid %u and can only start processes as itself",
                                          (unsigned) geteuid());
 
-        if (id.uid != peer->uid) {
-                r = refuse_terminals(&o, &id, error);
+        if (id->uid != peer->uid) {
+                r = refuse_terminals(&o, id, error);
                 if (r < 0)
                         return r;
         }
 
-        r = env_build(&id, o.environment, &envp);
+        r = env_build(id, o.environment, &envp);
         if (r < 0)
                 return r;
         r = exec_candidates(o.executable ?: o.argv[0], env_get(envp, "PATH"), &candidates);
@@ -359,10 +369,10 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 .envp = envp,
                 .working_directory = o.working_directory ?: "/",
                 .switch_identity = m->privileged,
-                .uid = id.uid,
-                .gid = id.gid,
-                .groups = id.groups,
-                .n_groups = id.n_groups,
+                .uid = id->uid,
+                .gid = id->gid,
+                .groups = id->groups,
+                .n_groups = id->n_groups,
                 .controlling_tty = o.tty,
                 .umask = o.umask,
                 .reset_nofile = m->reset_child_nofile,
@@ -381,7 +391,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to create the process");
 
-        r = take_process(m, peer, &o, &id, pid, pidfd, &p);
+        r = take_process(m, peer, &o, id, pid, pidfd, &p);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to track the process");
 
@@ -557,7 +567,8 @@ static int property_get_features(sd_bus *bus, const char *path, const char *inte
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ProcessCount", "u", property_get_process_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* No change signal: two more broadcasts per process would cost every spawn; read it when needed. */
+        SD_BUS_PROPERTY("ProcessCount", "u", property_get_process_count, 0, 0),
         SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("Spawn", SD_BUS_ARGS("as", argv, "a{sv}", options), SD_BUS_RESULT("o", process, "u", pid),
                                 method_spawn, SD_BUS_VTABLE_UNPRIVILEGED),

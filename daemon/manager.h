@@ -63,7 +63,6 @@ Process *manager_find_process_by_path(Manager *m, const char *path);
 Process *manager_find_running_by_pid(Manager *m, pid_t pid);
 int manager_register_process(Manager *m, Process *p);
 void manager_unregister_process(Manager *m, Process *p);
-void manager_emit_process_count(Manager *m);
 
 /* The global and the caller's cap on processes, before one is created. */
 int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error);

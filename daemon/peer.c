@@ -43,6 +43,10 @@ void peer_free(Peer *p) {
                 process_stop(proc);
         }
 
+        if (p->identity) {
+                identity_done(p->identity);
+                free(p->identity);
+        }
         sd_bus_track_unref(p->track);
         free(p->name);
         free(p);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "identity.h"
 #include "list.h"
 #include "manager.h"
 
@@ -22,6 +23,7 @@ struct Peer {
         Manager *manager;
         char *name;
         uid_t uid;
+        Identity *identity; /* the caller's own user record, once a Spawn needed it */
         sd_bus_track *track;
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
