@@ -90,21 +90,67 @@ static int read_fds(sd_bus_message *m, SpawnOptions *o, sd_bus_error *error) {
         return sd_bus_message_exit_container(m);
 }
 
-static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int index, sd_bus_error *error) {
+/* The contract's options.  Each has exactly one signature (spawn_option_table). */
+typedef enum SpawnOptionKey {
+        OPTION_EXECUTABLE,
+        OPTION_WORKING_DIRECTORY,
+        OPTION_ENVIRONMENT,
+        OPTION_STDIN,
+        OPTION_STDOUT,
+        OPTION_STDERR,
+        OPTION_FDS,
+        OPTION_USER,
+        OPTION_GROUP,
+        OPTION_UMASK,
+        OPTION_KILL_ON_DISCONNECT,
+        OPTION_TIMEOUT,
+        OPTION_STOP_TIMEOUT,
+        OPTION_DESCRIPTION,
+        OPTION_TTY,
+        _OPTION_MAX,
+} SpawnOptionKey;
+
+static const struct {
+        const char *key;
+        const char *signature;
+} spawn_option_table[_OPTION_MAX] = {
+        [OPTION_EXECUTABLE] = { "executable", "s" },
+        [OPTION_WORKING_DIRECTORY] = { "working-directory", "s" },
+        [OPTION_ENVIRONMENT] = { "environment", "as" },
+        [OPTION_STDIN] = { "stdin", "h" },
+        [OPTION_STDOUT] = { "stdout", "h" },
+        [OPTION_STDERR] = { "stderr", "h" },
+        [OPTION_FDS] = { "fds", "a{uh}" },
+        [OPTION_USER] = { "user", "s" },
+        [OPTION_GROUP] = { "group", "s" },
+        [OPTION_UMASK] = { "umask", "u" },
+        [OPTION_KILL_ON_DISCONNECT] = { "kill-on-disconnect", "b" },
+        [OPTION_TIMEOUT] = { "timeout", "t" },
+        [OPTION_STOP_TIMEOUT] = { "stop-timeout", "t" },
+        [OPTION_DESCRIPTION] = { "description", "s" },
+        [OPTION_TTY] = { "tty", "b" },
+};
+
+/* The options Adopt takes: the process exists already, so only how it is tracked. */
+#define ADOPT_OPTIONS \
+        ((1U << OPTION_KILL_ON_DISCONNECT) | (1U << OPTION_TIMEOUT) | (1U << OPTION_STOP_TIMEOUT) | (1U << OPTION_DESCRIPTION))
+#define ALL_OPTIONS (~0U)
+
+static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, SpawnOptionKey index, sd_bus_error *error) {
         uint32_t u;
         int b, r;
 
         switch (index) {
-        case 0:
+        case OPTION_EXECUTABLE:
                 return read_string(m, key, &o->executable, error);
-        case 1:
+        case OPTION_WORKING_DIRECTORY:
                 r = read_string(m, key, &o->working_directory, error);
                 if (r < 0)
                         return r;
                 if (o->working_directory[0] != '/')
                         return invalid(error, "Option '%s' must be an absolute path", key);
                 return 0;
-        case 2:
+        case OPTION_ENVIRONMENT:
                 r = sd_bus_message_read_strv(m, &o->environment);
                 if (r < 0)
                         return r;
@@ -113,17 +159,17 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int 
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "Option 'environment': \"%.64s\" is not KEY=VALUE", *e);
                 return 0;
-        case 3:
-        case 4:
-        case 5:
-                return read_fd(m, key, &o->stdio[index - 3], error);
-        case 6:
+        case OPTION_STDIN:
+        case OPTION_STDOUT:
+        case OPTION_STDERR:
+                return read_fd(m, key, &o->stdio[index - OPTION_STDIN], error);
+        case OPTION_FDS:
                 return read_fds(m, o, error);
-        case 7:
+        case OPTION_USER:
                 return read_string(m, key, &o->user, error);
-        case 8:
+        case OPTION_GROUP:
                 return read_string(m, key, &o->group, error);
-        case 9:
+        case OPTION_UMASK:
                 r = sd_bus_message_read_basic(m, 'u', &u);
                 if (r < 0)
                         return r;
@@ -131,15 +177,15 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int 
                         return invalid(error, "Option '%s' must be at most 0777", key);
                 o->umask = (mode_t) u;
                 return 0;
-        case 10:
+        case OPTION_KILL_ON_DISCONNECT:
                 r = sd_bus_message_read_basic(m, 'b', &b);
                 o->kill_on_disconnect = b;
                 return r;
-        case 11:
+        case OPTION_TIMEOUT:
                 return sd_bus_message_read_basic(m, 't', &o->timeout_usec);
-        case 12:
+        case OPTION_STOP_TIMEOUT:
                 return sd_bus_message_read_basic(m, 't', &o->stop_timeout_usec);
-        case 13: {
+        case OPTION_DESCRIPTION: {
                 const char *s;
 
                 r = sd_bus_message_read_basic(m, 's', &s);
@@ -151,39 +197,15 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, int 
                 o->description = strdup(s);
                 return o->description ? 0 : -ENOMEM;
         }
-        case 14:
+        case OPTION_TTY:
                 r = sd_bus_message_read_basic(m, 'b', &b);
                 o->tty = b;
                 return r;
+        case _OPTION_MAX:
+                break;
         }
         return -EINVAL;
 }
-
-/* The contract's options, each with the one signature it accepts. The index is read_option()'s. */
-static const struct {
-        const char *key;
-        const char *signature;
-} spawn_option_table[] = {
-        { "executable", "s" },
-        { "working-directory", "s" },
-        { "environment", "as" },
-        { "stdin", "h" },
-        { "stdout", "h" },
-        { "stderr", "h" },
-        { "fds", "a{uh}" },
-        { "user", "s" },
-        { "group", "s" },
-        { "umask", "u" },
-        { "kill-on-disconnect", "b" },
-        { "timeout", "t" },
-        { "stop-timeout", "t" },
-        { "description", "s" },
-        { "tty", "b" },
-};
-
-/* The options Adopt takes: the process exists already, so only how it is tracked. */
-#define ADOPT_OPTIONS ((1U << 10) | (1U << 11) | (1U << 12) | (1U << 13))
-#define ALL_OPTIONS (~0U)
 
 static int read_options(sd_bus_message *m, SpawnOptions *o, unsigned allowed, const char *method, sd_bus_error *error) {
         bool seen[ELEMENTSOF(spawn_option_table)] = {};
@@ -221,7 +243,7 @@ static int read_options(sd_bus_message *m, SpawnOptions *o, unsigned allowed, co
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
-                r = read_option(m, o, spawn_option_table[i].key, (int) i, error);
+                r = read_option(m, o, spawn_option_table[i].key, (SpawnOptionKey) i, error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(m);
