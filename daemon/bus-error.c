@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "bus-error.h"
@@ -7,7 +8,7 @@
 int bus_error_from_errno(sd_bus_error *error, int r, const char *context) {
         const char *name;
 
-        if (r >= 0)
+        if (r >= 0 || r == INT_MIN)
                 r = -EIO;
 
         switch (-r) {

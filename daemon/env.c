@@ -25,61 +25,65 @@ const char *env_get(char *const *env, const char *key) {
         return NULL;
 }
 
-/* Sets entry (owned) in the NULL-terminated array *env of *n entries. */
-static int env_set(char ***env, size_t *n, char *entry) {
-        size_t k = key_length(entry);
-        char **l;
+typedef struct EnvEntry {
+        const char *entry;
+        size_t seq; /* later entries win */
+} EnvEntry;
 
-        for (size_t i = 0; i < *n; i++)
-                if (key_length((*env)[i]) == k && strncmp((*env)[i], entry, k) == 0) {
-                        free((*env)[i]);
-                        (*env)[i] = entry;
-                        return 0;
-                }
+static int env_entry_compare(const void *a, const void *b) {
+        const EnvEntry *x = a, *y = b;
+        size_t kx = key_length(x->entry), ky = key_length(y->entry);
+        int c = strncmp(x->entry, y->entry, kx < ky ? kx : ky);
 
-        l = reallocarray(*env, *n + 2, sizeof(char *));
-        if (!l) {
-                free(entry);
-                return -ENOMEM;
-        }
-        l[(*n)++] = entry;
-        l[*n] = NULL;
-        *env = l;
-        return 0;
+        if (c != 0)
+                return c;
+        if (kx != ky)
+                return kx < ky ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Sorting by key, then by order given, keeps this O(n log n) for the
+ * thousands of entries a caller may send. */
 int env_build(const Identity *id, char *const *overrides, char ***ret) {
-        _cleanup_strv_free_ char **env = calloc(1, sizeof(char *));
-        size_t n = 0;
-        const struct {
-                const char *key, *value;
-        } base[] = {
-                { "PATH", id->uid == 0 ? ENV_DEFAULT_PATH_ROOT : ENV_DEFAULT_PATH_USER },
-                { "HOME", id->home },
-                { "USER", id->name },
-                { "LOGNAME", id->name },
-                { "SHELL", id->shell },
-        };
+        const char *path = id->uid == 0 ? ENV_DEFAULT_PATH_ROOT : ENV_DEFAULT_PATH_USER;
+        char *base[5] = {};
+        size_t n_over = strv_length(overrides), n = 0, k = 0;
+        _cleanup_free_ EnvEntry *all = NULL;
+        char **env = NULL;
+        int r = -ENOMEM;
 
+        if (asprintf(&base[0], "PATH=%s", path) < 0 || asprintf(&base[1], "HOME=%s", id->home) < 0 ||
+            asprintf(&base[2], "USER=%s", id->name) < 0 || asprintf(&base[3], "LOGNAME=%s", id->name) < 0 ||
+            asprintf(&base[4], "SHELL=%s", id->shell) < 0)
+                goto finish;
+        all = calloc(ELEMENTSOF(base) + n_over, sizeof(EnvEntry));
+        if (!all)
+                goto finish;
+        for (size_t i = 0; i < ELEMENTSOF(base); i++, n++)
+                all[n] = (EnvEntry) { base[i], n };
+        for (size_t i = 0; i < n_over; i++, n++)
+                all[n] = (EnvEntry) { overrides[i], n };
+        qsort(all, n, sizeof(EnvEntry), env_entry_compare);
+
+        env = calloc(n + 1, sizeof(char *));
         if (!env)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < ELEMENTSOF(base); i++) {
-                char *e;
-                if (asprintf(&e, "%s=%s", base[i].key, base[i].value) < 0)
-                        return -ENOMEM;
-                if (env_set(&env, &n, e) < 0)
-                        return -ENOMEM;
+                goto finish;
+        for (size_t i = 0; i < n; i++) {
+                /* The last of a run of equal keys is the one set last. */
+                if (i + 1 < n && key_length(all[i].entry) == key_length(all[i + 1].entry) &&
+                    strncmp(all[i].entry, all[i + 1].entry, key_length(all[i].entry)) == 0)
+                        continue;
+                if (!(env[k++] = strdup(all[i].entry))) {
+                        env = strv_free(env);
+                        goto finish;
+                }
         }
-
-        STRV_FOREACH(o, (char **) overrides) {
-                char *e = strdup(*o);
-                if (!e || env_set(&env, &n, e) < 0)
-                        return -ENOMEM;
-        }
-
         *ret = TAKE_PTR(env);
-        return 0;
+        r = 0;
+finish:
+        for (size_t i = 0; i < ELEMENTSOF(base); i++)
+                free(base[i]);
+        return r;
 }
 
 int exec_candidates(const char *file, const char *path, char ***ret) {

@@ -388,6 +388,9 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r == -EMFILE || r == -ENFILE)
                 return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
                                         "procctld has run out of file descriptors; no process was started");
+        if (r == -EAGAIN)
+                return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                        "The system refused a new process (a pids cgroup limit or RLIMIT_NPROC was reached)");
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to create the process");
 

@@ -24,6 +24,47 @@ void spawn_options_done(SpawnOptions *o) {
 
 #define invalid(error, format, key) sd_bus_error_setf((error), SD_BUS_ERROR_INVALID_ARGS, format, (key))
 
+/* Reads an "as" one string at a time, refusing with LimitExceeded as soon as
+ * there are more than max: sd_bus_message_read_strv() grows its array one
+ * entry at a time (quadratic) and reads all of an oversized array before any
+ * limit could apply, which lets one caller stall the daemon. */
+static int read_strv_limited(sd_bus_message *m, size_t max, const char *what, char ***ret, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0, allocated = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(m, 's', &s)) > 0) {
+                if (n >= max)
+                        return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED, "Too many %s: more than %zu", what, max);
+                if (n + 2 > allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        char **nl = reallocarray(l, a, sizeof(char *));
+                        if (!nl)
+                                return -ENOMEM;
+                        l = nl;
+                        allocated = a;
+                }
+                l[n + 1] = NULL;
+                l[n] = strdup(s);
+                if (!l[n])
+                        return -ENOMEM;
+                n++;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int read_string(sd_bus_message *m, const char *key, char **ret, sd_bus_error *error) {
         const char *s;
         int r;
@@ -41,6 +82,9 @@ static int read_fd(sd_bus_message *m, const char *key, int *ret, sd_bus_error *e
         int fd, r, flags;
 
         r = sd_bus_message_read_basic(m, 'h', &fd);
+        if (r == -EBADMSG || r == -ENXIO)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option '%s': the handle names no descriptor sent with the call", key);
         if (r < 0)
                 return r;
         flags = fcntl(fd, F_GETFL);
@@ -151,7 +195,7 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, Spaw
                         return invalid(error, "Option '%s' must be an absolute path", key);
                 return 0;
         case OPTION_ENVIRONMENT:
-                r = sd_bus_message_read_strv(m, &o->environment);
+                r = read_strv_limited(m, SPAWN_MAX_ENV, "environment entries", &o->environment, error);
                 if (r < 0)
                         return r;
                 STRV_FOREACH(e, o->environment)
@@ -306,7 +350,7 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
         int r;
 
         options_init(&o);
-        r = sd_bus_message_read_strv(m, &o.argv);
+        r = read_strv_limited(m, SPAWN_MAX_ARGS, "arguments", &o.argv, error);
         if (r < 0)
                 goto fail;
         if (!o.argv || !o.argv[0]) {
