@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "pidfd.h"
 #include "process.h"
+#include "spawn.h"
 #include "procctl-bus.h"
 
 static char *read_link(pid_t pid, const char *what) {
@@ -128,7 +129,9 @@ int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOpti
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Process %d is tracked already as %s",
                                          (int) info.pid, tracked->path);
 
-        pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        pidfd = fcntl(fd, F_DUPFD_CLOEXEC, SPAWN_HIGH_FD_FLOOR);
+        if (pidfd < 0)
+                pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (pidfd < 0)
                 return bus_error_from_errno(error, -errno, "Failed to keep the pidfd");
 

@@ -15,6 +15,7 @@
 #include "peer.h"
 #include "pidfd.h"
 #include "procctl-bus.h"
+#include "spawn.h"
 
 #define STATE_MAX_SIZE (4U * 1024U * 1024U)
 
@@ -174,7 +175,7 @@ void fdstore_save(Manager *m, Process *p) {
 
         bool is_new = p->state_fd < 0;
         if (is_new) {
-                p->state_fd = memfd_create("procctl-state", MFD_CLOEXEC);
+                p->state_fd = spawn_move_fd_high(memfd_create("procctl-state", MFD_CLOEXEC));
                 if (p->state_fd < 0) {
                         r = -errno;
                         goto fail;
@@ -241,6 +242,8 @@ static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
         size_t size = 0;
         int r;
 
+        state_fd = spawn_move_fd_high(state_fd);
+        pidfd = spawn_move_fd_high(pidfd);
         r = read_state(state_fd, &buf, &size);
         if (r >= 0)
                 r = process_new(m, id, 0, -1, &p);

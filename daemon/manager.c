@@ -255,6 +255,13 @@ static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t
         return 0;
 }
 
+static bool fds_below_floor(const SpawnFd *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i].source >= SPAWN_HIGH_FD_FLOOR)
+                        return false;
+        return true;
+}
+
 /* Kills and reaps a child the daemon could not take on after all. */
 static void kill_and_reap(pid_t pid, int pidfd) {
         siginfo_t si;
@@ -380,6 +387,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 .fds = fds,
                 .n_fds = n_fds,
                 .use_pidfd = m->pidfd.usable,
+                .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
         };
 
         r = spawn_child(&req, &pid, &pidfd, &failure);
@@ -394,6 +402,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to create the process");
 
+        pidfd = spawn_move_fd_high(pidfd);
         r = take_process(m, peer, &o, id, pid, pidfd, &p);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to track the process");
@@ -649,6 +658,9 @@ int manager_start(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, PROCCTL_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the object manager: %m");
+        r = peer_watch_departures(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for callers leaving the bus: %m");
 
         if (m->fd_store && m->pidfd.usable)
                 (void) fdstore_restore(m);

@@ -15,12 +15,32 @@ static int peer_compare(const void *a, const void *b) {
         return strcmp(((const Peer *) a)->name, ((const Peer *) b)->name);
 }
 
-static int on_peer_gone(sd_bus_track *track, void *userdata) {
-        Peer *p = userdata;
+/* One match for every caller: NameOwnerChanged with an empty new owner, a
+ * unique name leaving.  One rule per caller would run into dbus-daemon's cap
+ * on match rules per connection (512), and a failed AddMatch closes ours. */
+static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name, *old_owner, *new_owner;
+        Peer key, *p;
+        void **found;
 
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner || name[0] != ':')
+                return 0;
+        key.name = (char *) name;
+        found = tfind(&key, &m->peers, peer_compare);
+        if (!found)
+                return 0;
+        p = *found;
         log_debug("Caller %s left the bus", p->name);
         peer_free(p);
         return 0;
+}
+
+int peer_watch_departures(Manager *m) {
+        return sd_bus_add_match(m->bus, NULL,
+                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
+                                on_name_owner_changed, m);
 }
 
 void peer_free(Peer *p) {
@@ -47,7 +67,6 @@ void peer_free(Peer *p) {
                 identity_done(p->identity);
                 free(p->identity);
         }
-        sd_bus_track_unref(p->track);
         free(p->name);
         free(p);
 }
@@ -87,18 +106,13 @@ int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error 
                 return -ENOMEM;
         }
 
-        /* Watch for the name to leave first, then ask for its credentials: the
-         * bus answers in order, so if the name was already gone the question
-         * fails, and otherwise we will hear of it leaving. */
-        r = sd_bus_track_new(m->bus, &p->track, on_peer_gone, p);
-        if (r >= 0)
-                r = sd_bus_track_add_sender(p->track, msg);
-        if (r >= 0)
-                r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        /* Departures are watched from the start (peer_watch_departures()), and
+         * the bus answers in order: if the name has left already, asking for
+         * its credentials fails; otherwise we will hear of it leaving. */
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0) {
-                sd_bus_track_unref(p->track);
                 free(p->name);
                 free(p);
                 return bus_error_from_errno(error, r, "Failed to determine the caller's identity");

@@ -4,7 +4,7 @@
 /*
  * A caller on the bus, known by its unique name.  Its uid is asked of the bus
  * once, when the name first calls, and cached until the name leaves the bus
- * (sd_bus_track tells us); leaving also ends what the caller left behind:
+ * (one NameOwnerChanged match for all callers tells us); leaving also ends what the caller left behind:
  * its pending Waits and authorization checks, and its processes spawned
  * with kill-on-disconnect.
  */
@@ -24,7 +24,6 @@ struct Peer {
         char *name;
         uid_t uid;
         Identity *identity; /* the caller's own user record, once a Spawn needed it */
-        sd_bus_track *track;
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);
@@ -34,4 +33,7 @@ struct Peer {
 int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error *error);
 
 void peer_free(Peer *p);
+
+/* Installs the match that tells of callers leaving; before the name is taken. */
+int peer_watch_departures(Manager *m);
 void peer_free_all(Manager *m);

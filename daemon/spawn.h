@@ -16,6 +16,17 @@
 
 #define SPAWN_MAX_FD 1024 /* targets are below the child's RLIMIT_NOFILE soft limit */
 
+/* Descriptors the daemon keeps for long (a pidfd per process, state memfds)
+ * live at or above this floor, passed ones and the daemon's own below it: a
+ * child then shares the daemon's table (CLONE_FILES) and unshares only what
+ * lies below the floor, so starting one costs the same with 10 or 10,000
+ * processes tracked, instead of copying and closing every pidfd. */
+#define SPAWN_HIGH_FD_FLOOR 4096
+
+/* Moves fd to SPAWN_HIGH_FD_FLOOR or above (closing the original); returns
+ * the new descriptor, or fd itself when the limit leaves no room. */
+int spawn_move_fd_high(int fd);
+
 typedef struct SpawnFd {
         int source; /* descriptor in the daemon */
         int target; /* number in the child */
@@ -43,6 +54,7 @@ typedef struct SpawnRequest {
         size_t n_fds;
 
         bool use_pidfd;
+        bool share_files; /* clone with CLONE_FILES and unshare below the floor (spawn_init() decides) */
 } SpawnRequest;
 
 typedef enum SpawnStage {
@@ -71,9 +83,12 @@ typedef struct SpawnFailure {
         char interpreter[256];     /* with ENOENT and a "#!" file: the interpreter named */
 } SpawnFailure;
 
-/* Reserves the child's stack; one is enough since clone() returns only after
- * the child has exec'd or exited. */
+/* Reserves the child's stack (one is enough: clone() returns only after the
+ * child has exec'd or exited) and probes close_range(CLOSE_RANGE_UNSHARE). */
 int spawn_init(void);
+
+/* Whether children can unshare their descriptor table below the floor. */
+bool spawn_can_share_files(void);
 
 /* Returns 0 with the child's pid and pidfd (-1 when !use_pidfd); 1 when the
  * child could not exec, with *ret_failure filled in and the child reaped;
