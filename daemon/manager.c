@@ -6,6 +6,7 @@
  * child gets (env.c) and starts it (spawn.c); the process object then lives
  * in process.c.  The vtable at the bottom is the table of contents.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -209,13 +210,50 @@ static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Ident
  * caller's terminal (TIOCSTI) or take it over.  Across users only a fresh
  * pseudo-terminal is accepted: one no session has as its controlling
  * terminal yet, as `procctl run --pty` opens for the child alone. */
+/* Whether some process has the terminal rdev as its controlling terminal.
+ * TIOCGSID cannot tell: it answers only for the caller's own terminal, so the
+ * sessions are looked up in /proc (tty_nr, field 7 of stat, in the kernel's
+ * new_encode_dev() form).  Only cross-user spawns with a terminal pay this. */
+static bool terminal_in_use(dev_t rdev) {
+        unsigned want = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12);
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+
+        d = opendir("/proc");
+        if (!d)
+                return true; /* cannot tell: not fresh */
+        while (!found && (de = readdir(d))) {
+                char path[300], buf[1024], *p;
+                unsigned tty_nr;
+                ssize_t n;
+                int fd;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                p = strrchr(buf, ')'); /* the command name may hold anything */
+                if (p && sscanf(p + 1, " %*c %*d %*d %*d %u", &tty_nr) == 1 && tty_nr == want)
+                        found = true;
+        }
+        closedir(d);
+        return found;
+}
+
 static bool is_fresh_pty(int fd) {
         struct stat st;
-        pid_t sid;
 
         if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
                 return false; /* not a /dev/pts slave (UNIX98_PTY_SLAVE_MAJOR, 136 to 143) */
-        return ioctl(fd, TIOCGSID, &sid) < 0 && errno == ENOTTY;
+        return !terminal_in_use(st.st_rdev);
 }
 
 static int refuse_terminals(const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
