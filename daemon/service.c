@@ -16,12 +16,18 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static void update_idle(Manager *m);
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         m->idle_source = sd_event_source_disable_unref(m->idle_source);
-        if (m->n_processes > 0 || m->auth_queries)
+        if (m->n_processes > 0)
+                return 0; /* re-armed when the count drops to zero again */
+        if (m->auth_queries) {
+                update_idle(m); /* a caller waits on polkit: look again later */
                 return 0;
+        }
         log_info("Idle with no process tracked, exiting");
         /* Give the name up first: a call from now on starts a new instance. */
         (void) sd_bus_release_name(m->bus, PROCCTL_BUS_NAME);
