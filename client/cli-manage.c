@@ -24,7 +24,7 @@ static int parse_id_args(int argc, char *argv[], const char *command, void (*hel
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, ":hq", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 if (c == 'h') {
                         help();
                         return 1;
@@ -104,7 +104,7 @@ int verb_kill(int argc, char *argv[]) {
         KillArgs k = { .signal = SIGTERM };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, ":hqs:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS "s:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         kill_help();

@@ -5,7 +5,9 @@
  * is measured by bench/cli): one connection, Spawn, then Wait sent the
  * moment Spawn's reply arrives, with the terminal's signals forwarded in
  * between, and a fire-and-forget Release at the end.  It drives the client
- * from a plain poll() loop next to a signalfd.
+ * from a plain poll() loop next to a signalfd.  With --pty the same loop
+ * also copies between this terminal and the child's pseudo-terminal
+ * (cli-pty.c), which a plain `run` never touches.
  */
 
 #include <inttypes.h>
@@ -18,10 +20,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli-pty.h"
 
 typedef struct SpawnArgs {
         procctl_spawn_options *options;
         bool working_directory_set;
+        bool pty;
         char **argv;
 } SpawnArgs;
 
@@ -40,15 +44,20 @@ static void spawn_help(bool run) {
                        "working directory, forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and\n"
                        "SIGUSR2 to it, and exit like a shell would: with its exit code, 128+N if\n"
                        "signal N killed it, 127 if CMD was not found, 126 if it could not be\n"
-                       "executed, 125 if procctl itself failed.  If procctl goes away, so does CMD.\n");
+                       "executed, 125 if procctl itself failed.  If procctl goes away, so does CMD.\n"
+                       "With --pty, CMD gets a new pseudo-terminal of its own, with this terminal\n"
+                       "put through to it (in raw mode, so keys such as Ctrl-C and Ctrl-Z reach\n"
+                       "CMD's terminal) and its size following this one's.\n");
         else
                 printf("Usage: procctl spawn [OPTIONS...] [--] CMD [ARGS...]\n"
                        "\n"
                        "Start CMD through procctld in the background (stdio on /dev/null, working\n"
                        "directory this one) and print its ID, object path and PID.\n");
         printf("\n"
-               "Options:\n"
-               "  -u, --uid=USER           Run as USER (name or number)\n"
+               "Options:\n");
+        if (run)
+                printf("  -t, --pty                Run CMD on a new pseudo-terminal\n");
+        printf("  -u, --uid=USER           Run as USER (name or number)\n"
                "  -g, --gid=GROUP          Run with primary group GROUP (name or number)\n"
                "  -C, --chdir=DIR          Working directory (default: the current one)\n"
                "  -E, --setenv=KEY=VALUE   Set an environment variable (repeatable)\n"
@@ -71,6 +80,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },
                 { "description",  required_argument, NULL, ARG_DESCRIPTION  },
                 { "umask",        required_argument, NULL, ARG_UMASK        },
+                { "pty",          no_argument,       NULL, 't'              },
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -82,11 +92,19 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 return r;
 
         /* '+': the command's own options come after it, untouched. */
-        while ((c = getopt_long(argc, argv, "+:hqu:g:C:E:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS "tu:g:C:E:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         spawn_help(run);
                         return 1;
+                case 't':
+                        if (!run) {
+                                cli_error("--pty is for 'procctl run' (a spawned process outlives procctl)");
+                                return -EINVAL;
+                        }
+                        a->pty = true;
+                        r = 0;
+                        break;
                 case 'u':
                         r = procctl_spawn_options_set_user(a->options, optarg);
                         break;
@@ -217,6 +235,7 @@ int verb_spawn(int argc, char *argv[]) {
 typedef struct RunState {
         const char *program;
         procctl_process *process;
+        PtyForward *pty;           /* --pty only */
         sigset_t pending;          /* signals caught before the process existed */
         bool done;
         int exit_code;
@@ -233,8 +252,10 @@ static void run_forward_signal(RunState *s, int sig) {
         }
         /* Fire and forget: if the process has just exited, NotRunning is fine. */
         r = procctl_process_signal_async(s->process, sig, NULL, NULL, NULL);
-        if (r < 0 && !arg.quiet)
+        if (r < 0 && !arg.quiet) {
+                pty_forward_restore(s->pty);
                 cli_error("cannot forward signal %d: %s", sig, strerror(-r));
+        }
 }
 
 static void run_on_exit(procctl_process *p, int r, const procctl_exit *exit, const procctl_error *error,
@@ -243,6 +264,8 @@ static void run_on_exit(procctl_process *p, int r, const procctl_exit *exit, con
 
         s->done = true;
         if (r < 0) {
+                /* Our terminal as it was before we print anything. */
+                pty_forward_restore(s->pty);
                 cli_call_error("waiting for the process", r, error);
                 s->exit_code = EXIT_RUN_FAILED;
                 return;
@@ -270,6 +293,9 @@ static void run_on_spawned(procctl_client *client, int r, procctl_process *p, co
                 s->exit_code = EXIT_RUN_FAILED;
                 return;
         }
+        /* The child runs: from now on keys go to its terminal. */
+        if (s->pty)
+                (void) pty_forward_start(s->pty);
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
                 if (sigismember(&s->pending, forwarded_signals[i]))
                         run_forward_signal(s, forwarded_signals[i]);
@@ -288,11 +314,20 @@ static int poll_timeout_ms(uint64_t deadline) {
         return (int) ((deadline - now + 999) / 1000);
 }
 
+static void run_handle_signal(RunState *s, int sig) {
+        if (s->pty && sig == SIGWINCH)
+                pty_forward_resize(s->pty);
+        else if (s->pty && sig == SIGTSTP)
+                pty_forward_suspend(s->pty);
+        else
+                run_forward_signal(s, sig);
+}
+
 static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
         for (;;) {
-                struct pollfd pfd[2];
+                struct pollfd pfd[2 + PTY_FORWARD_MAX_POLLFDS];
                 uint64_t deadline;
-                int r;
+                int n = 2, r;
 
                 /* Dispatch everything that is ready before sleeping. */
                 do {
@@ -308,11 +343,13 @@ static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
                         return r;
                 pfd[0] = (struct pollfd) { .fd = procctl_client_get_fd(client), .events = (short) r };
                 pfd[1] = (struct pollfd) { .fd = signal_fd, .events = POLLIN };
+                if (s->pty)
+                        n += pty_forward_fill_pollfds(s->pty, pfd + 2);
                 r = procctl_client_get_timeout(client, &deadline);
                 if (r < 0)
                         return r;
 
-                r = poll(pfd, 2, poll_timeout_ms(deadline));
+                r = poll(pfd, n, poll_timeout_ms(deadline));
                 if (r < 0 && errno != EINTR)
                         return -errno;
 
@@ -320,8 +357,10 @@ static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
                         struct signalfd_siginfo si;
 
                         while (read(signal_fd, &si, sizeof(si)) == (ssize_t) sizeof(si))
-                                run_forward_signal(s, (int) si.ssi_signo);
+                                run_handle_signal(s, (int) si.ssi_signo);
                 }
+                if (s->pty && r > 0)
+                        (void) pty_forward_handle(s->pty, pfd + 2, n - 2);
         }
 }
 
@@ -329,9 +368,25 @@ static bool fd_is_open(int fd) {
         return fcntl(fd, F_GETFD) >= 0;
 }
 
+/* --pty: the child's stdio is a new pseudo-terminal, which it takes as its
+ * controlling terminal. */
+static int run_setup_pty(RunState *s, procctl_spawn_options *options, int *ret_slave) {
+        int r;
+
+        r = pty_forward_new(&s->pty, ret_slave);
+        if (r < 0) {
+                cli_error("cannot open a pseudo-terminal: %s", strerror(-r));
+                return r;
+        }
+        (void) procctl_spawn_options_set_stdin(options, *ret_slave);
+        (void) procctl_spawn_options_set_stdout(options, *ret_slave);
+        (void) procctl_spawn_options_set_stderr(options, *ret_slave);
+        return procctl_spawn_options_set_tty(options, true);
+}
+
 int verb_run(int argc, char *argv[]) {
         _cleanup_(spawn_args_done) SpawnArgs a = {};
-        _cleanup_close_ int signal_fd = -1;
+        _cleanup_close_ int signal_fd = -1, pty_slave = -1;
         procctl_client *client = NULL;
         RunState s = { .exit_code = EXIT_RUN_FAILED };
         sigset_t mask;
@@ -340,6 +395,11 @@ int verb_run(int argc, char *argv[]) {
         r = parse_spawn_args(argc, argv, true, &a);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_RUN_FAILED;
+        if (arg.bus_kind == BUS_REMOTE) {
+                cli_error("run passes this terminal to the command, which a connection to another host "
+                          "cannot carry: use 'procctl -H %s spawn'", arg.address);
+                return EXIT_RUN_FAILED;
+        }
 
         s.program = a.argv[0];
         sigemptyset(&s.pending);
@@ -348,6 +408,10 @@ int verb_run(int argc, char *argv[]) {
         sigemptyset(&mask);
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
                 sigaddset(&mask, forwarded_signals[i]);
+        if (a.pty) {
+                sigaddset(&mask, SIGWINCH);
+                sigaddset(&mask, SIGTSTP);
+        }
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
                 cli_error("cannot block signals: %m");
                 return EXIT_RUN_FAILED;
@@ -358,26 +422,39 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_RUN_FAILED;
         }
 
-        if (fd_is_open(STDIN_FILENO))
-                (void) procctl_spawn_options_set_stdin(a.options, STDIN_FILENO);
-        if (fd_is_open(STDOUT_FILENO))
-                (void) procctl_spawn_options_set_stdout(a.options, STDOUT_FILENO);
-        if (fd_is_open(STDERR_FILENO))
-                (void) procctl_spawn_options_set_stderr(a.options, STDERR_FILENO);
+        if (a.pty) {
+                if (run_setup_pty(&s, a.options, &pty_slave) < 0)
+                        goto finish;
+        } else {
+                if (fd_is_open(STDIN_FILENO))
+                        (void) procctl_spawn_options_set_stdin(a.options, STDIN_FILENO);
+                if (fd_is_open(STDOUT_FILENO))
+                        (void) procctl_spawn_options_set_stdout(a.options, STDOUT_FILENO);
+                if (fd_is_open(STDERR_FILENO))
+                        (void) procctl_spawn_options_set_stderr(a.options, STDERR_FILENO);
+        }
         (void) procctl_spawn_options_set_kill_on_disconnect(a.options, true);
 
         if (cli_connect(&client) < 0)
-                return EXIT_RUN_FAILED;
+                goto finish;
 
         r = procctl_spawn_async(client, a.argv, a.options, run_on_spawned, &s, NULL);
+        /* The request holds its own copy: the child must be the slave's only holder,
+         * so that the master sees the end once the child (and what it started) is gone. */
+        pty_slave = safe_close(pty_slave);
         if (r < 0)
                 cli_error("cannot send Spawn request: %s", strerror(-r));
         else {
                 r = run_loop(client, signal_fd, &s);
-                if (r < 0 && !s.done)
+                if (r < 0 && !s.done) {
+                        pty_forward_restore(s.pty);
                         cli_error("lost the connection to procctld: %s", strerror(-r));
+                } else if (s.pty)
+                        pty_forward_drain(s.pty);
         }
 
+finish:
+        pty_forward_free(s.pty);
         procctl_process_unref(s.process);
         procctl_client_unref(client);  /* flushes the Release */
         return s.exit_code;

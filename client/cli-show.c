@@ -3,34 +3,25 @@
 /*
  * procctl list and procctl status: showing processes to people (an aligned
  * table fitted to the terminal; every property with dates, durations and
- * the end spelled out) and to programs (--json, through json-c loaded on
- * demand: cli-json.h).  Each is one call: GetManagedObjects for the list,
- * GetAll for a status.
+ * the end spelled out, in color on a terminal, through a pager when long:
+ * cli-output.c) and to programs (--json, through json-c loaded on demand:
+ * cli-json.h).  Each is one call: GetManagedObjects for the list, GetAll
+ * for a status.
  */
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "cli.h"
 #include "cli-json.h"
 
 enum {
         ARG_JSON = ARG_FIRST_COMMAND_OPTION,
+        ARG_NO_LEGEND,
 };
 
-static int terminal_columns(void) {
-        struct winsize ws;
-        const char *e;
-
-        e = getenv("COLUMNS");
-        if (e && atoi(e) > 0)
-                return atoi(e);
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
-                return ws.ws_col;
-        return 0;  /* not a terminal: do not cut */
-}
+static bool arg_legend = true;
 
 static uint64_t info_runtime(const procctl_process_info *info) {
         uint64_t start = procctl_process_info_get_start_timestamp(info);
@@ -95,12 +86,13 @@ static json_object *info_to_json(const procctl_process_info *info) {
 static int parse_show_args(int argc, char *argv[], const char *command, void (*help)(void), JsonMode *json) {
         static const struct option options[] = {
                 GLOBAL_LONG_OPTIONS,
-                { "json", optional_argument, NULL, ARG_JSON },
+                { "json",      optional_argument, NULL, ARG_JSON      },
+                { "no-legend", no_argument,       NULL, ARG_NO_LEGEND },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, ":hq", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -110,6 +102,9 @@ static int parse_show_args(int argc, char *argv[], const char *command, void (*h
                                 return -EINVAL;
                         if (cli_json_load() < 0)
                                 return -EOPNOTSUPP;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
                         break;
                 default:
                         if (!cli_global_option(c, optarg)) {
@@ -130,7 +125,21 @@ static void list_help(void) {
                "\n"
                "Options:\n"
                "      --json[=pretty|short]  Print JSON\n"
+               "      --no-legend            No column headers, nothing when there is nothing\n"
                GLOBAL_OPTIONS_HELP);
+}
+
+/* Green while running, red once it failed (a code other than 0, a signal). */
+static const char *state_color_of(const procctl_process_info *info) {
+        procctl_exit x;
+
+        if (!info)
+                return "";
+        if (procctl_process_info_is_running(info))
+                return cli_color(ANSI_GREEN);
+        if (procctl_process_info_get_exit(info, &x) >= 0 && (x.reason != PROCCTL_EXIT_EXITED || x.status != 0))
+                return cli_color(ANSI_RED);
+        return "";
 }
 
 enum { COL_ID, COL_PID, COL_USER, COL_STATE, COL_RUNTIME, COL_COMMAND, _COL_MAX };
@@ -139,17 +148,21 @@ static void list_print_table(const procctl_process_list *list) {
         static const char *const headers[_COL_MAX] = { "ID", "PID", "USER", "STATE", "RUNTIME", "COMMAND" };
         size_t n = procctl_process_list_get_size(list);
         char *(*cells)[_COL_MAX];
+        const char **state_color;
         size_t width[_COL_MAX];
-        int columns = terminal_columns();
+        int columns = cli_columns();
 
         if (n == 0) {
-                if (!arg.quiet)
+                if (!arg.quiet && arg_legend)
                         printf("No processes.\n");
                 return;
         }
 
         cells = calloc(n, sizeof(*cells));
-        if (!cells) {
+        state_color = calloc(n, sizeof(*state_color));
+        if (!cells || !state_color) {
+                free(cells);
+                free(state_color);
                 cli_error("%s", strerror(ENOMEM));
                 return;
         }
@@ -162,6 +175,7 @@ static void list_print_table(const procctl_process_list *list) {
                 char user[64], runtime[32];
                 procctl_exit x;
 
+                state_color[i] = state_color_of(info);
                 /* An ended process shows how it ended in STATE: "exited 3", "killed SIGTERM". */
                 if (info && procctl_process_info_get_exit(info, &x) >= 0) {
                         char sig[32];
@@ -189,24 +203,32 @@ static void list_print_table(const procctl_process_list *list) {
                 }
         }
 
-        for (size_t i = 0; i <= n; i++) {
+        for (size_t i = arg_legend ? 0 : 1; i <= n; i++) {
+                /* Color codes go around the padded cell: they take no columns. */
+                const char *on = i == 0 ? cli_color(ANSI_HIGHLIGHT) : "";
+                const char *off = *on ? ANSI_NORMAL : "";
                 size_t used = 0;
 
                 for (int c = 0; c < _COL_MAX; c++) {
                         const char *cell = i == 0 ? headers[c] : strempty(cells[i - 1][c]);
                         bool right = c == COL_ID || c == COL_PID;
+                        const char *cell_on = on, *cell_off = off;
 
+                        if (i > 0 && c == COL_STATE && *state_color[i - 1]) {
+                                cell_on = state_color[i - 1];
+                                cell_off = ANSI_NORMAL;
+                        }
                         if (c == COL_COMMAND) {
                                 size_t l = strlen(cell);
                                 /* The command takes what is left of the line; cut it, never wrap. */
                                 if (columns > 0 && used + l > (size_t) columns) {
                                         size_t room = (size_t) columns > used + 1 ? (size_t) columns - used - 1 : 0;
-                                        printf("%.*s…\n", (int) room, cell);
+                                        printf("%s%.*s…%s\n", on, (int) room, cell, off);
                                 } else
-                                        printf("%s\n", cell);
+                                        printf("%s%s%s\n", on, cell, off);
                                 break;
                         }
-                        printf(right ? "%*s " : "%-*s ", (int) width[c], cell);
+                        printf(right ? "%s%*s%s " : "%s%-*s%s ", cell_on, (int) width[c], cell, cell_off);
                         used += width[c] + 1;
                 }
         }
@@ -215,6 +237,7 @@ static void list_print_table(const procctl_process_list *list) {
                 for (int c = 0; c < _COL_MAX; c++)
                         free(cells[i][c]);
         free(cells);
+        free(state_color);
 }
 
 int verb_list(int argc, char *argv[]) {
@@ -242,6 +265,7 @@ int verb_list(int argc, char *argv[]) {
                 return 1;
         }
 
+        cli_pager_open();
         if (json != JSON_OFF) {
                 json_object *a = JSONC(json_object_new_array)();
 
@@ -277,7 +301,9 @@ static void status_print(const procctl_process_info *info) {
         const char *description = procctl_process_info_get_description(info);
         procctl_exit x;
 
-        printf("%s %" PRIu64 "%s%s\n", procctl_process_info_is_running(info) ? "●" : "○",
+        const char *on = state_color_of(info), *off = *on ? ANSI_NORMAL : "";
+
+        printf("%s%s%s %" PRIu64 "%s%s\n", on, procctl_process_info_is_running(info) ? "●" : "○", off,
                procctl_process_info_get_id(info), *description ? " - " : "", description);
         printf("         Path: %s\n", procctl_process_info_get_path(info));
         printf("      Command:");
@@ -295,10 +321,10 @@ static void status_print(const procctl_process_info *info) {
                (unsigned) procctl_process_info_get_owner_uid(info));
 
         if (procctl_process_info_get_exit(info, &x) >= 0)
-                printf("        State: %s, %s\n", procctl_process_info_get_state(info),
-                       cli_format_exit(&x, buf, sizeof(buf)));
+                printf("        State: %s, %s%s%s\n", procctl_process_info_get_state(info),
+                       on, cli_format_exit(&x, buf, sizeof(buf)), off);
         else
-                printf("        State: %s\n", procctl_process_info_get_state(info));
+                printf("        State: %s%s%s\n", on, procctl_process_info_get_state(info), off);
 
         if (start > 0) {
                 uint64_t now = cli_now_realtime();
@@ -335,6 +361,7 @@ int verb_status(int argc, char *argv[]) {
                 cli_call_error(argv[optind], r, &error);
                 goto finish;
         }
+        cli_pager_open();
         if (json != JSON_OFF) {
                 json_object *o = info_to_json(info);
                 json_print(o, json);

@@ -22,6 +22,7 @@
 CliArgs arg = {
         .bus_kind = BUS_SYSTEM,
         .ask_password = true,
+        .pager = true,
 };
 
 int cli_global_option(int c, const char *optarg) {
@@ -44,6 +45,17 @@ int cli_global_option(int c, const char *optarg) {
                 return 1;
         case ARG_NO_ASK_PASSWORD:
                 arg.ask_password = false;
+                return 1;
+        case ARG_NO_PAGER:
+                arg.pager = false;
+                return 1;
+        case 'H':
+                arg.bus_kind = BUS_REMOTE;
+                arg.address = optarg;
+                return 1;
+        case 'M':
+                arg.bus_kind = BUS_MACHINE;
+                arg.address = optarg;
                 return 1;
         default:
                 return 0;
@@ -76,7 +88,11 @@ void cli_error(const char *format, ...) {
 void cli_call_error(const char *what, int r, const procctl_error *error) {
         const char *message = error && error->message ? error->message : strerror(-r);
 
-        if (procctl_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+        if (arg.bus_kind == BUS_REMOTE && (r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE))
+                /* ssh said why on stderr, just before. */
+                cli_error("%s: no connection to procctld on host %s (through ssh and systemd-stdio-bridge)",
+                          what, arg.address);
+        else if (procctl_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT))
                 cli_error("%s: no such process", what);
         else if (r == -EHOSTUNREACH && error && error->name)
                 cli_error("%s: procctld is not running (%s)", what, message);
@@ -97,13 +113,33 @@ int cli_connect(procctl_client **ret) {
         case BUS_ADDRESS:
                 r = procctl_client_new_address(ret, arg.address);
                 break;
+        case BUS_REMOTE:
+                r = procctl_client_new_remote(ret, arg.address);
+                break;
+        case BUS_MACHINE:
+                r = procctl_client_new_machine(ret, arg.address);
+                break;
         default:
                 r = procctl_client_new_system(ret);
         }
         if (r < 0) {
-                cli_error("cannot connect to the %s bus: %s",
-                          arg.bus_kind == BUS_USER ? "user" : arg.bus_kind == BUS_ADDRESS ? "given" : "system",
-                          strerror(-r));
+                switch (arg.bus_kind) {
+                case BUS_USER:
+                        cli_error("cannot connect to the user bus: %s", strerror(-r));
+                        break;
+                case BUS_ADDRESS:
+                        cli_error("cannot connect to the bus at %s: %s", arg.address, strerror(-r));
+                        break;
+                case BUS_REMOTE:
+                        cli_error("cannot connect to the system bus of host %s: %s", arg.address, strerror(-r));
+                        break;
+                case BUS_MACHINE:
+                        cli_error("cannot connect to the system bus of container %s: %s", arg.address,
+                                  r == -EHOSTDOWN ? "no such container is running" : strerror(-r));
+                        break;
+                default:
+                        cli_error("cannot connect to the system bus: %s", strerror(-r));
+                }
                 return r;
         }
         if (arg.ask_password && isatty(STDIN_FILENO))

@@ -3,7 +3,8 @@
 
 /*
  * The procctl command: what its commands share.  The global options
- * (which bus, -q, --no-ask-password) are accepted before the command and
+ * (which bus: --system, --user, --address, -H host over ssh, -M container;
+ * -q, --no-ask-password, --no-pager) are accepted before the command and
  * among each command's own options; every command is a verb_*() function
  * that gets its own argv (argv[0] is the command name) and returns the
  * process exit code.
@@ -26,6 +27,8 @@ typedef enum BusKind {
         BUS_SYSTEM,
         BUS_USER,
         BUS_ADDRESS,
+        BUS_REMOTE,   /* -H: the system bus of another host, over ssh */
+        BUS_MACHINE,  /* -M: the system bus of a local container */
 } BusKind;
 
 typedef enum JsonMode {
@@ -36,9 +39,10 @@ typedef enum JsonMode {
 
 typedef struct CliArgs {
         BusKind bus_kind;
-        const char *address;
+        const char *address;  /* --address, -H or -M */
         bool quiet;
         bool ask_password;
+        bool pager;
 } CliArgs;
 
 extern CliArgs arg;
@@ -50,6 +54,7 @@ enum {
         ARG_USER,
         ARG_ADDRESS,
         ARG_NO_ASK_PASSWORD,
+        ARG_NO_PAGER,
         ARG_FIRST_COMMAND_OPTION,  /* commands number their own long options from here */
 };
 
@@ -60,14 +65,23 @@ enum {
         { "user",            no_argument,       NULL, ARG_USER            }, \
         { "address",         required_argument, NULL, ARG_ADDRESS         }, \
         { "quiet",           no_argument,       NULL, 'q'                 }, \
-        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD }
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD }, \
+        { "no-pager",        no_argument,       NULL, ARG_NO_PAGER        }, \
+        { "host",            required_argument, NULL, 'H'                 }, \
+        { "machine",         required_argument, NULL, 'M'                 }
+
+/* The short global options, for each command's getopt string. */
+#define GLOBAL_SHORT_OPTIONS "hqH:M:"
 
 #define GLOBAL_OPTIONS_HELP                                                   \
         "      --system             Talk to procctld on the system bus (default)\n" \
         "      --user               Talk to procctld on the user's session bus\n" \
         "      --address=ADDR       Talk to procctld on the bus at ADDR\n"    \
+        "  -H, --host=[USER@]HOST   Talk to procctld on HOST's system bus, over ssh\n" \
+        "  -M, --machine=CONTAINER  Talk to procctld on a local container's system bus\n" \
         "  -q, --quiet              Print less\n"                             \
         "      --no-ask-password    Do not ask for authorization interactively\n" \
+        "      --no-pager           Do not pipe long output into a pager\n"   \
         "  -h, --help               Show this help\n"                         \
         "      --version            Show the version\n"
 
@@ -116,6 +130,21 @@ const char *cli_group_name(gid_t gid, char *buf, size_t size);
 
 /* Parse --json[=pretty|short]; NULL means the default for stdout. */
 int cli_parse_json(const char *s, JsonMode *ret);
+
+/* cli-output.c: color only on a terminal, without NO_COLOR and TERM=dumb. */
+#define ANSI_NORMAL    "\033[0m"
+#define ANSI_HIGHLIGHT "\033[0;1;39m"
+#define ANSI_GREEN     "\033[0;1;32m"
+#define ANSI_RED       "\033[0;1;31m"
+bool cli_colors(void);
+/* ansi if coloring, else "". */
+const char *cli_color(const char *ansi);
+/* Width of the terminal (or $COLUMNS), 0 if not a terminal; decided once. */
+int cli_columns(void);
+/* Pipes our stdout into a pager if it is a terminal and --no-pager was
+ * not given; the pager is waited for at exit (or by cli_pager_close()). */
+void cli_pager_open(void);
+void cli_pager_close(void);
 
 int verb_run(int argc, char *argv[]);
 int verb_spawn(int argc, char *argv[]);

@@ -56,6 +56,33 @@ _public_ int procctl_client_new_user(procctl_client **ret) {
         return client_new_take_bus(bus, ret);
 }
 
+/* Over ssh (sd-bus runs `ssh -xT HOST systemd-stdio-bridge`): the remote
+ * connection cannot carry file descriptors. */
+_public_ int procctl_client_new_remote(procctl_client **ret, const char *host) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (!ret || !host || !*host)
+                return -EINVAL;
+        r = sd_bus_open_system_remote(&bus, host);
+        if (r < 0)
+                return r;
+        return client_new_take_bus(bus, ret);
+}
+
+/* Into a local container's namespaces, to its system bus socket (root only). */
+_public_ int procctl_client_new_machine(procctl_client **ret, const char *machine) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (!ret || !machine || !*machine)
+                return -EINVAL;
+        r = sd_bus_open_system_machine(&bus, machine);
+        if (r < 0)
+                return r;
+        return client_new_take_bus(bus, ret);
+}
+
 _public_ int procctl_client_new_address(procctl_client **ret, const char *address) {
         sd_bus *bus = NULL;
         int r;

@@ -34,6 +34,16 @@ static inline void closep(int *fd) {
         }
 }
 
+/* Closes fd if open; returns -1 for `fd = safe_close(fd);`. */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                (void) close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+
 static inline char **strv_free(char **l) {
         if (l) {
                 for (char **s = l; *s; s++)

@@ -3,7 +3,9 @@
 /*
  * procctl: the command line to procctld.  This file is the table of
  * contents: global options, then one verb per command (cli-run.c: run,
- * spawn; cli-manage.c: kill, stop, wait, release; cli-show.c: list, status).
+ * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
+ * release; cli-show.c: list, status, with cli-output.c for color and the
+ * pager).
  */
 
 #include <stdio.h>
@@ -59,7 +61,7 @@ int main(int argc, char *argv[]) {
 
         /* '+': stop at the command, whose options are its own. */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:hq", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 if (c == 'h') {
                         help();
                         return 0;

@@ -125,6 +125,14 @@ int procctl_client_new_system(procctl_client **ret);
 int procctl_client_new_user(procctl_client **ret);
 int procctl_client_new_address(procctl_client **ret, const char *address);
 
+/* The system bus of another host, through ssh as `systemctl -H` does:
+ * host is "[USER@]HOST[:PORT]" (sd_bus_open_system_remote()).  Such a
+ * connection cannot pass file descriptors: stdin/stdout/stderr/fds spawn
+ * options fail with -EOPNOTSUPP.  And the system bus of a local container
+ * (sd_bus_open_system_machine(); root only). */
+int procctl_client_new_remote(procctl_client **ret, const char *host);
+int procctl_client_new_machine(procctl_client **ret, const char *machine);
+
 /* Use an existing sd-bus connection (the client takes a reference). */
 int procctl_client_new_from_bus(procctl_client **ret, sd_bus *bus);
 
