@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Runs the scale benchmarks (issue 5, "Scale and speed") against the procctld
+# of a build tree, on a private bus that lives only as long as this script,
+# and prints one table of figures and ratios (see docs/PERFORMANCE.md):
+#
+#   bench/scale/run.sh [-n CHILDREN] [--quick]
+#
+#   -n N      children alive in the "many" cases (default 10000)
+#   --quick   fewer calls and shorter rounds (a smoke run, not for the record)
+#
+# Builds first (in build/, or $BUILD_DIR).  As root, the bus is a
+# system-type bus with the project's own policy and procctld runs as a system
+# daemon; otherwise a session-type bus and procctld --user (the approach of
+# bench/run.sh).  Whatever children procctld still has when the script ends
+# are killed; the idle children also end by themselves after 15 minutes.
+
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$src/build}
+children=10000
+quick=false
+
+while (( $# > 0 )); do
+    case $1 in
+        -n) children=$2; shift 2 ;;
+        -n*) children=${1#-n}; shift ;;
+        --quick) quick=true; shift ;;
+        -h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+if [[ ! -f $build/build.ninja ]]; then
+    meson setup "$build" "$src"
+fi
+ninja -C "$build" >/dev/null || ninja -C "$build"
+bin=$build/bench/scale
+for p in scale-children scale-throughput scale-fdtable scale-idle; do
+    if [[ ! -x $bin/$p ]]; then
+        echo "run.sh: $bin/$p was not built (is subdir('scale') in bench/meson.build?)" >&2
+        exit 1
+    fi
+done
+
+# --- Limits: procctld holds a pidfd per child, and the machine needs PIDs ----
+
+pid_max=$(cat /proc/sys/kernel/pid_max)
+if (( pid_max < children + 4096 )); then
+    if [[ $EUID -eq 0 ]] && echo $((children + 32768)) >/proc/sys/kernel/pid_max 2>/dev/null; then
+        echo "raised kernel.pid_max from $pid_max to $((children + 32768)) (not restored)"
+    else
+        echo "run.sh: kernel.pid_max is $pid_max, too low for $children children" >&2
+        exit 1
+    fi
+fi
+# procctld raises its soft descriptor limit to the hard one it inherits.
+want_nofile=$((children + 1024))
+if (( $(ulimit -Hn) < want_nofile )); then
+    ulimit -Hn "$want_nofile" 2>/dev/null || {
+        echo "run.sh: the hard RLIMIT_NOFILE ($(ulimit -Hn)) is below $want_nofile and cannot be raised" >&2
+        exit 1
+    }
+fi
+ulimit -Sn "$(ulimit -Hn)"
+if [[ $EUID -ne 0 ]] && [[ $(ulimit -u) != unlimited ]] && (( $(ulimit -u) < children + 1024 )); then
+    ulimit -Su "$(ulimit -Hu)" 2>/dev/null || true
+    if [[ $(ulimit -u) != unlimited ]] && (( $(ulimit -u) < children + 1024 )); then
+        echo "run.sh: RLIMIT_NPROC ($(ulimit -u)) is too low for $children children" >&2
+        exit 1
+    fi
+fi
+
+# --- A private bus and procctld ----------------------------------------------
+
+tmp=$(mktemp -d -t procctl-scale.XXXXXX)
+bus_pid=
+daemon_pid=
+
+kill_daemon_children() {
+    local c
+    [[ -n $daemon_pid ]] || return 0
+    # Each child leads its own process group; take the group too.
+    for c in $(pgrep -P "$daemon_pid" || true); do
+        kill -KILL -- "-$c" "$c" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    if [[ -n $daemon_pid ]]; then
+        kill_daemon_children
+        kill -TERM "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    if [[ -n $bus_pid ]]; then
+        kill -TERM "$bus_pid" 2>/dev/null || true
+        wait "$bus_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A copy of the default policy of Debian's system.conf (method calls denied
+# unless a service's policy allows them), plus our policy file.
+write_system_bus_config() {
+    cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$tmp/bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$src/policy/org.procctl.Manager1.conf</include>
+</busconfig>
+CONF
+}
+
+write_session_bus_config() {
+    cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$tmp/bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+}
+
+if [[ $EUID -eq 0 ]]; then
+    write_system_bus_config >"$tmp/bus.conf"
+    bus_env=DBUS_SYSTEM_BUS_ADDRESS
+    daemon_args=()
+else
+    write_session_bus_config >"$tmp/bus.conf"
+    bus_env=DBUS_SESSION_BUS_ADDRESS
+    daemon_args=(--user)
+fi
+
+dbus-daemon --nofork --config-file="$tmp/bus.conf" --print-address=3 3>"$tmp/address" \
+    2>"$tmp/dbus-daemon.log" &
+bus_pid=$!
+for _ in $(seq 100); do
+    [[ -s $tmp/address ]] && break
+    sleep 0.05
+done
+address=$(head -n1 "$tmp/address")
+[[ -n $address ]] || { echo "dbus-daemon did not start:" >&2; cat "$tmp/dbus-daemon.log" >&2; exit 1; }
+
+env "$bus_env=$address" "$build/daemon/procctld" "${daemon_args[@]}" 2>"$tmp/procctld.log" &
+daemon_pid=$!
+for i in $(seq 200); do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+        echo "procctld exited:" >&2
+        cat "$tmp/procctld.log" >&2
+        exit 1
+    fi
+    if busctl --address="$address" call org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus NameHasOwner s org.procctl.Manager1 2>/dev/null | grep -q true; then
+        break
+    fi
+    if (( i == 200 )); then
+        echo "procctld did not take org.procctl.Manager1 within 10 s:" >&2
+        cat "$tmp/procctld.log" >&2
+        exit 1
+    fi
+    sleep 0.05
+done
+
+# --- The benchmarks ---------------------------------------------------------
+
+if $quick; then
+    children_args=(--signal-calls=1000 --spawn-calls=100)
+    throughput_args=(--seconds=1 --rounds=1)
+    fdtable_args=(--iterations=100 --rounds=2)
+else
+    children_args=()
+    throughput_args=()
+    fdtable_args=()
+fi
+
+echo "procctld $(busctl --address="$address" get-property org.procctl.Manager1 \
+    /org/procctl/Manager1 org.procctl.Manager1 Version | cut -d' ' -f2-), $(nproc) CPUs," \
+    "kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "procctld descriptor limit: $(grep 'Max open files' "/proc/$daemon_pid/limits" | awk '{print $4 " soft, " $5 " hard"}')"
+echo
+
+rows=$tmp/rows
+: >"$rows"
+run() {
+    # Details go to the terminal as they come; table rows are kept for the end.
+    "$@" | tee -a "$rows" | grep -v '^row' || return 1
+    echo
+}
+
+run "$bin/scale-children" --address="$address" -n "$children" --idle="$bin/scale-idle" "${children_args[@]}"
+kill_daemon_children # nothing should be left; a failed run may leave some
+run "$bin/scale-throughput" --address="$address" "${throughput_args[@]}"
+run "$bin/scale-fdtable" -n "$children" "${fdtable_args[@]}"
+
+echo "Summary (ratio = measured / baseline; RSS row: KiB of growth per child added)"
+{
+    printf 'metric\tbaseline\tmeasured\tratio\ttarget\n'
+    grep '^row' "$rows" | cut -f2-
+} | column -t -s $'\t'
+
+if grep -q . "$tmp/procctld.log"; then
+    echo
+    echo "procctld log ($(wc -l <"$tmp/procctld.log") lines; first 5):"
+    head -n 5 "$tmp/procctld.log"
+fi
