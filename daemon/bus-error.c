@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bus-error.h"
+#include "log.h"
 
 int bus_error_from_errno(sd_bus_error *error, int r, const char *context) {
         const char *name;
@@ -44,8 +45,24 @@ int bus_error_from_errno(sd_bus_error *error, int r, const char *context) {
         return r;
 }
 
+int bus_error_out_of_descriptors(sd_bus_error *error) {
+        static bool logged;
+
+        /* Once is enough for the operator; every caller gets the reply. */
+        if (!logged) {
+                log_error("Out of file descriptors (RLIMIT_NOFILE): processes cannot be started until some are released");
+                logged = true;
+        }
+        return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                "procctld has run out of file descriptors; no process was started");
+}
+
 int bus_error_from_spawn_failure(sd_bus_error *error, const SpawnRequest *req, const SpawnFailure *f) {
         char msg[1024];
+
+        /* The child inherits our descriptor table: running out there is the daemon's limit, not the program's fault. */
+        if (f->stage == SPAWN_STAGE_FDS && (f->error == EMFILE || f->error == ENFILE))
+                return bus_error_out_of_descriptors(error);
 
         spawn_failure_message(req, f, msg, sizeof(msg));
         return sd_bus_error_set(error, PROCCTL_ERROR_EXEC_FAILED, msg);

@@ -161,8 +161,8 @@ void manager_process_exited(Manager *m, Process *p) {
         /* Statuses are dropped only here, oldest first, past the owner's cap. */
         while (q->n_retained > m->limits.retained_per_user) {
                 Process *oldest = q->retained.head;
-                log_info("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
-                         m->limits.retained_per_user, oldest->id);
+                log_debug("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
+                          m->limits.retained_per_user, oldest->id);
                 process_free(oldest); /* the cap is at least 1, so q stays */
         }
 }
@@ -432,8 +432,7 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r > 0)
                 return bus_error_from_spawn_failure(error, &req, &failure);
         if (r == -EMFILE || r == -ENFILE)
-                return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
-                                        "procctld has run out of file descriptors; no process was started");
+                return bus_error_out_of_descriptors(error);
         if (r == -EAGAIN)
                 return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
                                         "The system refused a new process (a pids cgroup limit or RLIMIT_NPROC was reached)");
