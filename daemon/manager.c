@@ -90,27 +90,28 @@ static Process *find_by_inode(Manager *m, uint64_t inode) {
         return found ? *found : NULL;
 }
 
+static void retain_exited(Manager *m, Process *p);
+
 int manager_register_process(Manager *m, Process *p) {
         if (m->pidfd.unique_inodes && p->pidfd >= 0 && pidfd_get_inode(p->pidfd, &p->inode) < 0)
                 p->inode = 0;
-        if (!tsearch(p, &m->processes_by_id, process_compare))
+        if (!p->exited && quota_charge(m, p->owner_uid, QUOTA_RUNNING) < 0)
                 return -ENOMEM;
-        if ((!p->exited && !tsearch(p, &m->running_by_pid, pid_compare)) ||
+        if (!tsearch(p, &m->processes_by_id, process_compare) ||
+            (!p->exited && !tsearch(p, &m->running_by_pid, pid_compare)) ||
             (p->inode != 0 && !tsearch(p, &m->processes_by_inode, inode_compare))) {
-                (void) tdelete(p, &m->running_by_pid, pid_compare);
                 (void) tdelete(p, &m->processes_by_id, process_compare);
+                if (manager_find_running_by_pid(m, p->pid) == p)
+                        (void) tdelete(p, &m->running_by_pid, pid_compare);
+                if (!p->exited)
+                        quota_release(m, p->owner_uid, QUOTA_RUNNING);
                 return -ENOMEM;
         }
         LIST_APPEND(processes, m->processes, p);
         m->n_processes++;
-        if (!p->exited && quota_charge(m, p->owner_uid, QUOTA_RUNNING) < 0) {
-                (void) tdelete(p, &m->running_by_pid, pid_compare);
-                if (p->inode != 0)
-                        (void) tdelete(p, &m->processes_by_inode, inode_compare);
-                (void) tdelete(p, &m->processes_by_id, process_compare);
-                return -ENOMEM;
-        }
         p->registered = true;
+        if (p->exited)
+                retain_exited(m, p); /* came back from the fd store already exited */
         (void) sd_bus_emit_object_added(m->bus, p->path);
         service_process_count_changed(m);
         fdstore_save(m, p);
@@ -144,27 +145,30 @@ void manager_unregister_process(Manager *m, Process *p) {
         service_process_count_changed(m);
 }
 
-void manager_process_exited(Manager *m, Process *p) {
-        Quota *q;
+/* Charges p to its owner's retained records; statuses are dropped only here,
+ * oldest first, past the owner's cap. */
+static void retain_exited(Manager *m, Process *p) {
+        Quota *q = quota_get(m, p->owner_uid, true);
 
-        if (manager_find_running_by_pid(m, p->pid) == p)
-                (void) tdelete(p, &m->running_by_pid, pid_compare);
-        quota_release(m, p->owner_uid, QUOTA_RUNNING);
-
-        q = quota_get(m, p->owner_uid, true);
         if (!q)
                 return; /* kept, just not counted */
         LIST_APPEND(retained, q->retained, p);
         q->n_retained++;
         p->quota = q;
 
-        /* Statuses are dropped only here, oldest first, past the owner's cap. */
         while (q->n_retained > m->limits.retained_per_user) {
                 Process *oldest = q->retained.head;
                 log_debug("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
                           m->limits.retained_per_user, oldest->id);
                 process_free(oldest); /* the cap is at least 1, so q stays */
         }
+}
+
+void manager_process_exited(Manager *m, Process *p) {
+        if (manager_find_running_by_pid(m, p->pid) == p)
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+        quota_release(m, p->owner_uid, QUOTA_RUNNING);
+        retain_exited(m, p);
 }
 
 /* Spawn */
