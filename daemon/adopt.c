@@ -87,6 +87,13 @@ static uint64_t read_start_usec(pid_t pid) {
 int adopt_describe(Process *p) {
         char **argv = read_cmdline(p->pid);
 
+        /* A process in the middle of execve() shows an empty command line
+         * until its new stack is set up: look again, briefly. */
+        for (int i = 0; i < 5 && argv && !argv[0]; i++) {
+                strv_free(argv);
+                (void) nanosleep(&(struct timespec) { .tv_nsec = 1000000 }, NULL);
+                argv = read_cmdline(p->pid);
+        }
         if (!argv)
                 return -ENOMEM;
         strv_free(p->argv);

@@ -269,8 +269,13 @@ static void reap_all(void) {
 /* Every process left to us (the daemon's orphans), as systemd's KillMode
  * would at the end of the service. */
 static void kill_everything(void) {
-        if (daemon_pid > 0)
+        /* The daemon first, and reaped: only then are its children ours
+         * (reparented to this subreaper) and found by the scan below. */
+        if (daemon_pid > 0) {
                 kill(daemon_pid, SIGKILL);
+                while (waitpid(daemon_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
         DIR *d = opendir("/proc");
         struct dirent *de;
         while (d && (de = readdir(d))) {
