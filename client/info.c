@@ -349,6 +349,45 @@ static procctl_process_list *process_list_new(void) {
         return list;
 }
 
+/* Adds an entry to list.  path and state are copied; command_line (NULL when
+ * it could not be allocated) and info (may be NULL) are taken, also on
+ * failure. */
+static int list_add_entry(procctl_process_list *list, const char *path, uint64_t id, pid_t pid, uid_t uid,
+                          const char *state, char *command_line, procctl_process_info *info) {
+        ProcessListEntry *e = list_add(list);
+
+        if (!e) {
+                free(command_line);
+                procctl_process_info_unref(info);
+                return -ENOMEM;
+        }
+        e->info = info;
+        e->id = id;
+        e->pid = pid;
+        e->uid = uid;
+        e->path = strdup(path);
+        e->state = strdup(state);
+        e->command_line = command_line;
+        if (!e->path || !e->state || !e->command_line)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The end of parsing a list reply, r being what reading the entries ended
+ * with: leaves the outer array and hands out the list sorted by id, or frees
+ * it on error. */
+static int list_finish(sd_bus_message *reply, procctl_process_list *list, int r, procctl_process_list **ret) {
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                procctl_process_list_unref(list);
+                return r;
+        }
+        qsort(list->entries, list->n_entries, sizeof(ProcessListEntry), entry_compare);
+        *ret = list;
+        return 0;
+}
+
 int process_list_from_reply(sd_bus_message *reply, procctl_process_list **ret) {
         procctl_process_list *list;
         const char *path, *state, *command_line;
@@ -361,38 +400,18 @@ int process_list_from_reply(sd_bus_message *reply, procctl_process_list **ret) {
 
         r = sd_bus_message_enter_container(reply, 'a', "(ouuss)");
         if (r < 0)
-                goto fail;
+                goto finish;
         while ((r = sd_bus_message_read(reply, "(ouuss)", &path, &pid, &uid, &state, &command_line)) > 0) {
-                ProcessListEntry *e = list_add(list);
+                uint64_t id = 0;
 
-                if (!e) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                e->pid = (pid_t) pid;
-                e->uid = (uid_t) uid;
-                (void) process_parse_path(path, &e->id);
-                e->path = strdup(path);
-                e->state = strdup(state);
-                e->command_line = strdup(command_line);
-                if (!e->path || !e->state || !e->command_line) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
+                (void) process_parse_path(path, &id);
+                r = list_add_entry(list, path, id, (pid_t) pid, (uid_t) uid, state, strdup(command_line), NULL);
+                if (r < 0)
+                        goto finish;
         }
-        if (r < 0)
-                goto fail;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                goto fail;
 
-        qsort(list->entries, list->n_entries, sizeof(ProcessListEntry), entry_compare);
-        *ret = list;
-        return 0;
-
-fail:
-        procctl_process_list_unref(list);
-        return r;
+finish:
+        return list_finish(reply, list, r, ret);
 }
 
 static char *join_argv(char *const *argv) {
@@ -424,23 +443,23 @@ int process_list_with_info_from_reply(sd_bus_message *reply, procctl_process_lis
 
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
         if (r < 0)
-                goto fail;
+                goto finish;
         while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
                 procctl_process_info *info = NULL;
                 const char *path;
 
                 r = sd_bus_message_read_basic(reply, 'o', &path);
                 if (r < 0)
-                        goto fail;
+                        goto finish;
                 r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
                 if (r < 0)
-                        goto fail;
+                        goto finish;
                 while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
                         const char *interface;
 
                         r = sd_bus_message_read_basic(reply, 's', &interface);
                         if (r < 0)
-                                goto fail;
+                                goto finish;
                         if (strcmp(interface, PROCCTL_PROCESS_INTERFACE) == 0 && !info)
                                 r = process_info_from_properties(reply, path, &info);
                         else
@@ -449,7 +468,7 @@ int process_list_with_info_from_reply(sd_bus_message *reply, procctl_process_lis
                                 r = sd_bus_message_exit_container(reply);
                         if (r < 0) {
                                 procctl_process_info_unref(info);
-                                goto fail;
+                                goto finish;
                         }
                 }
                 if (r >= 0)
@@ -458,43 +477,19 @@ int process_list_with_info_from_reply(sd_bus_message *reply, procctl_process_lis
                         r = sd_bus_message_exit_container(reply);
                 if (r < 0) {
                         procctl_process_info_unref(info);
-                        goto fail;
+                        goto finish;
                 }
 
                 if (info) {
-                        ProcessListEntry *e = list_add(list);
-
-                        if (!e) {
-                                procctl_process_info_unref(info);
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        e->info = info;
-                        e->id = info->id;
-                        e->pid = info->pid;
-                        e->uid = info->uid;
-                        e->path = strdup(path);
-                        e->state = strdup(strempty(info->state));
-                        e->command_line = join_argv(info->argv);
-                        if (!e->path || !e->state || !e->command_line) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
+                        r = list_add_entry(list, path, info->id, info->pid, info->uid, strempty(info->state),
+                                           join_argv(info->argv), info);
+                        if (r < 0)
+                                goto finish;
                 }
         }
-        if (r < 0)
-                goto fail;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                goto fail;
 
-        qsort(list->entries, list->n_entries, sizeof(ProcessListEntry), entry_compare);
-        *ret = list;
-        return 0;
-
-fail:
-        procctl_process_list_unref(list);
-        return r;
+finish:
+        return list_finish(reply, list, r, ret);
 }
 
 static int list_call_new(procctl_client *client, bool with_info, sd_bus_message **ret) {

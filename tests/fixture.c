@@ -200,11 +200,9 @@ static char *describe_wait_status(int status) {
         return g_strdup_printf("wait status 0x%x", status);
 }
 
-static char *write_bus_config(PcFixture *fx) {
-        const char *policy = require_env("PROCCTL_BUS_POLICY");
-        if (!g_file_test(policy, G_FILE_TEST_IS_REGULAR))
-                pc_fail("bus policy file %s does not exist", policy);
+/* --- A private system-type bus ---------------------------------------- */
 
+char *pc_bus_config_new(const char *listen, const char *policy_file, const char *extra) {
         /* Not root: let the test's own uid own the name too, so the tests
          * that need no other identity can still run. */
         g_autofree char *own_policy = geteuid() == 0 ? g_strdup("") :
@@ -212,14 +210,14 @@ static char *write_bus_config(PcFixture *fx) {
                                 "    <allow own=\"" PC_BUS_NAME "\"/>\n"
                                 "  </policy>\n", (unsigned) geteuid());
 
-        g_autofree char *config = g_strdup_printf(
+        return g_strdup_printf(
                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
                 " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
                 "<!-- A private system-type bus for procctl's tests, with the\n"
                 "     default policy of Debian's system.conf. -->\n"
                 "<busconfig>\n"
                 "  <type>system</type>\n"
-                "  <listen>unix:path=%s/bus</listen>\n"
+                "  <listen>%s</listen>\n"
                 "  <auth>EXTERNAL</auth>\n"
                 "  <policy context=\"default\">\n"
                 "    <allow user=\"*\"/>\n"
@@ -252,8 +250,43 @@ static char *write_bus_config(PcFixture *fx) {
                 "  </policy>\n"
                 "  <include>%s</include>\n"
                 "%s"
+                "%s"
                 "</busconfig>\n",
-                fx->tmpdir, policy, own_policy);
+                listen, policy_file, own_policy, extra ? extra : "");
+}
+
+static void die_with_parent(gpointer user_data) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *pc_bus_daemon_spawn(const char *config, const char *const *envp, char **address) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config);
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+        if (envp)
+                g_subprocess_launcher_set_environ(launcher, (char **) envp);
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        GSubprocess *bus = g_subprocess_launcher_spawn(launcher, &error, "/usr/bin/dbus-daemon", config_arg,
+                                                       "--nofork", "--print-address=1", NULL);
+        g_assert_no_error(error);
+
+        /* The address is printed once the bus listens. */
+        g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(bus));
+        *address = g_data_input_stream_read_line(out, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(*address);
+        g_assert_true(g_str_has_prefix(*address, "unix:"));
+        return bus;
+}
+
+static char *write_bus_config(PcFixture *fx) {
+        const char *policy = require_env("PROCCTL_BUS_POLICY");
+        if (!g_file_test(policy, G_FILE_TEST_IS_REGULAR))
+                pc_fail("bus policy file %s does not exist", policy);
+
+        g_autofree char *listen = g_strdup_printf("unix:path=%s/bus", fx->tmpdir);
+        g_autofree char *config = pc_bus_config_new(listen, policy, NULL);
 
         char *path = g_build_filename(fx->tmpdir, "bus.conf", NULL);
         g_autoptr(GError) error = NULL;

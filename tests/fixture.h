@@ -128,6 +128,26 @@ void pc_fixture_export_bus_address(PcFixture *fx);
  * purpose, e.g. for kill-on-disconnect). */
 GDBusConnection *pc_fixture_new_connection(PcFixture *fx);
 
+/* --- A private system-type bus (also for tests with their own set-up) -- */
+
+/* The text (free it) of a dbus-daemon configuration for a private
+ * system-type bus listening on the D-Bus address listen (e.g.
+ * "unix:path=DIR/bus"): the default policy of Debian's system.conf (method
+ * calls denied unless a service's policy allows them), an <include> of
+ * policy_file (policy/org.procctl.Manager1.conf), then, not as root, a
+ * policy letting the caller's uid own org.procctl.Manager1 (so procctld can
+ * run as that user), then extra (XML elements, or NULL) as it is: e.g. a
+ * <servicedir> (activation tests) or polkit's bus policy (authorization
+ * tests).  The fixture's own bus is this with extra NULL. */
+char *pc_bus_config_new(const char *listen, const char *policy_file, const char *extra);
+
+/* Starts `dbus-daemon --config-file=config --nofork`, killed if the test
+ * process dies, with envp as its environment (NULL: the test's), and waits
+ * for it to print its address, which it stores in *address (free it).
+ * Asserts success.  (The fixture itself starts its bus with fork+exec, to
+ * control every descriptor and signal the bus and the daemon inherit.) */
+GSubprocess *pc_bus_daemon_spawn(const char *config, const char *const *envp, char **address);
+
 /* --- Calls ------------------------------------------------------------ */
 
 /* A method call to procctld on conn (fx->conn when conn is NULL).

@@ -60,110 +60,47 @@ echo "Built $build/daemon/procctld"
 
 # --- 3. a private bus and procctld on it ------------------------------------
 
-tmp=$(mktemp -d -t procctl-quickstart.XXXXXX)
-bus_pid=
-daemon_pid=
-address=
+source "$src/tests/private-bus.sh"
+private_bus_init procctl-quickstart
+# Failures of the bus or the daemon end the script the way every other
+# failure here does.
+private_bus_die() { cat "$2" >&2; fail "$1"; }
 
 cleanup() {
     set +e
-    if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+    if [[ -n $pb_daemon_pid ]] && kill -0 "$pb_daemon_pid" 2>/dev/null; then
         # Stop whatever a failed run may have left running, then the daemon.
-        busctl --address="$address" --json=short call org.procctl.Manager1 \
+        busctl --address="$pb_address" --json=short call org.procctl.Manager1 \
                 /org/procctl/Manager1 org.procctl.Manager1 ListProcesses 2>/dev/null |
             python3 -c 'import json, sys
 for p in json.load(sys.stdin)["data"][0]:
     if p[3] == "running":
         print(p[0])' 2>/dev/null |
             while read -r object; do
-                busctl --address="$address" call org.procctl.Manager1 \
+                busctl --address="$pb_address" call org.procctl.Manager1 \
                     /org/procctl/Manager1 org.procctl.Manager1 Stop o "$object" >/dev/null
             done
-        kill -TERM "$daemon_pid"
-        wait "$daemon_pid"
     fi
-    if [[ -n $bus_pid ]]; then
-        kill -TERM "$bus_pid" 2>/dev/null
-        wait "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
+    private_bus_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [[ $EUID -eq 0 ]]; then
-    # The default policy of Debian's system.conf (method calls are denied
-    # unless a service's policy allows them), plus procctl's policy file.
-    cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <include>$src/policy/org.procctl.Manager1.conf</include>
-</busconfig>
-CONF
     bus_kind="system-type bus with policy/org.procctl.Manager1.conf"
-    daemon_cmd=(env "DBUS_SYSTEM_BUS_ADDRESS=@ADDRESS@" "$build/daemon/procctld")
 else
-    cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
     bus_kind="session-type bus (not root: procctld --user)"
-    daemon_cmd=(env "DBUS_SESSION_BUS_ADDRESS=@ADDRESS@" "$build/daemon/procctld" --user)
 fi
 
 step "Starting a private $bus_kind"
-dbus-daemon --nofork --config-file="$tmp/bus.conf" --print-address=3 3>"$tmp/address" \
-    2>"$tmp/dbus-daemon.log" &
-bus_pid=$!
-for _ in $(seq 100); do
-    [[ -s $tmp/address ]] && break
-    sleep 0.05
-done
-address=$(head -n1 "$tmp/address")
-[[ -n $address ]] || { cat "$tmp/dbus-daemon.log" >&2; fail "dbus-daemon did not start"; }
+private_bus_start
+address=$pb_address
 echo "Bus address: $address"
 
-"${daemon_cmd[@]/@ADDRESS@/$address}" 2>"$tmp/procctld.log" &
-daemon_pid=$!
-for i in $(seq 200); do
-    kill -0 "$daemon_pid" 2>/dev/null ||
-        { cat "$tmp/procctld.log" >&2; daemon_pid=; fail "procctld exited"; }
-    busctl --address="$address" call org.freedesktop.DBus /org/freedesktop/DBus \
-            org.freedesktop.DBus NameHasOwner s org.procctl.Manager1 2>/dev/null |
-        grep -q true && break
-    (( i < 200 )) || { cat "$tmp/procctld.log" >&2; fail "procctld did not take its bus name"; }
-    sleep 0.05
-done
-echo "procctld is running (pid $daemon_pid) and owns org.procctl.Manager1."
+procctld_start "$build/daemon/procctld"
+pb_wait_message="procctld did not take its bus name"
+procctld_wait
+echo "procctld is running (pid $pb_daemon_pid) and owns org.procctl.Manager1."
 echo "Every busctl command below is run with --address=$address."
 
 # --- 4. the demo ----------------------------------------------------------------

@@ -302,3 +302,45 @@ int stop_and_release_many(sd_bus *bus, char **paths, size_t n) {
 
         return pipeline_run(&p);
 }
+
+int spawn_wait_release(sd_bus *bus, const char *program) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *p, *reason;
+        uint32_t pid;
+        int32_t status;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply, "asa{sv}", 1,
+                               program, 0);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "ou", &p, &pid);
+        if (r < 0) {
+                fprintf(stderr, "Spawn(%s) failed: %s\n", program, error.message ?: strerror(-r));
+                return r;
+        }
+        path = strdup(p);
+        if (!path)
+                return -ENOMEM;
+        reply = sd_bus_message_unref(reply);
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Wait", &error, &reply, "o", path);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "si", &reason, &status);
+        if (r < 0) {
+                fprintf(stderr, "Wait(%s) failed: %s\n", path, error.message ?: strerror(-r));
+                return r;
+        }
+        if (strcmp(reason, "exited") != 0 || status != 0) {
+                fprintf(stderr, "%s ended with %s %d, expected exited 0\n", program, reason, status);
+                return -EPROTO;
+        }
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Release", &error, NULL, "o", path);
+        if (r < 0) {
+                fprintf(stderr, "Release(%s) failed: %s\n", path, error.message ?: strerror(-r));
+                return r;
+        }
+        return 0;
+}

@@ -109,43 +109,11 @@ static int parse_argv(int argc, char **argv) {
         return 1;
 }
 
-static int bus_cycle(sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
-        const char *p, *reason;
-        uint32_t pid;
-        int32_t status;
-        int r;
-
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply, "asa{sv}", 1, PROGRAM, 0);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "ou", &p, &pid);
-        if (r < 0 || !(path = strdup(p))) {
-                fprintf(stderr, "Spawn(%s) failed: %s\n", PROGRAM, error.message ?: strerror(r < 0 ? -r : ENOMEM));
-                return -EIO;
-        }
-        reply = sd_bus_message_unref(reply);
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Wait", &error, &reply, "o", path);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "si", &reason, &status);
-        if (r < 0 || strcmp(reason, "exited") != 0 || status != 0) {
-                fprintf(stderr, "Wait(%s) failed or the child did not exit 0: %s\n", path, error.message ?: strerror(-r));
-                return -EIO;
-        }
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Release", &error, NULL, "o", path);
-        if (r < 0) {
-                fprintf(stderr, "Release(%s) failed: %s\n", path, error.message ?: strerror(-r));
-                return -EIO;
-        }
-        return 0;
-}
-
 static void *bus_worker(void *userdata) {
         Worker *w = userdata;
 
         while (!atomic_load(&stop_flag) && !atomic_load(&failed)) {
-                if (bus_cycle(w->bus) < 0) {
+                if (spawn_wait_release(w->bus, PROGRAM) < 0) {
                         atomic_store(&failed, true);
                         break;
                 }

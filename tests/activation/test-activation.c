@@ -34,6 +34,8 @@
  * PROCCTL_LIBEXECDIR, where the unit expects the daemon; PROCCTL_BUS_POLICY.
  */
 
+#include "fixture.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -42,7 +44,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -122,45 +123,6 @@ static char *activation_file_for_test(const char *tmpdir) {
         }
         g_assert_true(exec_seen);
         return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-static char *bus_config(Fixture *fx, const char *servicedir) {
-        /* Not root: let the test's own uid own the name, as tests/fixture.c does. */
-        g_autofree char *own_policy = geteuid() == 0 ? g_strdup("") :
-                g_strdup_printf("  <policy user=\"%u\">\n"
-                                "    <allow own=\"" BUS_NAME "\"/>\n"
-                                "  </policy>\n", (unsigned) geteuid());
-
-        return g_strdup_printf(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                "<busconfig>\n"
-                "  <type>system</type>\n"
-                "  <listen>unix:path=%s/bus</listen>\n"
-                "  <auth>EXTERNAL</auth>\n"
-                "  <servicedir>%s</servicedir>\n"
-                "  <policy context=\"default\">\n"
-                "    <allow user=\"*\"/>\n"
-                "    <deny own=\"*\"/>\n"
-                "    <deny send_type=\"method_call\"/>\n"
-                "    <allow send_type=\"signal\"/>\n"
-                "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-                "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-                "    <allow receive_type=\"method_call\"/>\n"
-                "    <allow receive_type=\"method_return\"/>\n"
-                "    <allow receive_type=\"error\"/>\n"
-                "    <allow receive_type=\"signal\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
-                "  </policy>\n"
-                "  <include>%s</include>\n"
-                "%s"
-                "</busconfig>\n",
-                fx->tmpdir, servicedir, require_env("PROCCTL_BUS_POLICY"), own_policy);
 }
 
 /* --- The notify socket -------------------------------------------------- */
@@ -243,11 +205,6 @@ static guint notify_wait(Fixture *fx, pid_t pid, const char *line, guint from) {
 
 /* --- Setup and teardown ----------------------------------------------- */
 
-static void child_setup(gpointer user_data) {
-        /* If the test dies, so does its bus (and with it the daemon). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static void fixture_setup(Fixture *fx, gconstpointer data) {
         g_autoptr(GError) error = NULL;
 
@@ -266,33 +223,23 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         g_assert_no_error(error);
 
         g_autofree char *config = g_build_filename(fx->tmpdir, "bus.conf", NULL);
-        g_autofree char *config_text = bus_config(fx, servicedir);
+        fx->bus_address = g_strdup_printf("unix:path=%s/bus", fx->tmpdir);
+        g_autofree char *servicedir_xml = g_strdup_printf("  <servicedir>%s</servicedir>\n", servicedir);
+        g_autofree char *config_text = pc_bus_config_new(fx->bus_address, require_env("PROCCTL_BUS_POLICY"),
+                                                         servicedir_xml);
         g_file_set_contents(config, config_text, -1, &error);
         g_assert_no_error(error);
 
         g_autofree char *notify_path = g_build_filename(fx->tmpdir, "notify", NULL);
         fx->notify_fd = open_notify_socket(notify_path);
 
-        fx->bus_address = g_strdup_printf("unix:path=%s/bus", fx->tmpdir);
-        g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config);
         g_autofree char *session_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", nowhere_bus);
         /* What dbus-daemon passes on to the services it starts, besides
          * DBUS_SYSTEM_BUS_ADDRESS, which it sets itself. */
         const char *const envp[] = { session_env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
-
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-        g_subprocess_launcher_set_environ(launcher, (char **) envp);
-        g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-        fx->bus = g_subprocess_launcher_spawn(launcher, &error, "/usr/bin/dbus-daemon", config_arg, "--nofork",
-                                              "--print-address=1", NULL);
-        g_assert_no_error(error);
-
-        /* The address is printed once the bus listens. */
-        g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(fx->bus));
-        g_autofree char *printed = g_data_input_stream_read_line(out, NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_nonnull(printed);
-        g_assert_true(g_str_has_prefix(printed, "unix:"));
+        /* Killed if the test dies, and with it the daemon. */
+        g_autofree char *printed = NULL;
+        fx->bus = pc_bus_daemon_spawn(config, envp, &printed);
 
         fx->conn = g_dbus_connection_new_for_address_sync(
                 fx->bus_address,

@@ -13,6 +13,7 @@
  */
 
 #include "auth-harness.h"
+#include "fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -466,39 +467,11 @@ AuthBus *auth_bus_start_mock(const char *const *daemon_args) {
         return b;
 }
 
+/* The real polkitd's bus: a system bus with polkit's bus policy too. */
 static void write_polkitd_bus_config(AuthBus *b, const char *path) {
-        g_autofree char *config = g_strdup_printf(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                "<busconfig>\n"
-                "  <type>system</type>\n"
-                "  <listen>unix:path=%s/bus</listen>\n"
-                "  <auth>EXTERNAL</auth>\n"
-                "  <policy context=\"default\">\n"
-                "    <allow user=\"*\"/>\n"
-                "    <deny own=\"*\"/>\n"
-                "    <deny send_type=\"method_call\"/>\n"
-                "    <allow send_type=\"signal\"/>\n"
-                "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-                "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-                "    <allow receive_type=\"method_call\"/>\n"
-                "    <allow receive_type=\"method_return\"/>\n"
-                "    <allow receive_type=\"error\"/>\n"
-                "    <allow receive_type=\"signal\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-                "           send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
-                "    <deny send_destination=\"org.freedesktop.DBus\"\n"
-                "          send_interface=\"org.freedesktop.DBus\"\n"
-                "          send_member=\"UpdateActivationEnvironment\"/>\n"
-                "  </policy>\n"
-                "  <include>%s</include>\n"
-                "  <include>%s</include>\n"
-                "</busconfig>\n",
-                b->tmpdir, require_env("PROCCTL_BUS_POLICY"), POLKIT_BUS_POLICY);
+        g_autofree char *listen = g_strdup_printf("unix:path=%s/bus", b->tmpdir);
+        g_autofree char *config = pc_bus_config_new(listen, require_env("PROCCTL_BUS_POLICY"),
+                                                    "  <include>" POLKIT_BUS_POLICY "</include>\n");
         g_autoptr(GError) error = NULL;
         g_file_set_contents(path, config, -1, &error);
         g_assert_no_error(error);
@@ -552,16 +525,7 @@ AuthBus *auth_bus_start_polkitd(void) {
 
         g_autofree char *config = g_build_filename(b->tmpdir, "bus.conf", NULL);
         write_polkitd_bus_config(b, config);
-        g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config);
-        g_autoptr(GSubprocessLauncher) bl = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-        g_subprocess_launcher_set_child_setup(bl, child_die_with_parent, NULL, NULL);
-        b->bus = g_subprocess_launcher_spawn(bl, &error, "/usr/bin/dbus-daemon", config_arg, "--nofork",
-                                             "--print-address", NULL);
-        g_assert_no_error(error);
-        g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(b->bus));
-        b->address = g_data_input_stream_read_line(out, NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_nonnull(b->address);
+        b->bus = pc_bus_daemon_spawn(config, NULL, &b->address);
         connect_test(b);
 
         g_autoptr(GSubprocessLauncher) pl = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# A private bus with procctld on it, for scripts (sourced, not run): the
+# quick start (tests/quickstart.sh) and the benchmarks (bench/run.sh,
+# bench/cli/run-cli.sh, bench/scale/run.sh).  Nothing touches the host's
+# buses: the bus and the daemon live only as long as the script.
+#
+# As root the bus is a system-type bus with the default policy of Debian's
+# system.conf (method calls denied unless a service's policy allows them)
+# plus the project's policy/org.procctl.Manager1.conf, and procctld runs as
+# the system daemon; otherwise it is a session-type bus and procctld --user.
+#
+# Use:
+#
+#   source "$src/tests/private-bus.sh"
+#   private_bus_init procctl-bench       # the temporary directory
+#   trap private_bus_cleanup EXIT        # or a cleanup function calling it
+#   trap 'exit 130' INT TERM
+#   private_bus_start                    # dbus-daemon
+#   procctld_start "$build/daemon/procctld" [ARGS...]
+#   procctld_wait [COMMAND...]           # until it serves
+#
+# Functions:
+#   private_bus_init PREFIX   makes the temporary directory
+#                             (mktemp -d -t PREFIX.XXXXXX) and sets the
+#                             variables below but the PIDs and the address.
+#   private_bus_start         writes $pb_dir/bus.conf, starts dbus-daemon
+#                             (log: $pb_dir/dbus-daemon.log) and waits up to
+#                             5 s for its address.
+#   procctld_start PROCCTLD [ARGS...]
+#                             starts PROCCTLD (the daemon binary) on the bus,
+#                             with --user when not root, then ARGS; stderr
+#                             goes to $pb_dir/procctld.log.
+#   procctld_wait [COMMAND...]
+#                             waits up to 10 s until COMMAND succeeds, or
+#                             without one until org.procctl.Manager1 has an
+#                             owner on the bus.
+#   private_bus_cleanup       stops procctld (SIGTERM) and dbus-daemon and
+#                             removes $pb_dir; for an EXIT trap.
+#   private_bus_die MESSAGE LOG
+#                             what the functions above call when the bus or
+#                             the daemon fails: prints "MESSAGE:" and LOG to
+#                             stderr and exits 1.  A script may define its
+#                             own after sourcing this file.
+#
+# Variables it sets:
+#   pb_dir          the temporary directory
+#   pb_bus_env      DBUS_SYSTEM_BUS_ADDRESS as root, else
+#                   DBUS_SESSION_BUS_ADDRESS
+#   pb_daemon_args  () as root, else (--user)
+#   pb_address      the bus's address (after private_bus_start)
+#   pb_bus_pid      dbus-daemon's PID (after private_bus_start)
+#   pb_daemon_pid   procctld's PID (after procctld_start; emptied if it exits
+#                   while procctld_wait waits)
+# and one a script may set before procctld_wait:
+#   pb_wait_message what procctld_wait says when it gives up (default
+#                   "procctld did not take org.procctl.Manager1 within 10 s")
+
+pb_src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+pb_dir=
+pb_bus_pid=
+pb_daemon_pid=
+pb_address=
+pb_wait_message="procctld did not take org.procctl.Manager1 within 10 s"
+if [[ $EUID -eq 0 ]]; then
+    pb_bus_env=DBUS_SYSTEM_BUS_ADDRESS
+    pb_daemon_args=()
+else
+    pb_bus_env=DBUS_SESSION_BUS_ADDRESS
+    pb_daemon_args=(--user)
+fi
+
+private_bus_die() {
+    echo "$1:" >&2
+    cat "$2" >&2
+    exit 1
+}
+
+private_bus_init() {
+    pb_dir=$(mktemp -d -t "$1.XXXXXX")
+}
+
+private_bus_cleanup() {
+    if [[ -n $pb_daemon_pid ]]; then
+        kill -TERM "$pb_daemon_pid" 2>/dev/null || true
+        wait "$pb_daemon_pid" 2>/dev/null || true
+    fi
+    if [[ -n $pb_bus_pid ]]; then
+        kill -TERM "$pb_bus_pid" 2>/dev/null || true
+        wait "$pb_bus_pid" 2>/dev/null || true
+    fi
+    if [[ -n $pb_dir ]]; then
+        rm -rf "$pb_dir"
+    fi
+}
+
+# Prints the bus configuration (system-type as root, else session-type).
+private_bus_config() {
+    if [[ $EUID -eq 0 ]]; then
+        cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$pb_dir/bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$pb_src/policy/org.procctl.Manager1.conf</include>
+</busconfig>
+CONF
+    else
+        cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$pb_dir/bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+    fi
+}
+
+private_bus_start() {
+    private_bus_config >"$pb_dir/bus.conf"
+    dbus-daemon --nofork --config-file="$pb_dir/bus.conf" --print-address=3 3>"$pb_dir/address" \
+        2>"$pb_dir/dbus-daemon.log" &
+    pb_bus_pid=$!
+    for _ in $(seq 100); do
+        [[ -s $pb_dir/address ]] && break
+        sleep 0.05
+    done
+    pb_address=$(head -n1 "$pb_dir/address")
+    [[ -n $pb_address ]] || private_bus_die "dbus-daemon did not start" "$pb_dir/dbus-daemon.log"
+}
+
+procctld_start() {
+    local procctld=$1
+    shift
+    env "$pb_bus_env=$pb_address" "$procctld" "${pb_daemon_args[@]}" "$@" 2>"$pb_dir/procctld.log" &
+    pb_daemon_pid=$!
+}
+
+# Whether org.procctl.Manager1 has an owner on the private bus.
+private_bus_name_owned() {
+    busctl --address="$pb_address" call org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus NameHasOwner s org.procctl.Manager1 2>/dev/null | grep -q true
+}
+
+procctld_wait() {
+    local i
+    (( $# > 0 )) || set -- private_bus_name_owned
+    for i in $(seq 200); do
+        if ! kill -0 "$pb_daemon_pid" 2>/dev/null; then
+            pb_daemon_pid=
+            private_bus_die "procctld exited" "$pb_dir/procctld.log"
+        fi
+        if "$@"; then
+            break
+        fi
+        if (( i == 200 )); then
+            private_bus_die "$pb_wait_message" "$pb_dir/procctld.log"
+        fi
+        sleep 0.05
+    done
+}
