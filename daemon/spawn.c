@@ -39,6 +39,12 @@
 static void *child_stack;
 static bool can_share_files;
 
+/* The signals whose disposition in the daemon is not the default: ignored
+ * (which survives exec) or caught (whose handler must not run in the child
+ * on the daemon's memory).  Taken once, after main() has set them up. */
+static int non_default_signals[_NSIG];
+static size_t n_non_default_signals;
+
 typedef struct ChildContext {
         const SpawnRequest *req;
         SpawnFailure *failure;
@@ -63,6 +69,16 @@ int spawn_init(void) {
          * single-threaded process a no-op that shows whether the flag is known
          * (and not refused by a seccomp policy). */
         can_share_files = syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
+
+        n_non_default_signals = 0;
+        for (int sig = 1; sig < _NSIG; sig++) {
+                struct sigaction sa;
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                /* Unknown to libc (its own, 32 and 33): reset it anyway, as before. */
+                if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+                        non_default_signals[n_non_default_signals++] = sig;
+        }
         return 0;
 }
 
@@ -200,12 +216,12 @@ static int child_main(void *userdata) {
         if (r->share_files && syscall(SYS_close_range, SPAWN_HIGH_FD_FLOOR, ~0U, CLOSE_RANGE_UNSHARE) < 0)
                 return child_fail(c, SPAWN_STAGE_FDS, errno);
 
-        /* 1. Default dispositions for every signal (an ignored one would survive exec),
-         *    then an empty mask.  The daemon blocked all signals before clone, so no
-         *    handler of the daemon can run here on the shared memory. */
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) sigaction(sig, &dfl, NULL);
+        /* 1. Default dispositions for every signal the daemon does not leave at
+         *    its default (an ignored one would survive exec), then an empty
+         *    mask.  The daemon blocked all signals before clone, so no handler
+         *    of the daemon can run here on the shared memory. */
+        for (size_t i = 0; i < n_non_default_signals; i++)
+                (void) sigaction(non_default_signals[i], &dfl, NULL);
         sigemptyset(&empty);
         if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
                 return child_fail(c, SPAWN_STAGE_SIGNALS, errno);
