@@ -282,6 +282,7 @@ static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
                 process_free(p); /* closes state_fd, and the pidfd through its watch */
                 return r;
         }
+        manager_announce_process(m, p);
         if (id >= m->next_id)
                 m->next_id = id + 1;
         return 0;

@@ -3,6 +3,9 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <search.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +174,78 @@ bool identity_has_group(const Identity *id, gid_t gid) {
                 if (id->groups[i] == gid)
                         return true;
         return false;
+}
+
+typedef struct CachedIdentity {
+        Identity identity;
+        struct timespec passwd_mtime, group_mtime;
+        uint64_t resolved_usec; /* CLOCK_MONOTONIC */
+} CachedIdentity;
+
+static int cached_compare(const void *a, const void *b) {
+        uid_t x = ((const CachedIdentity *) a)->identity.uid, y = ((const CachedIdentity *) b)->identity.uid;
+        return x < y ? -1 : x > y;
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static struct timespec file_mtime(const char *path) {
+        struct stat st;
+        return stat(path, &st) < 0 ? (struct timespec) {} : st.st_mtim;
+}
+
+static bool same_time(struct timespec a, struct timespec b) {
+        return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static void cached_free(void *p) {
+        CachedIdentity *c = p;
+        identity_done(&c->identity);
+        free(c);
+}
+
+int identity_cache_get(IdentityCache *cache, uid_t uid, const Identity **ret, const char **ret_missing) {
+        CachedIdentity key = { .identity.uid = uid }, *c;
+        struct timespec passwd = file_mtime("/etc/passwd"), group = file_mtime("/etc/group");
+        uint64_t now = monotonic_usec();
+        void **found = tfind(&key, &cache->by_uid, cached_compare);
+        int r;
+
+        if (found) {
+                c = *found;
+                if (same_time(c->passwd_mtime, passwd) && same_time(c->group_mtime, group) &&
+                    now - c->resolved_usec < IDENTITY_CACHE_USEC) {
+                        *ret = &c->identity;
+                        return 0;
+                }
+                (void) tdelete(c, &cache->by_uid, cached_compare);
+                cached_free(c);
+        }
+
+        c = calloc(1, sizeof(CachedIdentity));
+        if (!c)
+                return -ENOMEM;
+        r = identity_resolve(NULL, uid, NULL, &c->identity, ret_missing);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        c->passwd_mtime = passwd;
+        c->group_mtime = group;
+        c->resolved_usec = now;
+        if (!tsearch(c, &cache->by_uid, cached_compare)) {
+                cached_free(c);
+                return -ENOMEM;
+        }
+        *ret = &c->identity;
+        return 0;
+}
+
+void identity_cache_clear(IdentityCache *cache) {
+        tdestroy(cache->by_uid, cached_free);
+        cache->by_uid = NULL;
 }

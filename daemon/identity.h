@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct Identity {
@@ -34,3 +35,17 @@ bool valid_user_group_name(const char *s);
 int identity_resolve(const char *user, uid_t default_uid, const char *group, Identity *ret, const char **ret_missing);
 
 bool identity_has_group(const Identity *id, gid_t gid);
+
+/* The user records last resolved by uid, kept while /etc/passwd and
+ * /etc/group are unchanged and for at most IDENTITY_CACHE_USEC (other NSS
+ * sources cannot be watched), so that a caller starting one process per
+ * connection does not cost a user-database read each time. */
+#define IDENTITY_CACHE_USEC (10ULL * 1000000ULL)
+
+typedef struct IdentityCache {
+        void *by_uid; /* tsearch tree */
+} IdentityCache;
+
+/* The record of uid, from the cache or resolved now; owned by the cache. */
+int identity_cache_get(IdentityCache *c, uid_t uid, const Identity **ret, const char **ret_missing);
+void identity_cache_clear(IdentityCache *c);

@@ -92,6 +92,10 @@ static Process *find_by_inode(Manager *m, uint64_t inode) {
 
 static void retain_exited(Manager *m, Process *p);
 
+void manager_announce_process(Manager *m, Process *p) {
+        (void) sd_bus_emit_object_added(m->bus, p->path);
+}
+
 int manager_register_process(Manager *m, Process *p) {
         if (m->pidfd.unique_inodes && p->pidfd >= 0 && pidfd_get_inode(p->pidfd, &p->inode) < 0)
                 p->inode = 0;
@@ -112,7 +116,6 @@ int manager_register_process(Manager *m, Process *p) {
         p->registered = true;
         if (p->exited)
                 retain_exited(m, p); /* came back from the fd store already exited */
-        (void) sd_bus_emit_object_added(m->bus, p->path);
         service_process_count_changed(m);
         fdstore_save(m, p);
         return 0;
@@ -179,19 +182,19 @@ int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
 }
 
 /* Who the child runs as.  The caller's own identity (no user or group
- * option) is resolved once per connection and kept on the Peer, as a login
- * session keeps the groups it started with; anything else is resolved anew. */
+ * option) comes from the uid cache (identity.h); anything else is resolved
+ * anew. */
 static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *buf, const Identity **ret,
                             sd_bus_error *error) {
         const char *missing = NULL;
-        bool own = !o->user && !o->group;
         int r;
 
-        if (own && peer->identity) {
-                *ret = peer->identity;
-                return 0;
+        if (!o->user && !o->group)
+                r = identity_cache_get(&m->identities, peer->uid, ret, &missing);
+        else {
+                r = identity_resolve(o->user, peer->uid, o->group, buf, &missing);
+                *ret = buf;
         }
-        r = identity_resolve(o->user, peer->uid, o->group, buf, &missing);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_NO_SUCH_USER, "No such %s: %s",
                                          missing == o->group ? "group" : "user", missing);
@@ -200,20 +203,9 @@ static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Ident
                                          missing == o->group ? "group" : "user", missing);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
-        if (own && (peer->identity = malloc(sizeof(Identity)))) {
-                *peer->identity = *buf;
-                *buf = (Identity) {};
-                *ret = peer->identity;
-                return 0;
-        }
-        *ret = buf;
         return 0;
 }
 
-/* A terminal handed to another user's process lets it push input into the
- * caller's terminal (TIOCSTI) or take it over.  Across users only a fresh
- * pseudo-terminal is accepted: one no session has as its controlling
- * terminal yet, as `procctl run --pty` opens for the child alone. */
 /* Whether some process has the terminal rdev as its controlling terminal.
  * TIOCGSID cannot tell: it answers only for the caller's own terminal, so the
  * sessions are looked up in /proc (tty_nr, field 7 of stat, in the kernel's
@@ -448,7 +440,11 @@ static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to track the process");
 
-        return sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
+        /* The caller first, then the ObjectManager's listeners: InterfacesAdded
+         * is the costlier message, and nobody waits on it. */
+        r = sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
+        manager_announce_process(m, p);
+        return r;
 }
 
 /* The verbs on a process named by path; the work is in process.c. */
@@ -571,7 +567,9 @@ static int method_adopt(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = adopt_process(m, msg, peer, fd, &o, &p, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit was asked, this call runs again when it answers */
-        return sd_bus_reply_method_return(msg, "o", p->path);
+        r = sd_bus_reply_method_return(msg, "o", p->path);
+        manager_announce_process(m, p);
+        return r;
 }
 
 static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -677,6 +675,7 @@ Manager *manager_free(Manager *m) {
         while (m->processes.head)
                 process_free(m->processes.head);
         safe_close(m->devnull_fd);
+        identity_cache_clear(&m->identities);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         free(m);

@@ -16,6 +16,7 @@
 #include <systemd/sd-event.h>
 
 #include "settings.h"
+#include "identity.h"
 #include "list.h"
 #include "pidfd.h"
 
@@ -49,6 +50,7 @@ typedef struct Manager {
         LIST_HEAD(Process, processes); /* in id order */
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
+        IdentityCache identities;
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
 } Manager;
 
@@ -62,6 +64,9 @@ Process *manager_find_process(Manager *m, uint64_t id);
 Process *manager_find_process_by_path(Manager *m, const char *path);
 Process *manager_find_running_by_pid(Manager *m, pid_t pid);
 int manager_register_process(Manager *m, Process *p);
+
+/* InterfacesAdded for a registered process: after the reply to its caller. */
+void manager_announce_process(Manager *m, Process *p);
 void manager_unregister_process(Manager *m, Process *p);
 
 /* The global and the caller's cap on processes, before one is created. */

@@ -63,10 +63,6 @@ void peer_free(Peer *p) {
                 process_stop(proc);
         }
 
-        if (p->identity) {
-                identity_done(p->identity);
-                free(p->identity);
-        }
         free(p->name);
         free(p);
 }

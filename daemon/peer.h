@@ -23,7 +23,6 @@ struct Peer {
         Manager *manager;
         char *name;
         uid_t uid;
-        Identity *identity; /* the caller's own user record, once a Spawn needed it */
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);

@@ -136,6 +136,15 @@ static void process_exited(Process *p, const char *reason, int status) {
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
 
+        /* Those waiting first, then the broadcasts. */
+        while (p->waiters.head) {
+                Waiter *w = p->waiters.head;
+                r = sd_bus_reply_method_return(w->message, "si", reason, status);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
+                waiter_free(w);
+        }
+
         r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
                                            "ExitTimestamp", NULL);
         if (r < 0)
@@ -144,14 +153,6 @@ static void process_exited(Process *p, const char *reason, int status) {
                                reason, status);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit ProcessExited for %s: %m", p->path);
-
-        while (p->waiters.head) {
-                Waiter *w = p->waiters.head;
-                r = sd_bus_reply_method_return(w->message, "si", reason, status);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
-                waiter_free(w);
-        }
 
         fdstore_save(m, p);
         /* Last: this may drop the owner's oldest record. */
