@@ -383,7 +383,8 @@ static int list_finish(sd_bus_message *reply, procctl_process_list *list, int r,
                 procctl_process_list_unref(list);
                 return r;
         }
-        qsort(list->entries, list->n_entries, sizeof(ProcessListEntry), entry_compare);
+        if (list->n_entries > 0)
+                qsort(list->entries, list->n_entries, sizeof(ProcessListEntry), entry_compare);
         *ret = list;
         return 0;
 }

@@ -282,8 +282,10 @@ static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t
                 return -ENOMEM;
         for (int i = 0; i < 3; i++)
                 l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : m->devnull_fd, .target = i };
-        memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
-        qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
+        if (o->n_fds > 0) {
+                memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
+                qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
+        }
         *ret = l;
         *ret_n = 3 + o->n_fds;
         return 0;

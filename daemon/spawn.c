@@ -47,6 +47,7 @@ static size_t n_non_default_signals;
 
 typedef struct ChildContext {
         const SpawnRequest *req;
+        struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
         int moved[SPAWN_MAX_FD]; /* source descriptors, moved above every target */
 } ChildContext;
@@ -243,7 +244,7 @@ static int child_main(void *userdata) {
         umask(r->umask);
 
         /* 5. The descriptor limit a login gets, not the daemon's raised one. */
-        if (r->reset_nofile && setrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
+        if (r->reset_nofile && setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
                 return child_fail(c, SPAWN_STAGE_RLIMIT, errno);
 
         /* 6. Identity: groups first, then gid, then uid, as raw syscalls: glibc's
@@ -280,6 +281,17 @@ int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFa
         if (req->n_fds == 0 || req->n_fds > SPAWN_MAX_FD)
                 return -EINVAL;
         *ret_failure = (SpawnFailure) {};
+        if (req->reset_nofile) {
+                /* The hard limit may have been lowered since start (prlimit): the
+                 * child keeps the one in force, never more. */
+                struct rlimit now;
+                ctx.nofile = req->nofile;
+                if (getrlimit(RLIMIT_NOFILE, &now) >= 0) {
+                        ctx.nofile.rlim_max = now.rlim_max;
+                        if (ctx.nofile.rlim_cur > now.rlim_max)
+                                ctx.nofile.rlim_cur = now.rlim_max;
+                }
+        }
         if (req->use_pidfd)
                 flags |= CLONE_PIDFD;
         if (req->share_files)
