@@ -66,8 +66,8 @@ static char *spawn(ProcctlManager1 *manager, const char *const *argv, GVariant *
         if (!procctl_manager1_call_spawn_sync(manager, argv, options, G_DBUS_CALL_FLAGS_NONE, -1, fds, &path, &pid,
                                               NULL, NULL, error))
                 return NULL;
+        /* The child writes to the same stdout and may already have: flush at once. */
         printf("spawned %s (pid %u): %s\n", process_id(path), pid, command);
-        /* The child writes to the same stdout: ours must be out first. */
         fflush(stdout);
         return g_steal_pointer(&path);
 }
@@ -107,6 +107,7 @@ int main(int argc, char *argv[]) {
         }
         g_autofree char *features = g_strjoinv(" ", (char **) procctl_manager1_get_features(manager));
         printf("procctld %s (%s)\n", procctl_manager1_get_version(manager), features);
+        fflush(stdout); /* before any child writes to the same stdout */
 
         /* 1. stdout is passed as a descriptor: index 0 of the message's list. */
         {

@@ -61,7 +61,7 @@ def spawn(manager, argv, options=None, fds=None):
         "Spawn", GLib.Variant("(asa{sv})", (argv, options or {})),
         Gio.DBusCallFlags.NONE, -1, fds, None)
     path, pid = reply.unpack()
-    # The child writes to the same stdout: ours must be out first.
+    # The child writes to the same stdout and may already have: flush at once.
     print(f"spawned {process_id(path)} (pid {pid}): {' '.join(argv)}", flush=True)
     return path
 
