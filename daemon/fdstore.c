@@ -288,8 +288,23 @@ static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
         return 0;
 }
 
+typedef struct StoredFd {
+        uint64_t id;
+        bool is_state; /* "state-<id>", else "pidfd-<id>" */
+        int fd;
+} StoredFd;
+
+static int stored_fd_compare(const void *a, const void *b) {
+        const StoredFd *x = a, *y = b;
+        if (x->id != y->id)
+                return x->id < y->id ? -1 : 1;
+        return (int) x->is_state - (int) y->is_state;
+}
+
 int fdstore_restore(Manager *m) {
         _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ StoredFd *stored = NULL;
+        size_t n_stored = 0;
         int n, restored = 0;
 
         n = sd_listen_fds_with_names(true, &names);
@@ -297,31 +312,40 @@ int fdstore_restore(Manager *m) {
                 return n;
 
         /* Each process comes back as "state-<id>" and, unless the store dropped
-         * it, "pidfd-<id>"; anything else is closed. */
+         * it, "pidfd-<id>"; anything else is closed.  Sorted by id, the two of
+         * a process stand side by side: linear in the (many) descriptors. */
+        stored = calloc((size_t) n, sizeof(StoredFd));
         for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
                 uint64_t id;
-                int state_fd = SD_LISTEN_FDS_START + i, pidfd = -1;
-                char want[64];
 
-                if (!names || !names[i] || sscanf(names[i], "state-%" SCNu64, &id) != 1)
+                if (stored && names && names[i] && sscanf(names[i], "state-%" SCNu64, &id) == 1)
+                        stored[n_stored++] = (StoredFd) { id, true, fd };
+                else if (stored && names && names[i] && sscanf(names[i], "pidfd-%" SCNu64, &id) == 1)
+                        stored[n_stored++] = (StoredFd) { id, false, fd };
+                else
+                        close(fd);
+        }
+        if (n_stored > 0)
+                qsort(stored, n_stored, sizeof(StoredFd), stored_fd_compare);
+
+        for (size_t i = 0; i < n_stored; i++) {
+                StoredFd *pidfd = NULL;
+                int r;
+
+                if (!stored[i].is_state && i + 1 < n_stored && stored[i + 1].is_state && stored[i + 1].id == stored[i].id)
+                        pidfd = &stored[i++];
+                if (!stored[i].is_state) {
+                        close(stored[i].fd); /* a pidfd without its state, or a second one */
                         continue;
-                snprintf(want, sizeof(want), "pidfd-%" PRIu64, id);
-                for (int j = 0; j < n; j++)
-                        if (names[j] && strcmp(names[j], want) == 0) {
-                                pidfd = SD_LISTEN_FDS_START + j;
-                                names[j][0] = '\0'; /* taken */
-                        }
-                names[i][0] = '\0';
-                int r = restore_one(m, id, pidfd, state_fd);
+                }
+                r = restore_one(m, stored[i].id, pidfd ? pidfd->fd : -1, stored[i].fd);
                 if (r < 0) {
-                        log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", id);
+                        log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", stored[i].id);
                         continue;
                 }
                 restored++;
         }
-        for (int i = 0; i < n; i++)
-                if (!names || !names[i] || names[i][0] != '\0')
-                        close(SD_LISTEN_FDS_START + i);
         if (restored > 0)
                 log_info("Restored %d processes from the file descriptor store", restored);
         return restored;
