@@ -62,7 +62,6 @@ static char **read_cmdline(pid_t pid) {
 static uint64_t read_start_usec(pid_t pid) {
         char path[64], buf[1024], *p;
         unsigned long long ticks;
-        struct timespec now_rt, now_bt;
         uint64_t boot_usec;
         ssize_t n;
         int fd;
@@ -77,10 +76,7 @@ static uint64_t read_start_usec(pid_t pid) {
         p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
         if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
                 return 0;
-        clock_gettime(CLOCK_REALTIME, &now_rt);
-        clock_gettime(CLOCK_BOOTTIME, &now_bt);
-        boot_usec = ((uint64_t) now_rt.tv_sec * 1000000ULL + (uint64_t) now_rt.tv_nsec / 1000) -
-                    ((uint64_t) now_bt.tv_sec * 1000000ULL + (uint64_t) now_bt.tv_nsec / 1000);
+        boot_usec = now_usec(CLOCK_REALTIME) - now_usec(CLOCK_BOOTTIME);
         return boot_usec + (uint64_t) ticks * 1000000ULL / (uint64_t) sysconf(_SC_CLK_TCK);
 }
 

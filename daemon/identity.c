@@ -187,12 +187,6 @@ static int cached_compare(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 static struct timespec file_mtime(const char *path) {
         struct stat st;
         return stat(path, &st) < 0 ? (struct timespec) {} : st.st_mtim;
@@ -211,7 +205,7 @@ static void cached_free(void *p) {
 int identity_cache_get(IdentityCache *cache, uid_t uid, const Identity **ret, const char **ret_missing) {
         CachedIdentity key = { .identity.uid = uid }, *c;
         struct timespec passwd = file_mtime("/etc/passwd"), group = file_mtime("/etc/group");
-        uint64_t now = monotonic_usec();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         void **found = tfind(&key, &cache->by_uid, cached_compare);
         int r;
 

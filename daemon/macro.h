@@ -7,6 +7,8 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -71,3 +73,10 @@ static inline size_t strv_length(char *const *l) {
                 (fd) = -1;                         \
                 _t;                                \
         })
+
+/* The time of clock in µs. */
+static inline uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}

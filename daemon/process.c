@@ -25,12 +25,6 @@
 #include "procctl-bus.h"
 #include "quota.h"
 
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 int process_new(Manager *m, uint64_t id, pid_t pid, int pidfd, Process **ret) {
         Process *p = calloc(1, sizeof(Process));
 
