@@ -100,8 +100,35 @@ static const char *require_env(const char *name) {
         return v;
 }
 
+static char *child_copy_dir, *child_copy;
+
+static void remove_child_copy(void) {
+        if (child_copy)
+                (void) unlink(child_copy);
+        if (child_copy_dir)
+                (void) rmdir(child_copy_dir);
+}
+
+/* Children run as other users too (nobody, daemon), and the build tree may
+ * sit where they cannot reach it (a checkout in /root, a 0700 temporary
+ * directory): they get a copy of the program in a directory anyone may enter. */
 const char *pc_child_path(void) {
-        return require_env("PROCCTL_TEST_CHILD");
+        g_autofree char *contents = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize size;
+
+        if (child_copy)
+                return child_copy;
+        if (!g_file_get_contents(require_env("PROCCTL_TEST_CHILD"), &contents, &size, &error))
+                pc_fail("cannot read the test child: %s", error->message);
+        child_copy_dir = g_dir_make_tmp("procctl-child-XXXXXX", &error);
+        if (!child_copy_dir || chmod(child_copy_dir, 0755) < 0)
+                pc_fail("cannot make a directory for the test child: %s", error ? error->message : g_strerror(errno));
+        child_copy = g_build_filename(child_copy_dir, "pc-child", NULL);
+        atexit(remove_child_copy);
+        if (!g_file_set_contents(child_copy, contents, (gssize) size, &error) || chmod(child_copy, 0755) < 0)
+                pc_fail("cannot copy the test child: %s", error ? error->message : g_strerror(errno));
+        return child_copy;
 }
 
 const char *pc_call_path(void) {

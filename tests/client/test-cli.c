@@ -36,6 +36,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliResult, cli_result_clear)
 static GSubprocessLauncher *launcher_new(PcFixture *fx, GSubprocessFlags flags) {
         GSubprocessLauncher *l = g_subprocess_launcher_new(flags);
         g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS", fx->bus_address, TRUE);
+        /* `run` passes its working directory on: by default the fixture's,
+         * which every user can enter, unlike a checkout in /root. */
+        g_subprocess_launcher_set_cwd(l, fx->tmpdir);
         g_subprocess_launcher_unsetenv(l, "COLUMNS");
         return l;
 }

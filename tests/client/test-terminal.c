@@ -96,6 +96,10 @@ static void pty_cli_start(PtyCli *c, PcFixture *fx, unsigned short rows, unsigne
                 if (setsid() < 0 || ioctl(c->slave, TIOCSCTTY, 0) < 0 ||
                     dup2(c->slave, 0) < 0 || dup2(c->slave, 1) < 0 || dup2(c->slave, 2) < 0)
                         _exit(121);
+                /* `run` passes its working directory on: the fixture's, which
+                 * every user can enter, unlike a checkout in /root. */
+                if (chdir(fx->tmpdir) < 0)
+                        _exit(123);
                 execve(args->pdata[0], (char *const *) args->pdata, envp);
                 _exit(122);
         }
