@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * cli-timer: times two commands run alternately, many times, and prints
- * the median wall-clock time of each and the difference of the medians.
+ * cli-timer: times commands run in turn, many times, and prints the median
+ * wall-clock time of each and its difference from the first's.
  *
- *   cli-timer [-n RUNS] [-w WARMUP] CMD_A... :: CMD_B...
+ *   cli-timer [-n RUNS] [-w WARMUP] CMD_1... :: CMD_2... [:: CMD_3...]...
  *
- * Each run is posix_spawn() + waitpid(), timed with CLOCK_MONOTONIC, so both
- * commands pay the same launching cost; their stdout goes to /dev/null.  The order alternates (A B, B A, ...)
- * so that neither always runs on a warmer cache.  A run that does not exit 0
- * is an error: a benchmark of a failing command measures nothing.
+ * Each run is posix_spawn() + waitpid(), timed with CLOCK_MONOTONIC, so all
+ * commands pay the same launching cost; their stdout goes to /dev/null.  The
+ * order rotates from round to round (1 2 3, 2 3 1, 3 1 2, ...) so that none
+ * always runs on a warmer cache.  A run that does not exit 0 is an error: a
+ * benchmark of a failing command measures nothing.
+ *
+ * Output, after a header line, one line per command:
+ *   MEDIAN_MS P10_MS P90_MS DIFF_MS  CMD...
+ * where DIFF_MS is the median minus the first command's median.
  */
 
 #include <errno.h>
@@ -72,11 +77,17 @@ static double percentile_ms(const uint64_t *sorted, size_t n, double p) {
         return (double) sorted[(size_t) (p * (double) (n - 1))] / 1e6;
 }
 
+#define MAX_COMMANDS 8
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: cli-timer [-n RUNS] [-w WARMUP] CMD_1... :: CMD_2... [:: CMD_3...]...\n");
+}
+
 int main(int argc, char *argv[]) {
-        size_t runs = 1000, warmup = 50;
-        char **a, **b = NULL;
-        uint64_t *ta, *tb;
-        double ma, mb;
+        size_t runs = 1000, warmup = 50, n = 0;
+        char **cmd[MAX_COMMANDS];
+        uint64_t *t[MAX_COMMANDS];
+        double median[MAX_COMMANDS];
         int c;
 
         while ((c = getopt(argc, argv, "+n:w:h")) >= 0)
@@ -88,51 +99,56 @@ int main(int argc, char *argv[]) {
                         warmup = strtoul(optarg, NULL, 10);
                         break;
                 default:
-                        fprintf(stderr, "Usage: cli-timer [-n RUNS] [-w WARMUP] CMD_A... :: CMD_B...\n");
+                        usage(c == 'h' ? stdout : stderr);
                         return c == 'h' ? 0 : 2;
                 }
 
-        a = argv + optind;
+        cmd[n++] = argv + optind;
         for (int i = optind; i < argc; i++)
                 if (strcmp(argv[i], "::") == 0) {
+                        if (n == MAX_COMMANDS) {
+                                fprintf(stderr, "cli-timer: at most %d commands\n", MAX_COMMANDS);
+                                return 2;
+                        }
                         argv[i] = NULL;
-                        b = argv + i + 1;
-                        break;
+                        cmd[n++] = argv + i + 1;
                 }
-        if (runs < 1 || !a[0] || !b || !b[0]) {
-                fprintf(stderr, "Usage: cli-timer [-n RUNS] [-w WARMUP] CMD_A... :: CMD_B...\n");
+        for (size_t k = 0; k < n; k++)
+                if (!cmd[k][0])
+                        n = 0;
+        if (runs < 1 || n < 2) {
+                usage(stderr);
                 return 2;
         }
 
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 
-        ta = calloc(runs, sizeof(*ta));
-        tb = calloc(runs, sizeof(*tb));
-        if (!ta || !tb)
-                return 1;
-
-        for (size_t i = 0; i < warmup; i++) {
-                (void) run_once(a);
-                (void) run_once(b);
+        for (size_t k = 0; k < n; k++) {
+                t[k] = calloc(runs, sizeof(*t[k]));
+                if (!t[k])
+                        return 1;
         }
-        for (size_t i = 0; i < runs; i++) {
-                if (i % 2 == 0) {
-                        ta[i] = run_once(a);
-                        tb[i] = run_once(b);
-                } else {
-                        tb[i] = run_once(b);
-                        ta[i] = run_once(a);
+
+        for (size_t i = 0; i < warmup; i++)
+                for (size_t k = 0; k < n; k++)
+                        (void) run_once(cmd[k]);
+        for (size_t i = 0; i < runs; i++)
+                for (size_t j = 0; j < n; j++) {
+                        size_t k = (i + j) % n;
+
+                        t[k][i] = run_once(cmd[k]);
                 }
-        }
 
-        ma = median_ms(ta, runs);
-        mb = median_ms(tb, runs);
-        printf("runs: %zu each, interleaved (after %zu warm-up runs each)\n", runs, warmup);
-        printf("A  median %.3f ms  (p10 %.3f, p90 %.3f)  %s\n", ma,
-               percentile_ms(ta, runs, 0.1), percentile_ms(ta, runs, 0.9), a[0]);
-        printf("B  median %.3f ms  (p10 %.3f, p90 %.3f)  %s\n", mb,
-               percentile_ms(tb, runs, 0.1), percentile_ms(tb, runs, 0.9), b[0]);
-        printf("B - A: %+.3f ms (difference of the medians)\n", mb - ma);
+        printf("runs: %zu each, in turn (after %zu warm-up runs each); median p10 p90 (ms), "
+               "difference from the first\n", runs, warmup);
+        for (size_t k = 0; k < n; k++) {
+                median[k] = median_ms(t[k], runs);  /* sorts t[k] */
+                printf("%.3f %.3f %.3f %+.3f ", median[k], percentile_ms(t[k], runs, 0.1),
+                       percentile_ms(t[k], runs, 0.9), median[k] - median[0]);
+                for (char **a = cmd[k]; *a; a++)
+                        printf(" %s", *a);
+                printf("\n");
+        }
         return 0;
 }
