@@ -239,6 +239,12 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Event loop failed: %m");
                 return 1;
         }
+        /* Only sd-bus leaves with a non-zero code: the connection closed
+         * (sd_bus_set_exit_on_disconnect()).  Processes keep running. */
+        if (r > 0) {
+                log_error("Lost the connection to the %s bus, exiting", arg_user ? "session" : "system");
+                return 1;
+        }
         return 0;
 
 fail:

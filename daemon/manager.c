@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <search.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,7 +179,9 @@ void manager_process_exited(Manager *m, Process *p) {
 
 int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
         int r = quota_check_total(m, error);
-        return r < 0 ? r : quota_check(m, peer->uid, QUOTA_RUNNING, error);
+        if (r >= 0)
+                r = quota_check(m, peer->uid, QUOTA_RUNNING, error);
+        return r < 0 ? r : quota_check_descriptors(m, error);
 }
 
 /* Who the child runs as.  The caller's own identity (no user or group
@@ -703,6 +706,14 @@ int manager_start(Manager *m) {
         r = peer_watch_departures(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for callers leaving the bus: %m");
+
+        m->fds_base = quota_descriptors_in_use();
+        if (m->fds_base == UINT_MAX)
+                m->fds_base = 64; /* no /proc: a guess, and quota_check_descriptors() refuses near the limit */
+        if (quota_descriptor_capacity(m) < m->limits.processes_total)
+                log_warning("RLIMIT_NOFILE leaves room for about %llu processes, fewer than MaxProcesses (%u): "
+                            "%u descriptors are kept free for incoming requests; raise LimitNOFILE= to track more",
+                            quota_descriptor_capacity(m), m->limits.processes_total, QUOTA_DESCRIPTOR_RESERVE);
 
         if (m->fd_store && m->pidfd.usable)
                 (void) fdstore_restore(m);

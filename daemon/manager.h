@@ -42,6 +42,8 @@ typedef struct Manager {
         bool reset_child_nofile;
         struct rlimit child_nofile;
 
+        unsigned fds_base; /* descriptors open before any process was tracked (quota.h) */
+
         uint64_t next_id;
         unsigned n_processes;
         void *processes_by_id;    /* tsearch tree of Process */
@@ -69,7 +71,8 @@ int manager_register_process(Manager *m, Process *p);
 void manager_announce_process(Manager *m, Process *p);
 void manager_unregister_process(Manager *m, Process *p);
 
-/* The global and the caller's cap on processes, before one is created. */
+/* The global and the caller's cap on processes, and the descriptor budget,
+ * before one is created. */
 int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error);
 
 /* p has exited: it leaves the PID index, is charged to its owner's retained

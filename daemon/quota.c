@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <search.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
+#include "bus-error.h"
 #include "procctl-bus.h"
 #include "quota.h"
 
@@ -68,6 +72,59 @@ int quota_check_total(Manager *m, sd_bus_error *error) {
                                          "The daemon tracks %u processes, its limit MaxProcesses; release exited ones",
                                          m->n_processes);
         return 1;
+}
+
+/* Descriptors the daemon may open after start besides its processes' (the
+ * event loop's timer descriptors, created on first use, and the like). */
+#define DESCRIPTORS_LATER 32u
+
+unsigned quota_descriptors_in_use(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!d)
+                return UINT_MAX;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1; /* the directory's own descriptor */
+}
+
+static unsigned long long descriptor_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return ULLONG_MAX;
+        return rl.rlim_cur;
+}
+
+/* At most: the pidfd, and the state memfd with --fd-store (fdstore.c). */
+static unsigned descriptors_per_process(const Manager *m) {
+        return m->fd_store ? 2 : 1;
+}
+
+unsigned long long quota_descriptor_capacity(const Manager *m) {
+        unsigned long long limit = descriptor_limit(), held = m->fds_base + DESCRIPTORS_LATER + QUOTA_DESCRIPTOR_RESERVE;
+
+        return limit <= held ? 0 : (limit - held) / descriptors_per_process(m);
+}
+
+int quota_check_descriptors(Manager *m, sd_bus_error *error) {
+        unsigned long long limit = descriptor_limit(), in_use;
+
+        if (limit == ULLONG_MAX)
+                return 1;
+        /* Far from the limit, an upper bound settles it without counting. */
+        if (m->n_processes < quota_descriptor_capacity(m))
+                return 1;
+        /* Near it (the limit may also have been lowered from outside, with
+         * prlimit): count.  The request's own descriptors count too. */
+        in_use = quota_descriptors_in_use();
+        if (in_use != UINT_MAX && in_use + descriptors_per_process(m) + QUOTA_DESCRIPTOR_RESERVE <= limit)
+                return 1;
+        return bus_error_out_of_descriptors(error);
 }
 
 int quota_charge(Manager *m, uid_t uid, QuotaKind kind) {

@@ -34,6 +34,27 @@ int quota_check(Manager *m, uid_t uid, QuotaKind kind, sd_bus_error *error);
 /* The global cap on tracked processes. */
 int quota_check_total(Manager *m, sd_bus_error *error);
 
+/*
+ * The descriptor budget.  A message can bring up to SCM_MAX_FD (253)
+ * descriptors, and the kernel hands them over as part of reading it: a daemon
+ * with fewer free slots gets the message truncated, and sd-bus drops the
+ * whole connection, which ends the daemon.  So procctld keeps
+ * QUOTA_DESCRIPTOR_RESERVE descriptors free (room for a message's worth and
+ * the copies a Spawn makes of them), refusing new processes (each holds its
+ * pidfd and, with --fd-store, a memfd of its state) rather than hold them.
+ */
+#define QUOTA_DESCRIPTOR_RESERVE 512u
+
+/* 1 when one more process leaves the reserve free; else LimitExceeded. */
+int quota_check_descriptors(Manager *m, sd_bus_error *error);
+
+/* The descriptors open now (from /proc/self/fd), or UINT_MAX if unknown. */
+unsigned quota_descriptors_in_use(void);
+
+/* How many processes the descriptor limit leaves room for, beside the
+ * descriptors held when the daemon started. */
+unsigned long long quota_descriptor_capacity(const Manager *m);
+
 int quota_charge(Manager *m, uid_t uid, QuotaKind kind);
 void quota_release(Manager *m, uid_t uid, QuotaKind kind);
 

@@ -1,24 +1,80 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A daemon that runs out of descriptors says so and leaves no process behind
- * that it does not track: its descriptor limit is lowered from outside
- * (prlimit), then processes are spawned until Spawn refuses.
+ * The daemon's descriptor limit, lowered from outside (prlimit): processes
+ * are spawned until Spawn refuses.  The refusal names the reason, leaves no
+ * process behind that the daemon does not track, and comes while enough
+ * descriptors are still free to read any message: a burst of requests that
+ * each carry as many descriptors as the bus allows is answered, not fatal.
+ * (A daemon with fewer free descriptors than a message brings has the
+ * message truncated by the kernel, and sd-bus then drops its connection.)
  */
+#include <fcntl.h>
 #include <sys/resource.h>
 
 #include "fixture.h"
 
-#define LOW_LIMIT 40
+/* Room for the daemon's reserve and some dozens of processes. */
+#define HEADROOM 600
+/* The kernel's cap on descriptors in one message (SCM_MAX_FD): what the
+ * daemon must always be able to take in. */
+#define MESSAGE_FDS_MAX 253
+/* The most a system bus lets one message carry (dbus-daemon's
+ * max_message_unix_fds), and how many such requests arrive at once. */
+#define BUS_MESSAGE_FDS 16
+#define BURST 30
 
-static void test_out_of_descriptors_is_limit_exceeded_with_no_untracked_child(PcFixture *fx) {
-        struct rlimit rl = { LOW_LIMIT, LOW_LIMIT };
+typedef struct {
+        GError *error;
+        gboolean done;
+} Reply;
+
+static void on_reply(GObject *source, GAsyncResult *res, gpointer user_data) {
+        Reply *reply = user_data;
+        g_autoptr(GVariant) v = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL, res,
+                                                                                 &reply->error);
+        reply->done = TRUE;
+}
+
+static gboolean all_done(gpointer user_data) {
+        Reply *replies = user_data;
+        for (int i = 0; i < BURST; i++)
+                if (!replies[i].done)
+                        return FALSE;
+        return TRUE;
+}
+
+/* Spawn of /bin/true passing BUS_MESSAGE_FDS descriptors as fds 3... */
+static void send_spawn_with_descriptors(GDBusConnection *conn, Reply *reply) {
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+        GVariantBuilder map;
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        g_assert_cmpint(devnull, >=, 0);
+        g_variant_builder_init(&map, G_VARIANT_TYPE("a{uh}"));
+        for (int i = 0; i < BUS_MESSAGE_FDS; i++) {
+                int h = g_unix_fd_list_append(fds, devnull, NULL);
+                g_assert_cmpint(h, >=, 0);
+                g_variant_builder_add(&map, "{uh}", (guint32) (3 + i), h);
+        }
+        close(devnull);
+        g_dbus_connection_call_with_unix_fd_list(
+                conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                g_variant_new("(^as@a{sv})", PC_ARGV("/bin/true"), pc_options("fds", g_variant_builder_end(&map), NULL)),
+                G_VARIANT_TYPE("(ou)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, fds, NULL, on_reply, reply);
+}
+
+static void test_out_of_descriptors_is_limit_exceeded_and_never_fatal(PcFixture *fx) {
         g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GDBusConnection) other = pc_fixture_new_connection(fx);
         g_autoptr(GError) error = NULL;
-        guint spawned = 0;
+        struct rlimit rl;
+        guint spawned = 0, held;
+        Reply replies[BURST] = { { 0 } };
 
+        rl.rlim_cur = rl.rlim_max = pc_fixture_daemon_fd_count(fx) + HEADROOM;
         g_assert_cmpint(prlimit(fx->daemon_pid, RLIMIT_NOFILE, &rl, NULL), ==, 0);
 
-        for (int i = 0; i < 2 * LOW_LIMIT; i++) {
+        for (int i = 0; i < HEADROOM; i++) {
                 char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL, NULL, &error);
                 if (!path)
                         break;
@@ -29,16 +85,32 @@ static void test_out_of_descriptors_is_limit_exceeded_with_no_untracked_child(Pc
         if (spawned == 0)
                 g_printerr("first Spawn: %s\n", error ? error->message : "?");
         g_assert_cmpuint(spawned, >, 0);
-        g_assert_cmpuint(spawned, <, 2 * LOW_LIMIT);
+        g_assert_cmpuint(spawned, <, HEADROOM);
         pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
         g_assert_nonnull(strstr(error->message, "file descriptors"));
+
+        /* It refused while a message's worth of descriptors was still free. */
+        held = pc_fixture_daemon_fd_count(fx);
+        g_assert_cmpuint(rl.rlim_cur - held, >=, MESSAGE_FDS_MAX);
 
         /* Every process the daemon started is one it tracks. */
         g_autoptr(GArray) children = pc_process_children(fx->daemon_pid, FALSE);
         g_assert_cmpuint(children->len, ==, spawned);
         g_assert_cmpuint(pc_get_process_count(fx), ==, spawned);
 
-        /* It still answers, and recovers once descriptors are free again. */
+        /* A burst of requests full of descriptors, from two connections: each
+         * is answered with the same refusal, and the daemon stays. */
+        for (int i = 0; i < BURST; i++)
+                send_spawn_with_descriptors(i % 2 ? other : fx->conn, &replies[i]);
+        g_assert_true(pc_poll_until(all_done, replies, PC_TIMEOUT_MS));
+        for (int i = 0; i < BURST; i++) {
+                pc_assert_dbus_error(replies[i].error, PC_ERROR_LIMIT_EXCEEDED);
+                g_clear_error(&replies[i].error);
+        }
+        g_assert_cmpuint(pc_get_process_count(fx), ==, spawned);
+        g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), ==, held);
+
+        /* It recovers once descriptors are free again. */
         for (guint i = 0; i < paths->len; i++) {
                 g_autofree char *reason = NULL;
                 gint32 status;
@@ -49,11 +121,12 @@ static void test_out_of_descriptors_is_limit_exceeded_with_no_untracked_child(Pc
         g_autofree char *again = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), NULL, NULL, NULL, &error);
         g_assert_no_error(error);
         g_assert_nonnull(again);
+        g_dbus_connection_close_sync(other, NULL, NULL);
 }
 
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
-        pc_test_add("/hostile/limits/out-of-descriptors-is-limit-exceeded-with-no-untracked-child", PC_FIXTURE_NEEDS_ROOT,
-                    test_out_of_descriptors_is_limit_exceeded_with_no_untracked_child);
+        pc_test_add("/hostile/limits/out-of-descriptors-is-limit-exceeded-and-never-fatal", PC_FIXTURE_NEEDS_ROOT,
+                    test_out_of_descriptors_is_limit_exceeded_and_never_fatal);
         return g_test_run();
 }
