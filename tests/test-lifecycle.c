@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *spawn_ok(PcFixture *fx, const char *const *argv, GVariant *options, GUnixFDList *fds, guint32 *pid) {
@@ -907,6 +908,32 @@ static void test_kill_on_disconnect(PcFixture *fx) {
         g_assert_cmpstr(s3, ==, "running");
 }
 
+/* The bus going away is a failure the service manager should see (exit
+ * status 1), not a clean stop; the processes run on, as after any restart. */
+static void test_lost_bus_is_an_exit_with_failure(PcFixture *fx) {
+        guint32 pid;
+        int status = 0;
+        g_autofree char *path = spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL, &pid);
+
+        if (fx->launcher_pid != fx->daemon_pid) {
+                g_test_skip("procctld is not the fixture's own child here");
+                return;
+        }
+        g_assert_cmpint(kill(fx->bus_pid, SIGKILL), ==, 0);
+        for (int i = 0; i < PC_TIMEOUT_MS / 10; i++) {
+                if (waitpid(fx->launcher_pid, &status, WNOHANG) == fx->launcher_pid) {
+                        fx->launcher_pid = 0; /* reaped: the teardown has nothing to stop */
+                        break;
+                }
+                g_usleep(10 * 1000);
+        }
+        g_assert_cmpint(fx->launcher_pid, ==, 0);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_true(pc_process_is_alive((pid_t) pid));
+        kill((pid_t) pid, SIGKILL);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
 
@@ -923,6 +950,7 @@ int main(int argc, char **argv) {
         pc_test_add("/lifecycle/list-processes-describes-each-process", PC_FIXTURE_DEFAULT, test_list_processes);
         pc_test_add("/lifecycle/manager-properties", PC_FIXTURE_DEFAULT, test_manager_properties);
         pc_test_add("/lifecycle/introspection-matches-the-contract", PC_FIXTURE_DEFAULT, test_introspection);
+        pc_test_add("/lifecycle/lost-bus-is-an-exit-with-failure", PC_FIXTURE_DEFAULT, test_lost_bus_is_an_exit_with_failure);
 
         pc_test_add("/exit/exited-with-code", PC_FIXTURE_DEFAULT, test_exit_exited_with_code);
         pc_test_add("/exit/killed-by-signal", PC_FIXTURE_DEFAULT, test_exit_killed_by_signal);
