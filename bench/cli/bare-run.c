@@ -194,28 +194,29 @@ static size_t wait_for_reply(uint32_t serial, int *is_error, size_t *size) {
                         uint8_t code;
                         char type;
 
+                        /* code, then a one-letter signature: length, letter, NUL */
                         o = pad8(o);
-                        if (o + 3 > end)
-                                die("bad header");
+                        if (o + 4 > end || in[o + 1] != 1)
+                                die("bad header field");
                         code = in[o];
-                        if (in[o + 1] != 1)
-                                die("bad header field signature");
                         type = (char) in[o + 2];
                         o += 4;
-                        if (type == 'u') {
+                        if (type == 'u' || type == 's' || type == 'o')
                                 o = (o + 3) & ~(size_t) 3;
+                        if (o + 4 > end && type != 'g')
+                                die("bad header field");
+                        if (type == 'u') {
                                 if (code == 5)
                                         reply_serial = get_u32(in + o);
                                 o += 4;
-                        } else if (type == 's' || type == 'o') {
-                                o = (o + 3) & ~(size_t) 3;
+                        } else if (type == 's' || type == 'o')
                                 o += 4 + (size_t) get_u32(in + o) + 1;
-                        } else if (type == 'g')
+                        else if (type == 'g')
                                 o += 1 + (size_t) in[o] + 1;
                         else
                                 die("unexpected header field type");
                         if (o > end)
-                                die("bad header");
+                                die("bad header field");
                 }
                 if (reply_serial == serial && (in[1] == 2 || in[1] == 3)) {
                         *is_error = in[1] == 3;
