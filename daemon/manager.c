@@ -712,8 +712,8 @@ int manager_start(Manager *m) {
                 m->fds_base = 64; /* no /proc: a guess, and quota_check_descriptors() refuses near the limit */
         if (quota_descriptor_capacity(m) < m->limits.processes_total)
                 log_warning("RLIMIT_NOFILE leaves room for about %llu processes, fewer than MaxProcesses (%u): "
-                            "%u descriptors are kept free for incoming requests; raise LimitNOFILE= to track more",
-                            quota_descriptor_capacity(m), m->limits.processes_total, QUOTA_DESCRIPTOR_RESERVE);
+                            "%llu descriptors are kept free for incoming requests; raise LimitNOFILE= to track more",
+                            quota_descriptor_capacity(m), m->limits.processes_total, quota_descriptor_reserve());
 
         if (m->fd_store && m->pidfd.usable)
                 (void) fdstore_restore(m);

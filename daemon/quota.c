@@ -105,8 +105,16 @@ static unsigned descriptors_per_process(const Manager *m) {
         return m->fd_store ? 2 : 1;
 }
 
+static unsigned long long reserve_under(unsigned long long limit) {
+        return limit / 8 > QUOTA_DESCRIPTOR_RESERVE_MIN ? limit / 8 : QUOTA_DESCRIPTOR_RESERVE_MIN;
+}
+
+unsigned long long quota_descriptor_reserve(void) {
+        return reserve_under(descriptor_limit());
+}
+
 unsigned long long quota_descriptor_capacity(const Manager *m) {
-        unsigned long long limit = descriptor_limit(), held = m->fds_base + DESCRIPTORS_LATER + QUOTA_DESCRIPTOR_RESERVE;
+        unsigned long long limit = descriptor_limit(), held = m->fds_base + DESCRIPTORS_LATER + reserve_under(limit);
 
         return limit <= held ? 0 : (limit - held) / descriptors_per_process(m);
 }
@@ -122,7 +130,7 @@ int quota_check_descriptors(Manager *m, sd_bus_error *error) {
         /* Near it (the limit may also have been lowered from outside, with
          * prlimit): count.  The request's own descriptors count too. */
         in_use = quota_descriptors_in_use();
-        if (in_use != UINT_MAX && in_use + descriptors_per_process(m) + QUOTA_DESCRIPTOR_RESERVE <= limit)
+        if (in_use != UINT_MAX && in_use + descriptors_per_process(m) + reserve_under(limit) <= limit)
                 return 1;
         return bus_error_out_of_descriptors(error);
 }

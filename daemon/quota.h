@@ -38,12 +38,18 @@ int quota_check_total(Manager *m, sd_bus_error *error);
  * The descriptor budget.  A message can bring up to SCM_MAX_FD (253)
  * descriptors, and the kernel hands them over as part of reading it: a daemon
  * with fewer free slots gets the message truncated, and sd-bus drops the
- * whole connection, which ends the daemon.  So procctld keeps
- * QUOTA_DESCRIPTOR_RESERVE descriptors free (room for a message's worth and
- * the copies a Spawn makes of them), refusing new processes (each holds its
- * pidfd and, with --fd-store, a memfd of its state) rather than hold them.
+ * whole connection, which ends the daemon.  So procctld keeps a reserve of
+ * descriptors free, refusing new processes (each holds its pidfd and, with
+ * --fd-store, a memfd of its state) rather than hold them.  The reserve is
+ * room for a message's worth and the copies a Spawn makes of them, at least;
+ * and an eighth of the limit, so that where the limit is high (the usual
+ * case) even the calls that queue up while the daemon waits on the bus for
+ * a new caller's credentials find room.
  */
-#define QUOTA_DESCRIPTOR_RESERVE 512u
+#define QUOTA_DESCRIPTOR_RESERVE_MIN 512u
+
+/* The reserve kept under the current limit. */
+unsigned long long quota_descriptor_reserve(void);
 
 /* 1 when one more process leaves the reserve free; else LimitExceeded. */
 int quota_check_descriptors(Manager *m, sd_bus_error *error);

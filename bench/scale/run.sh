@@ -57,7 +57,9 @@ if (( pid_max < children + 4096 )); then
     fi
 fi
 # procctld raises its soft descriptor limit to the hard one it inherits.
-want_nofile=$((children + 1024))
+# procctld keeps an eighth of its limit free (at least 512), besides the
+# pidfd per child: ask for a quarter more than the children, and some.
+want_nofile=$((children + children / 4 + 1024))
 if (( $(ulimit -Hn) < want_nofile )); then
     ulimit -Hn "$want_nofile" 2>/dev/null || {
         echo "run.sh: the hard RLIMIT_NOFILE ($(ulimit -Hn)) is below $want_nofile and cannot be raised" >&2

@@ -275,8 +275,10 @@ static char *missing_capacity(void) {
             g_ascii_strtoull(pid_max, NULL, 10) < PC_CHILDREN + 2048)
                 return g_strdup_printf("kernel.pid_max is %s too low for %d more processes", g_strstrip(pid_max),
                                        PC_CHILDREN);
-        /* procctld raises its soft limit to the hard one it inherits from here. */
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < PC_CHILDREN + 1024)
+        /* procctld raises its soft limit to the hard one it inherits from here,
+         * and keeps an eighth of it (at least 512) free, besides a pidfd per child. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+            rl.rlim_max < PC_CHILDREN + PC_CHILDREN / 4 + 1024)
                 return g_strdup_printf("the hard RLIMIT_NOFILE (%llu) is too low for procctld to hold %d pidfds",
                                        (unsigned long long) rl.rlim_max, PC_CHILDREN);
         if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
