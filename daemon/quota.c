@@ -113,10 +113,14 @@ unsigned long long quota_descriptor_reserve(void) {
         return reserve_under(descriptor_limit());
 }
 
-unsigned long long quota_descriptor_capacity(const Manager *m) {
-        unsigned long long limit = descriptor_limit(), held = m->fds_base + DESCRIPTORS_LATER + reserve_under(limit);
+static unsigned long long capacity_under(const Manager *m, unsigned long long limit) {
+        unsigned long long held = m->fds_base + DESCRIPTORS_LATER + reserve_under(limit);
 
         return limit <= held ? 0 : (limit - held) / descriptors_per_process(m);
+}
+
+unsigned long long quota_descriptor_capacity(const Manager *m) {
+        return capacity_under(m, descriptor_limit());
 }
 
 int quota_check_descriptors(Manager *m, sd_bus_error *error) {
@@ -125,7 +129,7 @@ int quota_check_descriptors(Manager *m, sd_bus_error *error) {
         if (limit == ULLONG_MAX)
                 return 1;
         /* Far from the limit, an upper bound settles it without counting. */
-        if (m->n_processes < quota_descriptor_capacity(m))
+        if (m->n_processes < capacity_under(m, limit))
                 return 1;
         /* Near it (the limit may also have been lowered from outside, with
          * prlimit): count.  The request's own descriptors count too. */
