@@ -189,24 +189,29 @@ static pid_t start_process(const char *const *argv, const char *const *envp,
         return pid;
 }
 
-static int pidfd_open_or_fail(pid_t pid) {
+int pc_pidfd_open(pid_t pid) {
         int fd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (fd < 0)
                 pc_fail("pidfd_open(%d): %s", (int) pid, g_strerror(errno));
         return fd;
 }
 
-/* Waits for our child pid to exit; returns its wait status, or -1 after
- * timeout_ms (the child is then left running). */
-static int wait_child_exit(pid_t pid, int timeout_ms) {
-        int pidfd = pidfd_open_or_fail(pid);
+gboolean pc_pidfd_wait_readable(int pidfd, int timeout_ms) {
         struct pollfd p = { .fd = pidfd, .events = POLLIN };
         int r;
         do
                 r = poll(&p, 1, timeout_ms);
         while (r < 0 && errno == EINTR);
+        return r > 0;
+}
+
+/* Waits for our child pid to exit; returns its wait status, or -1 after
+ * timeout_ms (the child is then left running). */
+static int wait_child_exit(pid_t pid, int timeout_ms) {
+        int pidfd = pc_pidfd_open(pid);
+        gboolean ended = pc_pidfd_wait_readable(pidfd, timeout_ms);
         close(pidfd);
-        if (r == 0)
+        if (!ended)
                 return -1;
 
         int status;

@@ -257,6 +257,11 @@ guint pc_fixture_daemon_fd_count(PcFixture *fx);
 GArray *pc_process_children(pid_t parent, gboolean include_zombies);
 /* TRUE if pid exists and is not a zombie. */
 gboolean pc_process_is_alive(pid_t pid);
+/* pidfd_open(pid), failing the test if it cannot be had. */
+int pc_pidfd_open(pid_t pid);
+/* Whether the process behind pidfd ended (the pidfd became readable)
+ * within timeout_ms; it need not be our child. */
+gboolean pc_pidfd_wait_readable(int pidfd, int timeout_ms);
 /* The "State:" letter of /proc/<pid>/status, or 0 if the process is gone. */
 char pc_process_state(pid_t pid);
 /* The innermost PID (last NSpid field) of pid, or 0 if gone. */

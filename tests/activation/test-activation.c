@@ -350,24 +350,6 @@ static char *spawn(Fixture *fx, const char *const *argv) {
         return path;
 }
 
-static int pidfd_open(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                g_error("pidfd_open(%d): %s", (int) pid, g_strerror(errno));
-        return fd;
-}
-
-/* Whether the process behind pidfd has ended within timeout_ms (it is
- * dbus-daemon's child, not ours: readable pidfd = exited). */
-static gboolean pidfd_ended_within(int pidfd, int timeout_ms) {
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-        int r;
-        do
-                r = poll(&p, 1, timeout_ms);
-        while (r < 0 && errno == EINTR);
-        return r > 0;
-}
-
 /* Asserts that pid keeps owning the name for ms milliseconds. */
 static void assert_stays_up(Fixture *fx, pid_t pid, int ms, const char *why) {
         gint64 end = g_get_monotonic_time() + (gint64) ms * 1000;
@@ -463,7 +445,7 @@ static void test_idle_exit_then_restart(Fixture *fx, gconstpointer data) {
         gint64 started = g_get_monotonic_time();
         pid_t first = owner_pid(fx);
         g_assert_cmpint(first, >, 0);
-        int pidfd = pidfd_open(first);
+        int pidfd = pc_pidfd_open(first);
         notify_wait(fx, first, "READY=1", 0);
 
         /* Nothing tracked: it leaves after the idle time, not before. */
@@ -475,7 +457,7 @@ static void test_idle_exit_then_restart(Fixture *fx, gconstpointer data) {
 
         /* It says so, and exits. */
         notify_wait(fx, first, "STOPPING=1", 0);
-        if (!pidfd_ended_within(pidfd, TIMEOUT_MS))
+        if (!pc_pidfd_wait_readable(pidfd, TIMEOUT_MS))
                 g_error("procctld (pid %d) gave up its name but did not exit", (int) first);
         close(pidfd);
 
@@ -493,9 +475,9 @@ static void test_idle_exit_then_restart(Fixture *fx, gconstpointer data) {
         g_autoptr(GVariant) released = manager_call(fx, "Release", g_variant_new("(o)", path), "()");
 
         /* And that one leaves when idle as well. */
-        pidfd = pidfd_open(second);
+        pidfd = pc_pidfd_open(second);
         wait_name_released(fx, IDLE_MS + TIMEOUT_MS);
-        g_assert_true(pidfd_ended_within(pidfd, TIMEOUT_MS));
+        g_assert_true(pc_pidfd_wait_readable(pidfd, TIMEOUT_MS));
         close(pidfd);
 }
 
@@ -504,7 +486,7 @@ static void test_stays_while_tracking(Fixture *fx, gconstpointer data) {
         g_autofree char *path = spawn(fx, (const char *const[]) { "sleep", "30", NULL });
         pid_t pid = owner_pid(fx);
         g_assert_cmpint(pid, >, 0);
-        int pidfd = pidfd_open(pid);
+        int pidfd = pc_pidfd_open(pid);
         guint ready = notify_wait(fx, pid, "READY=1", 0);
         const char *reason;
         gint32 status;
@@ -536,7 +518,7 @@ static void test_stays_while_tracking(Fixture *fx, gconstpointer data) {
         gint64 idle_ms = wait_name_released(fx, IDLE_MS + TIMEOUT_MS);
         g_assert_cmpint(idle_ms, >=, IDLE_MS - 300);
         notify_wait(fx, pid, "STOPPING=1", before_release);
-        g_assert_true(pidfd_ended_within(pidfd, TIMEOUT_MS));
+        g_assert_true(pc_pidfd_wait_readable(pidfd, TIMEOUT_MS));
         close(pidfd);
 }
 

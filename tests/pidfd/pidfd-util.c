@@ -14,13 +14,6 @@
 
 #define PIDFS_MAGIC 0x50494446
 
-int pt_pidfd_open(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                pc_fail("pidfd_open(%d): %s", (int) pid, g_strerror(errno));
-        return fd;
-}
-
 guint64 pt_inode(int fd) {
         struct stat st;
         if (fstat(fd, &st) < 0)

@@ -13,9 +13,6 @@
 
 #define PC_ERROR_NOT_SUPPORTED "org.freedesktop.DBus.Error.NotSupported"
 
-/* pidfd_open(pid, 0), failing the test on error. */
-int pt_pidfd_open(pid_t pid);
-
 /* The inode number of a descriptor (pidfs: one per process). */
 guint64 pt_inode(int fd);
 

@@ -39,7 +39,7 @@ static char *adopt_ok(PcFixture *fx, int pidfd, GVariant *options) {
 /* A `sleep 60` child of the test and a pidfd of it. */
 static pid_t start_sleeper(int *pidfd) {
         pid_t pid = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
-        *pidfd = pt_pidfd_open(pid);
+        *pidfd = pc_pidfd_open(pid);
         pt_wait_exec(pid, "/sleep");
         return pid;
 }
@@ -50,7 +50,7 @@ static pid_t start_sleeper_as(uid_t uid, int *pidfd) {
         g_autofree char *regid = g_strdup_printf("--regid=%u", (unsigned) uid);
         pid_t pid = pt_start_child(PC_ARGV("/usr/bin/setpriv", reuid, regid, "--clear-groups", "/bin/sleep", "60"), -1,
                                    FALSE);
-        *pidfd = pt_pidfd_open(pid);
+        *pidfd = pc_pidfd_open(pid);
         /* Until setpriv has become sleep, with its new identity. */
         pt_wait_exec(pid, "/sleep");
         return pid;
@@ -80,7 +80,7 @@ static void test_adopt_non_pidfd_is_invalid_args(PcFixture *fx) {
 static void test_adopt_exited_process_is_not_running(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         pid_t pid = pt_start_child(PC_ARGV("/bin/true"), -1, FALSE);
-        int pidfd = pt_pidfd_open(pid);
+        int pidfd = pc_pidfd_open(pid);
 
         /* Exited, not reaped yet: a zombie. */
         siginfo_t si = { 0 };
@@ -140,7 +140,7 @@ static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
         g_autofree char *again = pt_adopt(fx, pidfd, NULL, &error);
         g_assert_null(again);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
-        int other = pt_pidfd_open(pid);
+        int other = pc_pidfd_open(pid);
         g_autofree char *other_path = pt_adopt(fx, other, NULL, &error);
         g_assert_null(other_path);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
@@ -148,7 +148,7 @@ static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
         /* Spawned by the daemon. */
         guint32 spawned_pid;
         g_autofree char *spawned = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spawned_pid);
-        int spawned_fd = pt_pidfd_open((pid_t) spawned_pid);
+        int spawned_fd = pc_pidfd_open((pid_t) spawned_pid);
         g_autofree char *spawned_again = pt_adopt(fx, spawned_fd, NULL, &error);
         g_assert_null(spawned_again);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
@@ -167,7 +167,7 @@ static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
 
 static void test_adopt_daemon_itself_is_refused(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        int pidfd = pt_pidfd_open(fx->daemon_pid);
+        int pidfd = pc_pidfd_open(fx->daemon_pid);
         g_autofree char *path = pt_adopt(fx, pidfd, NULL, &error);
         g_assert_null(path);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
@@ -327,7 +327,7 @@ static void test_adopt_exited_child_reports_its_code(PcFixture *fx) {
         pc_pipe(in);
         pid_t pid = pt_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 23"), in[0], FALSE);
         close(in[0]);
-        int pidfd = pt_pidfd_open(pid);
+        int pidfd = pc_pidfd_open(pid);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
 
         PtReaper *reaper = pt_reaper_new(pid);
@@ -369,7 +369,7 @@ static void test_adopt_unreaped_exit_is_unknown(PcFixture *fx) {
         pc_pipe(in);
         pid_t pid = pt_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 5"), in[0], FALSE);
         close(in[0]);
-        int pidfd = pt_pidfd_open(pid);
+        int pidfd = pc_pidfd_open(pid);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
 
         g_assert_cmpint(write(in[1], "go\n", 3), ==, 3);
@@ -434,7 +434,7 @@ static void test_adopt_timeout_stops_the_process(PcFixture *fx) {
 static void test_adopt_stop_timeout_escalates_to_sigkill(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         pid_t pid = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, TRUE);
-        int pidfd = pt_pidfd_open(pid);
+        int pidfd = pc_pidfd_open(pid);
         pt_wait_exec(pid, "/sleep");
         g_autofree char *path = adopt_ok(fx, pidfd, pc_options("stop-timeout", g_variant_new_uint64(200 * 1000), NULL));
         PtReaper *reaper = pt_reaper_new(pid);
@@ -475,7 +475,7 @@ static void test_get_pidfd_returns_a_new_descriptor_of_the_same_process(PcFixtur
         g_autoptr(GError) error = NULL;
         guint32 pid;
         g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
-        int own = pt_pidfd_open((pid_t) pid);
+        int own = pc_pidfd_open((pid_t) pid);
 
         int fd = pt_get_pidfd(fx, path, &error);
         g_assert_no_error(error);
@@ -565,7 +565,7 @@ static void test_get_process_by_pidfd_finds_spawned_and_adopted(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 spid;
         g_autofree char *spawned = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spid);
-        int sfd = pt_pidfd_open((pid_t) spid);
+        int sfd = pc_pidfd_open((pid_t) spid);
         g_autofree char *found_spawned = pt_get_process_by_pidfd(fx, sfd, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found_spawned, ==, spawned);
@@ -573,7 +573,7 @@ static void test_get_process_by_pidfd_finds_spawned_and_adopted(PcFixture *fx) {
         int afd;
         pid_t apid = start_sleeper(&afd);
         g_autofree char *adopted = adopt_ok(fx, afd, NULL);
-        int afd2 = pt_pidfd_open(apid);
+        int afd2 = pc_pidfd_open(apid);
         g_autofree char *found_adopted = pt_get_process_by_pidfd(fx, afd2, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found_adopted, ==, adopted);
@@ -592,7 +592,7 @@ static void test_get_process_by_pidfd_untracked_is_unknown_object(PcFixture *fx)
         g_assert_null(none);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
 
-        int self = pt_pidfd_open(getpid());
+        int self = pc_pidfd_open(getpid());
         g_autofree char *me = pt_get_process_by_pidfd(fx, self, &error);
         g_assert_null(me);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
@@ -617,7 +617,7 @@ static void test_get_process_by_pidfd_after_exit_and_release(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 pid;
         g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
-        int fd = pt_pidfd_open((pid_t) pid);
+        int fd = pc_pidfd_open((pid_t) pid);
         if (!pt_is_on_pidfs(fd)) {
                 g_test_skip("pidfds are not on pidfs (Linux < 6.9): no identity after exit");
                 close(fd);
@@ -754,7 +754,7 @@ static void test_adopt_signal_never_reaches_a_recycled_pid(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
 
         pid_t child = start_sleeper_in_pidns(fx->daemon_pid);
-        int pidfd = pt_pidfd_open(child);
+        int pidfd = pc_pidfd_open(child);
         pt_wait_exec(child, "/sleep");
         pid_t inner = pc_process_inner_pid(child);
         g_assert_cmpint(inner, >, 1);
@@ -807,7 +807,7 @@ static void test_adopt_signal_never_reaches_a_recycled_pid(PcFixture *fx) {
         g_assert_true(pc_process_is_alive(recycled));
         g_assert_cmpint(pc_process_inner_pid(recycled), ==, inner);
         assert_no_signal_pending(recycled);
-        int recycled_fd = pt_pidfd_open(recycled);
+        int recycled_fd = pc_pidfd_open(recycled);
         g_autofree char *stranger = pt_get_process_by_pidfd(fx, recycled_fd, &error);
         g_assert_null(stranger);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);

@@ -39,7 +39,7 @@ static gboolean fallback_mode(void) {
 
 /* Whether this kernel signals a process group through a pidfd. */
 static gboolean kernel_has_pidfd_process_group(void) {
-        int fd = pt_pidfd_open(getpid());
+        int fd = pc_pidfd_open(getpid());
         long r = syscall(SYS_pidfd_send_signal, fd, 0, NULL, PIDFD_SIGNAL_PROCESS_GROUP);
         int e = errno;
         close(fd);
@@ -62,7 +62,7 @@ static gboolean kernel_has_pidfd_exit_info(void) {
         g_assert_cmpint(pid, >=, 0);
         if (pid == 0)
                 _exit(42);
-        int fd = pt_pidfd_open(pid);
+        int fd = pc_pidfd_open(pid);
         g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
         struct test_pidfd_info info = { .mask = TEST_PIDFD_INFO_EXIT };
         gboolean ok = ioctl(fd, TEST_PIDFD_GET_INFO, &info) == 0 && (info.mask & TEST_PIDFD_INFO_EXIT) &&
@@ -250,7 +250,7 @@ static void test_pidfd_methods_are_not_supported(PcFixture *fx) {
         g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
 
         /* The test itself is not under the filter: it has a real pidfd to offer. */
-        int pidfd = pt_pidfd_open((pid_t) pid);
+        int pidfd = pc_pidfd_open((pid_t) pid);
 
         int fd = pt_get_pidfd(fx, path, &error);
         g_assert_cmpint(fd, ==, -1);
@@ -263,7 +263,7 @@ static void test_pidfd_methods_are_not_supported(PcFixture *fx) {
         g_clear_error(&error);
 
         pid_t own = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
-        int own_pidfd = pt_pidfd_open(own);
+        int own_pidfd = pc_pidfd_open(own);
         g_autofree char *adopted = pt_adopt(fx, own_pidfd, NULL, &error);
         g_assert_null(adopted);
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
