@@ -919,15 +919,12 @@ static void test_lost_bus_is_an_exit_with_failure(PcFixture *fx) {
                 g_test_skip("procctld is not the fixture's own child here");
                 return;
         }
+        int pidfd = pc_pidfd_open(fx->launcher_pid);
         g_assert_cmpint(kill(fx->bus_pid, SIGKILL), ==, 0);
-        for (int i = 0; i < PC_TIMEOUT_MS / 10; i++) {
-                if (waitpid(fx->launcher_pid, &status, WNOHANG) == fx->launcher_pid) {
-                        fx->launcher_pid = 0; /* reaped: the teardown has nothing to stop */
-                        break;
-                }
-                g_usleep(10 * 1000);
-        }
-        g_assert_cmpint(fx->launcher_pid, ==, 0);
+        g_assert_true(pc_pidfd_wait_readable(pidfd, PC_TIMEOUT_MS));
+        close(pidfd);
+        g_assert_cmpint(waitpid(fx->launcher_pid, &status, 0), ==, fx->launcher_pid);
+        fx->launcher_pid = 0; /* reaped: the teardown has nothing to stop */
         g_assert_true(WIFEXITED(status));
         g_assert_cmpint(WEXITSTATUS(status), ==, 1);
         g_assert_true(pc_process_is_alive((pid_t) pid));
