@@ -487,7 +487,10 @@ static void fuzz_spawn_failure(Input *in, const SpawnOptions *o) {
         free(interp);
 
         fuzz_check(bus_error_from_spawn_failure(&error, &req, &f) < 0);
-        check_error_set(&error, PROCCTL_ERROR_EXEC_FAILED);
+        /* Out of descriptors while setting them up is the daemon's limit,
+         * not the program's failure. */
+        bool out_of_descriptors = f.stage == SPAWN_STAGE_FDS && (f.error == EMFILE || f.error == ENFILE);
+        check_error_set(&error, out_of_descriptors ? PROCCTL_ERROR_LIMIT_EXCEEDED : PROCCTL_ERROR_EXEC_FAILED);
         if (verbose)
                 printf("# failure: %s\n", error.message);
         if (f.stage == SPAWN_STAGE_EXEC)

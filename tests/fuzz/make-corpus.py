@@ -141,6 +141,9 @@ seeds = {
     "exec-elf-interpreter-missing": SPAWN + TRUE + options() + failure(errno=2, exists=1),
     "setresuid-failure": SPAWN + TRUE + options(opt("user", s("0day"))) + failure(stage=7, errno=1, uid=1),
     "unknown-errno": SPAWN + TRUE + options() + failure(stage=2, errno=0x7fffffff, r=-4095, small=5),
+    # Stage 2 is setting up descriptors: running out there is the daemon's
+    # limit (LimitExceeded), not the program's failure.
+    "fds-out-of-descriptors": SPAWN + TRUE + options() + failure(stage=2, errno=24),
     "positive-errno": SPAWN + TRUE + options() + failure(r=12),
     "adopt-options": ADOPT + options(opt("description", s("adopted")), opt("timeout", u64(1)),
                                      opt("stop-timeout", u64(2)), opt("kill-on-disconnect", b"\x00")) + failure(),
