@@ -104,11 +104,38 @@ int adopt_describe(Process *p) {
         return process_set_command_line(p);
 }
 
-int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {
-        _cleanup_close_ int pidfd = -1;
-        PidfdInfo info;
-        Process *p;
+typedef struct Adoption {
+        const PidfdInfo *info;
+        Peer *peer;
+        SpawnOptions *options;
+} Adoption;
+
+static int describe_adopted(Process *p, void *userdata) {
+        Adoption *a = userdata;
         int r;
+
+        p->uid = a->info->euid;
+        p->gid = a->info->egid;
+        p->owner_uid = a->peer->uid;
+        p->stop_timeout_usec = a->options->stop_timeout_usec;
+        p->description = TAKE_PTR(a->options->description);
+        p->group_leader = getpgid(p->pid) == p->pid;
+        r = adopt_describe(p);
+        if (r < 0)
+                return r;
+        /* What /proc said may be of a process that exited meanwhile: its PID
+         * could be another's now.  Alive after the reading, it was this one. */
+        if (pidfd_has_exited(p->pidfd))
+                return -ESRCH;
+        process_set_timeout(p, a->options->timeout_usec);
+        if (a->options->kill_on_disconnect)
+                process_set_kill_on_disconnect(p, a->peer);
+        return 0;
+}
+
+int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOptions *o, Process **ret, sd_bus_error *error) {
+        PidfdInfo info;
+        int pidfd, r;
 
         r = pidfd_get_info(fd, &info);
         if (r == -ESRCH)
@@ -118,13 +145,9 @@ int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOpti
         if (info.pid == getpid())
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "procctld does not adopt itself");
 
-        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid.
-         * Anyone else needs org.procctl.manage. */
-        if (peer->uid != info.ruid && peer->uid != info.suid) {
-                r = auth_check_adopt(m, msg, peer, info.pid, info.ruid, error);
-                if (r <= 0)
-                        return r;
-        }
+        r = auth_check_adopt(m, msg, peer, &info, error);
+        if (r <= 0)
+                return r;
 
         /* Both alive with one PID: the same process. */
         Process *tracked = manager_find_running_by_pid(m, info.pid);
@@ -138,34 +161,10 @@ int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOpti
         if (pidfd < 0)
                 return bus_error_from_errno(error, -errno, "Failed to keep the pidfd");
 
-        r = process_new(m, m->next_id++, info.pid, pidfd, &p);
+        r = process_track(m, 0, info.pid, pidfd, false, describe_adopted, &(Adoption) { &info, peer, o }, ret);
+        if (r == -ESRCH)
+                return sd_bus_error_set(error, PROCCTL_ERROR_NOT_RUNNING, "The process of this pidfd has exited");
         if (r < 0)
-                return r;
-        p->uid = info.euid;
-        p->gid = info.egid;
-        p->owner_uid = peer->uid;
-        p->stop_timeout_usec = o->stop_timeout_usec;
-        p->description = TAKE_PTR(o->description);
-        p->group_leader = getpgid(info.pid) == info.pid;
-        r = adopt_describe(p);
-        if (r >= 0 && pidfd_has_exited(pidfd))
-                r = sd_bus_error_set(error, PROCCTL_ERROR_NOT_RUNNING, "The process of this pidfd has exited");
-        if (r >= 0) {
-                r = process_watch(p, o->timeout_usec);
-                if (r >= 0)
-                        TAKE_FD(pidfd); /* the watch owns it now */
-        }
-        if (r >= 0)
-                r = manager_register_process(m, p);
-        if (r < 0) {
-                if (p->watch_source)
-                        p->watch_source = sd_event_source_disable_unref(p->watch_source);
-                p->pidfd = -1;
-                process_free(p);
-                return sd_bus_error_is_set(error) ? r : bus_error_from_errno(error, r, "Failed to track the process");
-        }
-        if (o->kill_on_disconnect)
-                process_set_kill_on_disconnect(p, peer);
-        *ret = p;
+                return bus_error_from_errno(error, r, "Failed to track the process");
         return 1;
 }

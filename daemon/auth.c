@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "log.h"
@@ -18,9 +23,12 @@ struct AuthQuery {
         sd_bus_message *request; /* the call to dispatch again once polkit has answered */
         sd_bus_slot *slot;       /* the pending CheckAuthorization */
         const char *action;
+        char *details;           /* as asked, "key=value\n…": a second pass must ask the same */
         bool done;
         int result;              /* once done: 1, or a negative errno with error set */
         sd_bus_error error;
+        sd_event_source *defer;  /* frees the query once its call has run again */
+        Charge charge;           /* one of the caller's pending checks */
         LIST_FIELDS(AuthQuery, peer);
 };
 
@@ -32,7 +40,9 @@ static int query_compare(const void *a, const void *b) {
 static void query_free(AuthQuery *q) {
         (void) tdelete(q, &q->manager->auth_queries, query_compare);
         LIST_REMOVE(peer, q->peer->auth_queries, q);
-        quota_release(q->manager, q->peer->uid, QUOTA_AUTH);
+        charge_release(&q->charge);
+        sd_event_source_disable_unref(q->defer);
+        free(q->details);
         sd_bus_slot_unref(q->slot);
         sd_bus_message_unref(q->request);
         sd_bus_error_free(&q->error);
@@ -46,6 +56,27 @@ void auth_cancel_peer(Peer *peer) {
 
 static bool polkit_absent(const sd_bus_error *e) {
         return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
+static int on_query_answered(sd_event_source *s, void *userdata) {
+        query_free(userdata);
+        return 0;
+}
+
+static char *details_join(const char *const *details) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (const char *const *d = details; d && d[0] && d[1]; d += 2)
+                fprintf(f, "%s=%s\n", d[0], d[1]);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
 }
 
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -85,8 +116,15 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                         q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized: %s", q->action);
         }
 
-        /* Run the method again, now with the answer waiting for it. */
+        /* Run the method again, now with the answer waiting for it.  The
+         * method may not reach its check this time (the process it named was
+         * released meanwhile, a quota is now full): the query is freed all the
+         * same once the bus has nothing more to dispatch, at idle priority. */
         r = sd_bus_enqueue_for_read(q->manager->bus, q->request);
+        if (r >= 0)
+                r = sd_event_add_defer(q->manager->event, &q->defer, on_query_answered, q);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
         if (r < 0) {
                 log_error_errno(r, "Failed to dispatch a call again after authorization: %m");
                 (void) sd_bus_reply_method_errno(q->request, r, NULL);
@@ -104,14 +142,24 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         bool interactive;
         int r;
 
+        _cleanup_free_ char *joined = details_join(details);
+        if (!joined)
+                return -ENOMEM;
+
         found = tfind(&key, &m->auth_queries, query_compare);
         if (found) {
                 q = *found;
                 if (!q->done)
                         return 0;
-                r = q->result;
-                if (r < 0)
-                        sd_bus_error_move(error, &q->error);
+                /* The answer was for this action and these details, nothing else. */
+                if (strcmp(q->action, action) != 0 || strcmp(q->details, joined) != 0)
+                        r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                              "The request changed while it was being authorized (%s)", action);
+                else {
+                        r = q->result;
+                        if (r < 0)
+                                sd_bus_error_move(error, &q->error);
+                }
                 query_free(q);
                 return r;
         }
@@ -137,16 +185,17 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         if (r < 0)
                 return r;
 
-        r = quota_charge(m, peer->uid, QUOTA_AUTH);
-        if (r < 0)
-                return r;
         q = calloc(1, sizeof(AuthQuery));
-        if (q)
-                *q = (AuthQuery) { .manager = m, .peer = peer, .request = msg, .action = action, .error = SD_BUS_ERROR_NULL };
-        if (!q || !tsearch(q, &m->auth_queries, query_compare)) {
-                free(q);
-                quota_release(m, peer->uid, QUOTA_AUTH);
+        if (!q)
                 return -ENOMEM;
+        *q = (AuthQuery) { .manager = m, .peer = peer, .request = msg, .action = action, .details = TAKE_PTR(joined),
+                           .error = SD_BUS_ERROR_NULL };
+        r = quota_charge(m, peer->uid, QUOTA_AUTH, &q->charge);
+        if (r < 0 || !tsearch(q, &m->auth_queries, query_compare)) {
+                charge_release(&q->charge);
+                free(q->details);
+                free(q);
+                return r < 0 ? r : -ENOMEM;
         }
         sd_bus_message_ref(msg);
         LIST_APPEND(peer, peer->auth_queries, q);
@@ -190,14 +239,91 @@ int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p
         return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, error);
 }
 
-int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, pid_t pid, uid_t process_uid, sd_bus_error *error) {
+int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error) {
         char spid[16], uid[16];
 
-        if (peer->uid == 0)
+        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid. */
+        if (peer->uid == 0 || peer->uid == info->ruid || peer->uid == info->suid)
                 return 1;
-        snprintf(spid, sizeof(spid), "%d", (int) pid);
-        snprintf(uid, sizeof(uid), "%u", (unsigned) process_uid);
+        snprintf(spid, sizeof(spid), "%d", (int) info->pid);
+        snprintf(uid, sizeof(uid), "%u", (unsigned) info->ruid);
         const char *details[] = { "pid", spid, "uid", uid, NULL };
 
         return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, error);
+}
+
+/* Whether some process has the terminal rdev as its controlling terminal.
+ * TIOCGSID cannot tell: it answers only for the caller's own terminal, so the
+ * sessions are looked up in /proc (tty_nr, field 7 of stat, in the kernel's
+ * new_encode_dev() form).  Only cross-user spawns with a terminal pay this. */
+static bool terminal_in_use(dev_t rdev) {
+        unsigned want = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12);
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+
+        d = opendir("/proc");
+        if (!d)
+                return true; /* cannot tell: not fresh */
+        while (!found && (de = readdir(d))) {
+                char path[300], buf[1024], *p;
+                unsigned tty_nr;
+                ssize_t n;
+                int fd;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                p = strrchr(buf, ')'); /* the command name may hold anything */
+                if (p && sscanf(p + 1, " %*c %*d %*d %*d %u", &tty_nr) == 1 && tty_nr == want)
+                        found = true;
+        }
+        closedir(d);
+        return found;
+}
+
+static bool is_fresh_pty(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
+                return false; /* not a /dev/pts slave (UNIX98_PTY_SLAVE_MAJOR, 136 to 143) */
+        return !terminal_in_use(st.st_rdev);
+}
+
+static int refuse_terminals(const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
+        static const char *const stdio_names[] = { "stdin", "stdout", "stderr" };
+
+        for (int i = 0; i < 3; i++)
+                if (o->stdio[i] >= 0 && isatty(o->stdio[i]) && !is_fresh_pty(o->stdio[i]))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Option '%s' is a terminal in use, which a process of user %s may not get "
+                                                 "(only a fresh pseudo-terminal)",
+                                                 stdio_names[i], id->name);
+        for (size_t i = 0; i < o->n_fds; i++)
+                if (isatty(o->fds[i].source) && !is_fresh_pty(o->fds[i].source))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Option 'fds': descriptor %d is a terminal in use, which a process of user %s "
+                                                 "may not get (only a fresh pseudo-terminal)",
+                                                 o->fds[i].target, id->name);
+        return 0;
+}
+
+int auth_check_spawn_identity(Manager *m, Peer *peer, const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
+        /* A daemon not running as root starts processes as itself only. */
+        if (!m->privileged && (id->uid != geteuid() || id->gid != getegid()))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "This procctld runs as uid %u and can only start processes as itself",
+                                         (unsigned) geteuid());
+        /* Another user's process gets no terminal of the caller's but a fresh one. */
+        if (id->uid != peer->uid)
+                return refuse_terminals(o, id, error);
+        return 0;
 }

@@ -23,6 +23,8 @@
 #include "list.h"
 #include "manager.h"
 #include "peer.h"
+#include "pidfd.h"
+#include "options.h"
 #include "process.h"
 
 #define AUTH_POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
@@ -38,8 +40,13 @@ int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity
 /* Signal, SignalGroup, Wait, Stop, Release, GetPidfd: the owner, root, or org.procctl.manage. */
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error);
 
-/* Adopt of a process running as process_uid that the caller may not signal itself. */
-int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, pid_t pid, uid_t process_uid, sd_bus_error *error);
+/* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
+int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
 
 /* Forgets the caller's pending checks (it left the bus). */
 void auth_cancel_peer(Peer *peer);
+
+/* What a Spawn may ask for once authorized: a daemon not running as root
+ * starts processes only as itself, and another user's process gets none of
+ * the caller's terminals (only a fresh pseudo-terminal no session has). */
+int auth_check_spawn_identity(Manager *m, Peer *peer, const SpawnOptions *o, const Identity *id, sd_bus_error *error);

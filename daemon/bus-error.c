@@ -57,13 +57,14 @@ int bus_error_out_of_descriptors(sd_bus_error *error) {
                                 "procctld has run out of file descriptors; no process was started");
 }
 
-int bus_error_from_spawn_failure(sd_bus_error *error, const SpawnRequest *req, const SpawnFailure *f) {
+int bus_error_from_spawn_failure(sd_bus_error *error, const SpawnFailure *f, const char *file, const char *working_directory,
+                                 uid_t uid, gid_t gid) {
         char msg[1024];
 
         /* The child inherits our descriptor table: running out there is the daemon's limit, not the program's fault. */
         if (f->stage == SPAWN_STAGE_FDS && (f->error == EMFILE || f->error == ENFILE))
                 return bus_error_out_of_descriptors(error);
 
-        spawn_failure_message(req, f, msg, sizeof(msg));
+        spawn_failure_message(f, file, working_directory, uid, gid, msg, sizeof(msg));
         return sd_bus_error_set(error, PROCCTL_ERROR_EXEC_FAILED, msg);
 }

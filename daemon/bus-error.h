@@ -21,4 +21,5 @@ int bus_error_out_of_descriptors(sd_bus_error *error);
 
 /* The error of a child that could not exec: always ExecFailed, with a message
  * naming the file or call and the reason. */
-int bus_error_from_spawn_failure(sd_bus_error *error, const SpawnRequest *req, const SpawnFailure *f);
+int bus_error_from_spawn_failure(sd_bus_error *error, const SpawnFailure *f, const char *file, const char *working_directory,
+                                 uid_t uid, gid_t gid);

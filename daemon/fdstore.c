@@ -235,56 +235,48 @@ static int read_state(int fd, char **ret, size_t *ret_size) {
         return 0;
 }
 
+typedef struct Stored {
+        uint64_t id;
+        int state_fd;
+        const char *buf;
+        size_t size;
+} Stored;
+
+static int describe_restored(Process *p, void *userdata) {
+        Stored *st = userdata;
+        int r;
+
+        p->state_fd = TAKE_FD(st->state_fd);
+        r = fdstore_deserialize(p, st->buf, st->size);
+        if (r >= 0 && p->id != st->id)
+                r = -EBADMSG;
+        /* Not our child any more: a running one is watched through its pidfd
+         * (a process that exited while we were down shows up readable at
+         * once), like an adopted one. */
+        return r;
+}
+
 /* Takes ownership of both descriptors, whatever happens. */
 static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
         _cleanup_free_ char *buf = NULL;
+        Stored st = { .id = id };
         Process *p;
-        size_t size = 0;
         int r;
 
-        state_fd = spawn_move_fd_high(state_fd);
+        st.state_fd = spawn_move_fd_high(state_fd);
         pidfd = spawn_move_fd_high(pidfd);
-        r = read_state(state_fd, &buf, &size);
-        if (r >= 0)
-                r = process_new(m, id, 0, -1, &p);
+        r = read_state(st.state_fd, &buf, &st.size);
         if (r < 0) {
                 safe_close(pidfd);
-                safe_close(state_fd);
+                safe_close(st.state_fd);
                 return r;
         }
-        p->state_fd = state_fd;
-        r = fdstore_deserialize(p, buf, size);
-        if (r >= 0 && p->id != id)
-                r = -EBADMSG;
-        if (r >= 0)
-                r = process_set_command_line(p);
-        if (r >= 0 && !p->exited && pidfd < 0) {
-                /* A store that dropped the pidfd after all: the process is beyond our sight. */
-                log_warning("Process %" PRIu64 " came back without its pidfd; its end is unknown", id);
-                p->exited = true;
-                p->exit_reason = PROCCTL_REASON_UNKNOWN;
-        }
-
-        if (r >= 0 && !p->exited) {
-                /* We are not its parent any more: a non-child, watched through the pidfd.
-                 * A process that exited while we were down shows up readable at once. */
-                p->pidfd = pidfd;
-                p->is_child = false;
-                r = process_watch(p, 0);
-                if (r < 0 && !p->watch_source)
-                        p->pidfd = safe_close(p->pidfd);
-        } else
-                safe_close(pidfd);
-
-        if (r >= 0)
-                r = manager_register_process(m, p);
-        if (r < 0) {
-                process_free(p); /* closes state_fd, and the pidfd through its watch */
+        st.buf = buf;
+        r = process_track(m, id, 0, pidfd, false, describe_restored, &st, &p);
+        safe_close(st.state_fd); /* unless the process took it */
+        if (r < 0)
                 return r;
-        }
         manager_announce_process(m, p);
-        if (id >= m->next_id)
-                m->next_id = id + 1;
         return 0;
 }
 

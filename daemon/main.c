@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -151,6 +153,26 @@ static void setup_nofile(Manager *m) {
         m->reset_child_nofile = true;
 }
 
+/* procctl-exec lives beside procctld, installed or in the build tree. */
+static int spawn_init_beside_daemon(void) {
+        char self[PATH_MAX], *slash;
+        _cleanup_free_ char *helper = NULL;
+        ssize_t n;
+        int r;
+
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0)
+                return log_error_errno(errno, "Failed to find procctld's own file: %m");
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash || asprintf(&helper, "%.*s/procctl-exec", (int) (slash - self), self) < 0)
+                return log_error_errno(ENOMEM, "Failed to find procctl-exec: %m");
+        r = spawn_init(helper);
+        if (r < 0)
+                return log_error_errno(r, "Failed to prepare for starting children (%s): %m", helper);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -177,11 +199,9 @@ int main(int argc, char *argv[]) {
         pidfd_probe(&pidfd);
         pidfd_feature_names(&pidfd, features);
 
-        r = spawn_init();
-        if (r < 0) {
-                log_error_errno(r, "Failed to allocate the spawn stack: %m");
+        r = spawn_init_beside_daemon();
+        if (r < 0)
                 return 1;
-        }
 
         r = sd_event_default(&event);
         if (r < 0)

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The Manager1 interface and the registry of processes.  Spawn is the one
- * long method: it reads the request (options.c), resolves who the child runs
- * as (identity.c), asks whether the caller may (auth.c), builds what the
- * child gets (env.c) and starts it (spawn.c); the process object then lives
- * in process.c.  The vtable at the bottom is the table of contents.
+ * The Manager1 interface and the registry of processes.  Spawn's pipeline is
+ * launch.c, Adopt's adopt.c, the verbs on one process process.c; this file
+ * finds processes, registers them and answers the listings.  The vtable at
+ * the bottom is the table of contents.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,29 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "adopt.h"
 #include "auth.h"
 #include "bus-error.h"
 #include "config.h"
-#include "env.h"
 #include "fdstore.h"
-#include "identity.h"
+#include "launch.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "options.h"
 #include "peer.h"
 #include "process.h"
 #include "procctl-bus.h"
 #include "quota.h"
 #include "service.h"
-#include "spawn.h"
 
 static int process_compare(const void *a, const void *b) {
         uint64_t x = ((const Process *) a)->id, y = ((const Process *) b)->id;
@@ -91,32 +82,34 @@ static Process *find_by_inode(Manager *m, uint64_t inode) {
         return found ? *found : NULL;
 }
 
-static void retain_exited(Manager *m, Process *p);
-
 void manager_announce_process(Manager *m, Process *p) {
         (void) sd_bus_emit_object_added(m->bus, p->path);
 }
 
 int manager_register_process(Manager *m, Process *p) {
+        int r;
+
         if (m->pidfd.unique_inodes && p->pidfd >= 0 && pidfd_get_inode(p->pidfd, &p->inode) < 0)
                 p->inode = 0;
-        if (!p->exited && quota_charge(m, p->owner_uid, QUOTA_RUNNING) < 0)
-                return -ENOMEM;
+        if (!p->exited) {
+                r = quota_charge(m, p->owner_uid, QUOTA_RUNNING, &p->running);
+                if (r < 0)
+                        return r;
+        }
         if (!tsearch(p, &m->processes_by_id, process_compare) ||
             (!p->exited && !tsearch(p, &m->running_by_pid, pid_compare)) ||
             (p->inode != 0 && !tsearch(p, &m->processes_by_inode, inode_compare))) {
                 (void) tdelete(p, &m->processes_by_id, process_compare);
                 if (manager_find_running_by_pid(m, p->pid) == p)
                         (void) tdelete(p, &m->running_by_pid, pid_compare);
-                if (!p->exited)
-                        quota_release(m, p->owner_uid, QUOTA_RUNNING);
+                charge_release(&p->running);
                 return -ENOMEM;
         }
         LIST_APPEND(processes, m->processes, p);
         m->n_processes++;
         p->registered = true;
         if (p->exited)
-                retain_exited(m, p); /* came back from the fd store already exited */
+                quota_retain(m, p); /* came back from the fd store already exited */
         service_process_count_changed(m);
         fdstore_save(m, p);
         return 0;
@@ -137,45 +130,17 @@ void manager_unregister_process(Manager *m, Process *p) {
                 (void) tdelete(p, &m->processes_by_inode, inode_compare);
         LIST_REMOVE(processes, m->processes, p);
         m->n_processes--;
-        if (!p->exited)
-                quota_release(m, p->owner_uid, QUOTA_RUNNING);
-        if (p->quota) {
-                Quota *q = p->quota;
-                LIST_REMOVE(retained, q->retained, p);
-                q->n_retained--;
-                p->quota = NULL;
-                quota_gc(m, q);
-        }
+        charge_release(&p->running);
+        quota_unretain(p);
         service_process_count_changed(m);
-}
-
-/* Charges p to its owner's retained records; statuses are dropped only here,
- * oldest first, past the owner's cap. */
-static void retain_exited(Manager *m, Process *p) {
-        Quota *q = quota_get(m, p->owner_uid, true);
-
-        if (!q)
-                return; /* kept, just not counted */
-        LIST_APPEND(retained, q->retained, p);
-        q->n_retained++;
-        p->quota = q;
-
-        while (q->n_retained > m->limits.retained_per_user) {
-                Process *oldest = q->retained.head;
-                log_debug("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
-                          m->limits.retained_per_user, oldest->id);
-                process_free(oldest); /* the cap is at least 1, so q stays */
-        }
 }
 
 void manager_process_exited(Manager *m, Process *p) {
         if (manager_find_running_by_pid(m, p->pid) == p)
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
-        quota_release(m, p->owner_uid, QUOTA_RUNNING);
-        retain_exited(m, p);
+        charge_release(&p->running);
+        quota_retain(m, p);
 }
-
-/* Spawn */
 
 int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
         int r = quota_check_total(m, error);
@@ -184,272 +149,8 @@ int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
         return r < 0 ? r : quota_check_descriptors(m, error);
 }
 
-/* Who the child runs as.  The caller's own identity (no user or group
- * option) comes from the uid cache (identity.h); anything else is resolved
- * anew. */
-static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *buf, const Identity **ret,
-                            sd_bus_error *error) {
-        const char *missing = NULL;
-        int r;
-
-        if (!o->user && !o->group)
-                r = identity_cache_get(&m->identities, peer->uid, ret, &missing);
-        else {
-                r = identity_resolve(o->user, peer->uid, o->group, buf, &missing);
-                *ret = buf;
-        }
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, PROCCTL_ERROR_NO_SUCH_USER, "No such %s: %s",
-                                         missing == o->group ? "group" : "user", missing);
-        if (r == -EINVAL || r == -ERANGE)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a valid %s name or id: \"%.64s\"",
-                                         missing == o->group ? "group" : "user", missing);
-        if (r < 0)
-                return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
-        return 0;
-}
-
-/* Whether some process has the terminal rdev as its controlling terminal.
- * TIOCGSID cannot tell: it answers only for the caller's own terminal, so the
- * sessions are looked up in /proc (tty_nr, field 7 of stat, in the kernel's
- * new_encode_dev() form).  Only cross-user spawns with a terminal pay this. */
-static bool terminal_in_use(dev_t rdev) {
-        unsigned want = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12);
-        struct dirent *de;
-        bool found = false;
-        DIR *d;
-
-        d = opendir("/proc");
-        if (!d)
-                return true; /* cannot tell: not fresh */
-        while (!found && (de = readdir(d))) {
-                char path[300], buf[1024], *p;
-                unsigned tty_nr;
-                ssize_t n;
-                int fd;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                n = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                p = strrchr(buf, ')'); /* the command name may hold anything */
-                if (p && sscanf(p + 1, " %*c %*d %*d %*d %u", &tty_nr) == 1 && tty_nr == want)
-                        found = true;
-        }
-        closedir(d);
-        return found;
-}
-
-static bool is_fresh_pty(int fd) {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
-                return false; /* not a /dev/pts slave (UNIX98_PTY_SLAVE_MAJOR, 136 to 143) */
-        return !terminal_in_use(st.st_rdev);
-}
-
-static int refuse_terminals(const SpawnOptions *o, const Identity *id, sd_bus_error *error) {
-        static const char *const stdio_names[] = { "stdin", "stdout", "stderr" };
-
-        for (int i = 0; i < 3; i++)
-                if (o->stdio[i] >= 0 && isatty(o->stdio[i]) && !is_fresh_pty(o->stdio[i]))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Option '%s' is a terminal in use, which a process of user %s may not get "
-                                                 "(only a fresh pseudo-terminal)",
-                                                 stdio_names[i], id->name);
-        for (size_t i = 0; i < o->n_fds; i++)
-                if (isatty(o->fds[i].source) && !is_fresh_pty(o->fds[i].source))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Option 'fds': descriptor %d is a terminal in use, which a process of user %s "
-                                                 "may not get (only a fresh pseudo-terminal)",
-                                                 o->fds[i].target, id->name);
-        return 0;
-}
-
-static int fd_compare(const void *a, const void *b) {
-        return ((const SpawnFd *) a)->target - ((const SpawnFd *) b)->target;
-}
-
-/* The child's descriptor table: 0, 1 and 2 (default /dev/null), then `fds`, by target. */
-static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t *ret_n) {
-        SpawnFd *l = calloc(3 + o->n_fds, sizeof(SpawnFd));
-
-        if (!l)
-                return -ENOMEM;
-        for (int i = 0; i < 3; i++)
-                l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : m->devnull_fd, .target = i };
-        if (o->n_fds > 0) {
-                memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
-                qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
-        }
-        *ret = l;
-        *ret_n = 3 + o->n_fds;
-        return 0;
-}
-
-static bool fds_below_floor(const SpawnFd *fds, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (fds[i].source >= SPAWN_HIGH_FD_FLOOR)
-                        return false;
-        return true;
-}
-
-/* Kills and reaps a child the daemon could not take on after all. */
-static void kill_and_reap(pid_t pid, int pidfd) {
-        siginfo_t si;
-
-        if (pidfd >= 0)
-                (void) pidfd_signal(pidfd, SIGKILL, false);
-        else
-                (void) kill(pid, SIGKILL);
-        (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
-        safe_close(pidfd);
-}
-
-static int take_process(Manager *m, Peer *peer, SpawnOptions *o, const Identity *id, pid_t pid, int pidfd, Process **ret) {
-        Process *p;
-        int r;
-
-        r = process_new(m, m->next_id++, pid, pidfd, &p);
-        if (r < 0)
-                return r;
-        p->is_child = true;
-        p->group_leader = true;
-        p->uid = id->uid;
-        p->gid = id->gid;
-        p->owner_uid = peer->uid;
-        p->stop_timeout_usec = o->stop_timeout_usec;
-        p->argv = TAKE_PTR(o->argv);
-        p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
-        p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
-        p->description = TAKE_PTR(o->description);
-        if (!p->executable || !p->working_directory || process_set_command_line(p) < 0) {
-                r = -ENOMEM;
-                goto fail;
-        }
-
-        r = process_watch(p, o->timeout_usec);
-        if (r < 0)
-                goto fail;
-        r = manager_register_process(m, p);
-        if (r < 0)
-                goto fail;
-        if (o->kill_on_disconnect)
-                process_set_kill_on_disconnect(p, peer);
-        *ret = p;
-        return 0;
-fail:
-        /* Free the object but not the child's watch before the child is gone. */
-        p->watch_source = sd_event_source_disable_unref(p->watch_source);
-        p->pidfd = -1;
-        kill_and_reap(pid, pidfd);
-        process_free(p);
-        return r;
-}
-
 static int method_spawn(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(spawn_options_done) SpawnOptions o = {};
-        _cleanup_(identity_done) Identity resolved = {};
-        const Identity *id = NULL;
-        _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
-        _cleanup_free_ SpawnFd *fds = NULL;
-        Manager *m = userdata;
-        SpawnRequest req;
-        SpawnFailure failure;
-        size_t n_fds;
-        Process *p = NULL;
-        Peer *peer;
-        int pidfd = -1;
-        pid_t pid;
-        int r;
-
-        r = peer_from_message(m, msg, &peer, error);
-        if (r < 0)
-                return r;
-        r = manager_check_new_process(m, peer, error);
-        if (r < 0)
-                return r;
-        r = spawn_options_parse(msg, &o, error);
-        if (r < 0)
-                return r;
-        r = resolve_identity(m, peer, &o, &resolved, &id, error);
-        if (r < 0)
-                return r;
-        r = auth_check_spawn(m, msg, peer, id, o.executable ?: o.argv[0], error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1; /* polkit was asked: this call runs again when it answers */
-        if (!m->privileged && (id->uid != geteuid() || id->gid != getegid()))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "This procctld runs as uid %u and can only start processes as itself",
-                                         (unsigned) geteuid());
-
-        if (id->uid != peer->uid) {
-                r = refuse_terminals(&o, id, error);
-                if (r < 0)
-                        return r;
-        }
-
-        r = env_build(id, o.environment, &envp);
-        if (r < 0)
-                return r;
-        r = exec_candidates(o.executable ?: o.argv[0], env_get(envp, "PATH"), &candidates);
-        if (r < 0)
-                return r;
-        r = build_fd_map(m, &o, &fds, &n_fds);
-        if (r < 0)
-                return r;
-
-        req = (SpawnRequest) {
-                .candidates = candidates,
-                .file = o.executable ?: o.argv[0],
-                .argv = o.argv,
-                .envp = envp,
-                .working_directory = o.working_directory ?: "/",
-                .switch_identity = m->privileged,
-                .uid = id->uid,
-                .gid = id->gid,
-                .groups = id->groups,
-                .n_groups = id->n_groups,
-                .controlling_tty = o.tty,
-                .umask = o.umask,
-                .reset_nofile = m->reset_child_nofile,
-                .nofile = m->child_nofile,
-                .fds = fds,
-                .n_fds = n_fds,
-                .use_pidfd = m->pidfd.usable,
-                .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
-        };
-
-        r = spawn_child(&req, &pid, &pidfd, &failure);
-        if (r > 0)
-                return bus_error_from_spawn_failure(error, &req, &failure);
-        if (r == -EMFILE || r == -ENFILE)
-                return bus_error_out_of_descriptors(error);
-        if (r == -EAGAIN)
-                return sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
-                                        "The system refused a new process (a pids cgroup limit or RLIMIT_NPROC was reached)");
-        if (r < 0)
-                return bus_error_from_errno(error, r, "Failed to create the process");
-
-        pidfd = spawn_move_fd_high(pidfd);
-        r = take_process(m, peer, &o, id, pid, pidfd, &p);
-        if (r < 0)
-                return bus_error_from_errno(error, r, "Failed to track the process");
-
-        /* The caller first, then the ObjectManager's listeners: InterfacesAdded
-         * is the costlier message, and nobody waits on it. */
-        r = sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
-        manager_announce_process(m, p);
-        return r;
+        return launch_spawn(userdata, msg, error);
 }
 
 /* The verbs on a process named by path; the work is in process.c. */
@@ -676,7 +377,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         m->exiting = true;
         service_stop(m);
-        peer_free_all(m);
+        peer_free_all(m); /* and with the callers, their Spawns under way */
         while (m->processes.head)
                 process_free(m->processes.head);
         safe_close(m->devnull_fd);

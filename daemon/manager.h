@@ -23,6 +23,7 @@
 typedef struct Peer Peer;
 typedef struct Process Process;
 typedef struct Quota Quota;
+typedef struct Launch Launch;
 
 typedef struct Manager {
         sd_event *event;
@@ -50,6 +51,8 @@ typedef struct Manager {
         void *running_by_pid;     /* tsearch tree of running Process, by PID */
         void *processes_by_inode; /* tsearch tree of Process, by pidfd inode (pidfs only) */
         LIST_HEAD(Process, processes); /* in id order */
+        LIST_HEAD(Launch, launches);   /* Spawns whose child has not reported yet (launch.c) */
+        unsigned n_launches;
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;

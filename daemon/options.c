@@ -377,6 +377,13 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
                 r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'tty': 'stdin' is not a terminal");
                 goto fail;
         }
+        /* A controlling terminal is read through /dev/tty: only a caller who
+         * can read it may hand it over. */
+        if (o.tty && (fcntl(o.stdio[0], F_GETFL) & O_ACCMODE) != O_RDWR) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                     "Option 'tty': 'stdin' must be open for reading and writing");
+                goto fail;
+        }
         r = check_sizes(&o, error);
         if (r < 0)
                 goto fail;

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "bus-error.h"
+#include "launch.h"
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
@@ -53,6 +54,9 @@ void peer_free(Peer *p) {
         while (p->waiters.head)
                 waiter_free(p->waiters.head);
         auth_cancel_peer(p);
+        /* A Spawn nobody will hear the answer to: its child must not run on. */
+        while (p->launches.head)
+                launch_free(p->launches.head);
 
         while (p->kill_on_disconnect.head) {
                 Process *proc = p->kill_on_disconnect.head;

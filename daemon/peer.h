@@ -18,6 +18,7 @@
 
 typedef struct Waiter Waiter;
 typedef struct AuthQuery AuthQuery;
+typedef struct Launch Launch;
 
 struct Peer {
         Manager *manager;
@@ -26,6 +27,7 @@ struct Peer {
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);
+        LIST_HEAD(Launch, launches); /* its Spawns whose child has not reported yet */
 };
 
 /* The Peer that sent msg; created (one bus round trip) on its first call. */

@@ -25,23 +25,107 @@
 #include "procctl-bus.h"
 #include "quota.h"
 
-int process_new(Manager *m, uint64_t id, pid_t pid, int pidfd, Process **ret) {
-        Process *p = calloc(1, sizeof(Process));
+static int process_watch(Process *p);
 
-        if (!p)
-                return -ENOMEM;
+static int on_abandoned_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        /* Reaped by sd-event as this returns; the source (and its pidfd) goes with it. */
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+void process_kill_abandoned(Manager *m, pid_t pid, int pidfd) {
+        sd_event_source *s = NULL;
+        int r;
+
+        if (pidfd >= 0)
+                (void) pidfd_signal(pidfd, SIGKILL, false);
+        else
+                (void) kill(pid, SIGKILL); /* our child, not reaped yet: the PID is still its own */
+
+        /* Reaped from the event loop, never waited for here. */
+        if (pidfd >= 0) {
+                r = sd_event_add_child_pidfd(m->event, &s, pidfd, WEXITED, on_abandoned_exit, NULL);
+                if (r >= 0)
+                        r = sd_event_source_set_child_pidfd_own(s, true);
+        } else
+                r = sd_event_add_child(m->event, &s, pid, WEXITED, on_abandoned_exit, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch an abandoned child (pid %d); it stays a zombie: %m", (int) pid);
+                if (!s)
+                        safe_close(pidfd);
+                sd_event_source_disable_unref(s);
+        }
+}
+
+int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, ProcessDescribe describe, void *userdata,
+                  Process **ret) {
+        Process *p = calloc(1, sizeof(Process));
+        int r;
+
+        if (!p) {
+                r = -ENOMEM;
+                goto fail_unowned;
+        }
         p->manager = m;
-        p->id = id;
+        p->id = id ?: m->next_id;
         p->state_fd = -1;
         p->pid = pid;
-        p->pidfd = pidfd;
+        p->pidfd = pidfd; /* p owns it from here on, through its watch once it has one */
+        p->is_child = is_child;
         p->exit_reason = "";
         p->start_usec = now_usec(CLOCK_REALTIME);
         if (asprintf(&p->path, PROCCTL_PROCESS_PATH_PREFIX "/%" PRIu64, p->id) < 0) {
-                free(p);
-                return -ENOMEM;
+                p->path = NULL;
+                r = -ENOMEM;
+                goto fail;
         }
+
+        r = describe(p, userdata);
+        if (r >= 0 && !p->command_line)
+                r = process_set_command_line(p);
+        if (r >= 0 && !p->exited && p->pidfd < 0 && !p->is_child) {
+                /* A non-child is watched through its pidfd alone. */
+                log_warning("Process %" PRIu64 " has no pidfd (the fd store dropped it?); its end is unknown", p->id);
+                p->exited = true;
+                p->exit_reason = PROCCTL_REASON_UNKNOWN;
+        }
+        if (r >= 0 && p->exited)
+                p->pidfd = safe_close(p->pidfd); /* a record restored after its end */
+        if (r >= 0 && !p->exited)
+                r = process_watch(p);
+        if (r >= 0)
+                r = manager_register_process(m, p);
+        if (r < 0)
+                goto fail;
+        if (p->id >= m->next_id)
+                m->next_id = p->id + 1;
         *ret = p;
+        return 0;
+
+fail:
+        if (p->is_child && !p->exited) {
+                /* Ours and running: it must not run on untracked. */
+                p->watch_source = sd_event_source_disable_unref(p->watch_source);
+                process_kill_abandoned(m, p->pid, p->pidfd);
+                p->pidfd = -1;
+        }
+        process_free(p);
+        return r;
+fail_unowned:
+        if (is_child)
+                process_kill_abandoned(m, pid, pidfd);
+        else
+                safe_close(pidfd);
+        return r;
+}
+
+int process_set_timeout(Process *p, uint64_t timeout_usec) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (timeout_usec == 0 || timeout_usec == UINT64_MAX)
+                return 0;
+        /* Saturated: a timeout beyond the clock's range is no timeout, never one that wraps. */
+        p->timeout_deadline = timeout_usec > UINT64_MAX - 1 - now ? 0 : now + timeout_usec;
         return 0;
 }
 
@@ -50,8 +134,8 @@ void waiter_free(Waiter *w) {
                 return;
         LIST_REMOVE(process, w->process->waiters, w);
         LIST_REMOVE(peer, w->peer->waiters, w);
-        quota_release(w->process->manager, w->peer->uid, QUOTA_WAITS);
-        sd_bus_message_unref(w->message);
+        charge_release(&w->charge);
+        sd_bus_message_unref(w->reply);
         free(w);
 }
 
@@ -98,7 +182,7 @@ Process *process_free(Process *p) {
         process_stop_timers(p);
         p->exit_info_source = sd_event_source_disable_unref(p->exit_info_source);
         /* The watch source owns the pidfd; freeing it leaves a running child
-         * running (the daemon may be restarting). */
+         * running (the daemon may be restarting: the fd store keeps it). */
         if (p->watch_source)
                 p->watch_source = sd_event_source_disable_unref(p->watch_source);
         else
@@ -133,7 +217,9 @@ static void process_exited(Process *p, const char *reason, int status) {
         /* Those waiting first, then the broadcasts. */
         while (p->waiters.head) {
                 Waiter *w = p->waiters.head;
-                r = sd_bus_reply_method_return(w->message, "si", reason, status);
+                r = sd_bus_message_append(w->reply, "si", reason, status);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, w->reply, NULL);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
                 waiter_free(w);
@@ -243,7 +329,7 @@ static int on_pidfd_readable(sd_event_source *s, int fd, uint32_t revents, void 
         return 0;
 }
 
-int process_watch(Process *p, uint64_t timeout_usec) {
+static int process_watch(Process *p) {
         Manager *m = p->manager;
         int r;
 
@@ -261,8 +347,6 @@ int process_watch(Process *p, uint64_t timeout_usec) {
         if (r < 0)
                 return r;
 
-        if (timeout_usec > 0 && timeout_usec != UINT64_MAX)
-                p->timeout_deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
         if (p->timeout_deadline > 0) {
                 r = sd_event_add_time(m->event, &p->timeout_source, CLOCK_MONOTONIC, p->timeout_deadline, 0, on_timeout, p);
                 if (r < 0)
@@ -386,21 +470,32 @@ int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* A pending Wait or Stop keeps only its prepared reply: the call, and any
+ * descriptors a caller attached to it, are let go at once. */
 static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Waiter *w;
         int r;
 
         r = quota_check(p->manager, peer->uid, QUOTA_WAITS, error);
         if (r < 0)
                 return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r == -EPERM)
+                return 1; /* no reply expected: nothing to wait for */
+        if (r < 0)
+                return r;
         w = calloc(1, sizeof(Waiter));
-        if (!w || quota_charge(p->manager, peer->uid, QUOTA_WAITS) < 0) {
-                free(w);
+        if (!w)
                 return -ENOMEM;
+        r = quota_charge(p->manager, peer->uid, QUOTA_WAITS, &w->charge);
+        if (r < 0) {
+                free(w);
+                return r;
         }
         w->process = p;
         w->peer = peer;
-        w->message = sd_bus_message_ref(msg);
+        w->reply = TAKE_PTR(reply);
         LIST_APPEND(process, p->waiters, w);
         LIST_APPEND(peer, peer->waiters, w);
         return 1;

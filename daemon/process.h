@@ -16,13 +16,15 @@
 
 #include "list.h"
 #include "manager.h"
+#include "quota.h"
 
 typedef struct Peer Peer;
 
 typedef struct Waiter {
         Process *process;
         Peer *peer;
-        sd_bus_message *message; /* the Wait or Stop call, replied to at exit */
+        sd_bus_message *reply; /* to the Wait or Stop call, sent at exit */
+        Charge charge;
         LIST_FIELDS(struct Waiter, process);
         LIST_FIELDS(struct Waiter, peer);
 } Waiter;
@@ -70,19 +72,37 @@ struct Process {
         LIST_FIELDS(Process, processes); /* the manager's list, id order */
         LIST_FIELDS(Process, retained);  /* its owner's exited processes, exit order */
         Quota *quota;    /* while exited: the owner's Quota it is retained in */
+        Charge running;  /* while running: one of its owner's running processes */
         bool registered; /* in the manager's registry */
 };
 
 extern const sd_bus_vtable process_vtable[];
 
-/* A process object with the given id (see manager_next_id()), not yet registered. */
-int process_new(Manager *m, uint64_t id, pid_t pid, int pidfd, Process **ret);
+/* Fills in what a process is, for process_track(): argv, executable,
+ * identity, owner, options (process_set_timeout(), kill-on-disconnect), or a
+ * whole record restored from the fd store, which may have exited already. */
+typedef int (*ProcessDescribe)(Process *p, void *userdata);
+
+/*
+ * The one way a process comes to be tracked, whether spawned (launch.c),
+ * adopted (adopt.c) or restored after a restart (fdstore.c).  It owns pidfd
+ * from its first line, whatever happens: on failure the pidfd is closed, and
+ * a child of this daemon (is_child) is killed and reaped from the event loop.
+ * id 0 takes the next id.  describe fills the process in; then its exit is
+ * watched (a child through sd-event's child source, which reaps it, any other
+ * process through pidfd readiness and the exit status the kernel keeps for
+ * pidfd holders) and it is registered, not yet announced.
+ */
+int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, ProcessDescribe describe, void *userdata,
+                  Process **ret);
 Process *process_free(Process *p);
 
-/* Watches for the exit: a child through sd-event's child source (which reaps
- * it), any other process through pidfd readiness and the exit status the
- * kernel keeps for pidfd holders. */
-int process_watch(Process *p, uint64_t timeout_usec);
+/* Kills a child of this daemon that will not be tracked, and reaps it from the
+ * event loop; takes the pidfd (-1: by PID). */
+void process_kill_abandoned(Manager *m, pid_t pid, int pidfd);
+
+/* The `timeout` option, from now; a value beyond the clock's range is none. */
+int process_set_timeout(Process *p, uint64_t timeout_usec);
 
 /* The command line ListProcesses shows: argv joined with single spaces. */
 int process_set_command_line(Process *p);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <limits.h>
 #include <search.h>
@@ -7,6 +9,8 @@
 #include <sys/resource.h>
 
 #include "bus-error.h"
+#include "log.h"
+#include "process.h"
 #include "procctl-bus.h"
 #include "quota.h"
 
@@ -26,6 +30,7 @@ Quota *quota_get(Manager *m, uid_t uid, bool create) {
         q = calloc(1, sizeof(Quota));
         if (!q)
                 return NULL;
+        q->manager = m;
         q->uid = uid;
         if (!tsearch(q, &m->quotas, quota_compare)) {
                 free(q);
@@ -67,7 +72,7 @@ int quota_check(Manager *m, uid_t uid, QuotaKind kind, sd_bus_error *error) {
 }
 
 int quota_check_total(Manager *m, sd_bus_error *error) {
-        if (m->n_processes >= m->limits.processes_total)
+        if (m->n_processes + m->n_launches >= m->limits.processes_total)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
                                          "The daemon tracks %u processes, its limit MaxProcesses; release exited ones",
                                          m->n_processes);
@@ -139,20 +144,54 @@ int quota_check_descriptors(Manager *m, sd_bus_error *error) {
         return bus_error_out_of_descriptors(error);
 }
 
-int quota_charge(Manager *m, uid_t uid, QuotaKind kind) {
-        Quota *q = quota_get(m, uid, true);
+int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c) {
+        Quota *q;
 
+        assert(!c->quota);
+        q = quota_get(m, uid, true);
         if (!q)
                 return -ENOMEM;
         q->n[kind]++;
+        *c = (Charge) { .quota = q, .kind = kind };
         return 0;
 }
 
-void quota_release(Manager *m, uid_t uid, QuotaKind kind) {
-        Quota *q = quota_get(m, uid, false);
+void charge_release(Charge *c) {
+        Quota *q = c->quota;
 
-        if (!q || q->n[kind] == 0)
+        if (!q)
                 return;
-        q->n[kind]--;
-        quota_gc(m, q);
+        assert(q->n[c->kind] > 0); /* a charge released twice is a bug, never clamped */
+        q->n[c->kind]--;
+        *c = (Charge) {};
+        quota_gc(q->manager, q);
+}
+
+void quota_retain(Manager *m, Process *p) {
+        Quota *q = quota_get(m, p->owner_uid, true);
+
+        if (!q)
+                return; /* kept, just not counted */
+        LIST_APPEND(retained, q->retained, p);
+        q->n_retained++;
+        p->quota = q;
+
+        /* Statuses are dropped only here, oldest first, past the owner's cap. */
+        while (q->n_retained > m->limits.retained_per_user) {
+                Process *oldest = q->retained.head;
+                log_debug("uid %u has more than %u exited processes, forgetting process %" PRIu64, (unsigned) q->uid,
+                          m->limits.retained_per_user, oldest->id);
+                process_free(oldest); /* the cap is at least 1, so q stays */
+        }
+}
+
+void quota_unretain(Process *p) {
+        Quota *q = p->quota;
+
+        if (!q)
+                return;
+        LIST_REMOVE(retained, q->retained, p);
+        q->n_retained--;
+        p->quota = NULL;
+        quota_gc(q->manager, q);
 }

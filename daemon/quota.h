@@ -22,6 +22,7 @@ typedef enum QuotaKind {
 } QuotaKind;
 
 struct Quota {
+        Manager *manager;
         uid_t uid;
         unsigned n[_QUOTA_KIND_MAX];
         unsigned n_retained;
@@ -61,8 +62,24 @@ unsigned quota_descriptors_in_use(void);
  * descriptors held when the daemon started. */
 unsigned long long quota_descriptor_capacity(const Manager *m);
 
-int quota_charge(Manager *m, uid_t uid, QuotaKind kind);
-void quota_release(Manager *m, uid_t uid, QuotaKind kind);
+/* One unit of a uid's quota, held by the object it pays for (a Process, a
+ * Waiter, an authorization check, a Spawn under way) and released by that
+ * object's free function.  An empty Charge (quota NULL) holds nothing. */
+typedef struct Charge {
+        Quota *quota;
+        QuotaKind kind;
+} Charge;
+
+/* Charges one of kind to uid into c, which must be empty. */
+int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c);
+/* Releases what c holds, if anything; c is empty afterwards. */
+void charge_release(Charge *c);
+
+/* The retention of exited records: p (exited) joins its owner's retained
+ * records, and the owner's oldest are freed past the cap; retained records
+ * leave again when freed. */
+void quota_retain(Manager *m, Process *p);
+void quota_unretain(Process *p);
 
 /* The uid's Quota, created when create is set; NULL if none (or out of memory). */
 Quota *quota_get(Manager *m, uid_t uid, bool create);

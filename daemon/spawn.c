@@ -3,14 +3,18 @@
  * How a child is started.  spawn_child() blocks every signal, clones with
  * CLONE_VM|CLONE_VFORK|CLONE_PIDFD, and the child runs child_main(): read it
  * top to bottom as the list of what a child gets.  The child shares the
- * daemon's memory until exec, so it calls nothing that allocates, locks or
- * touches the daemon's state: raw syscalls and async-signal-safe libc only.
+ * daemon's memory until its first exec, so it calls nothing that allocates,
+ * locks or touches the daemon's state: raw syscalls and async-signal-safe
+ * libc only.  It stays root all that time; a child that is to run as another
+ * user becomes procctl-exec first (spawn.h says why).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -29,15 +33,20 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-#define CHILD_STACK_SIZE (256 * 1024)
-
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
+#define CHILD_STACK_SIZE (256 * 1024)
+
+/* procctl-exec's flags, the fourth of its numbers. */
+#define EXEC_FLAG_SWITCH_IDENTITY 1u
+#define EXEC_FLAG_CONTROLLING_TTY 2u
+#define EXEC_FLAG_RESET_NOFILE 4u
+
 static void *child_stack;
 static bool can_share_files;
+static int exec_helper_fd = -1; /* O_PATH of procctl-exec */
 
 /* The signals whose disposition in the daemon is not the default: ignored
  * (which survives exec) or caught (whose handler must not run in the child
@@ -47,24 +56,35 @@ static size_t n_non_default_signals;
 
 typedef struct ChildContext {
         const SpawnRequest *req;
+        const SpawnFd *fds; /* req->fds, plus procctl-exec's two with through_helper */
+        size_t n_fds;
+        int exec_helper_target; /* with through_helper: where procctl-exec's descriptor lands */
+        char **helper_argv;
         struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
-        int moved[SPAWN_MAX_FD]; /* source descriptors, moved above every target */
+        int moved[SPAWN_MAX_FD + 2]; /* source descriptors, moved above every target */
 } ChildContext;
 
-int spawn_init(void) {
+int spawn_init(const char *exec_helper) {
         long page = sysconf(_SC_PAGESIZE);
         char *p;
 
-        if (child_stack)
-                return 0;
-        p = mmap(NULL, CHILD_STACK_SIZE + (size_t) page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (p == MAP_FAILED)
-                return -errno;
-        /* A guard page below the stack turns an overflow into a crash of the child, not of the daemon's heap. */
-        if (mprotect(p, (size_t) page, PROT_NONE) < 0)
-                return -errno;
-        child_stack = p + page + CHILD_STACK_SIZE;
+        if (!child_stack) {
+                p = mmap(NULL, CHILD_STACK_SIZE + (size_t) page, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+                if (p == MAP_FAILED)
+                        return -errno;
+                /* A guard page below the stack turns an overflow into a crash of the child, not of the daemon's heap. */
+                if (mprotect(p, (size_t) page, PROT_NONE) < 0)
+                        return -errno;
+                child_stack = p + page + CHILD_STACK_SIZE;
+        }
+
+        if (exec_helper && exec_helper_fd < 0) {
+                exec_helper_fd = open(exec_helper, O_PATH | O_CLOEXEC);
+                if (exec_helper_fd < 0)
+                        return -errno;
+        }
 
         /* CLOSE_RANGE_UNSHARE (Linux 5.9) on a range holding nothing: for a
          * single-threaded process a no-op that shows whether the flag is known
@@ -76,7 +96,7 @@ int spawn_init(void) {
                 struct sigaction sa;
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
-                /* Unknown to libc (its own, 32 and 33): reset it anyway, as before. */
+                /* Unknown to libc (its own, 32 and 33): reset it anyway. */
                 if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
                         non_default_signals[n_non_default_signals++] = sig;
         }
@@ -105,110 +125,39 @@ static int child_fail(ChildContext *c, SpawnStage stage, int error) {
         _exit(127);
 }
 
-/* Records the "#!" interpreter of a file exec could not find, reading it as
- * the target user.  open/read/close are async-signal-safe. */
-static void child_note_interpreter(ChildContext *c, const char *file) {
-        char buf[sizeof(c->failure->interpreter) + 2];
-        ssize_t n;
-        int fd;
-
-        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return;
-        c->failure->exists = true;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n < 3 || buf[0] != '#' || buf[1] != '!')
-                return;
-
-        size_t i = 2, j = 0;
-        while (i < (size_t) n && (buf[i] == ' ' || buf[i] == '\t'))
-                i++;
-        while (i < (size_t) n && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && j < sizeof(c->failure->interpreter) - 1)
-                c->failure->interpreter[j++] = buf[i++];
-        c->failure->interpreter[j] = '\0';
-}
-
 static int child_setup_fds(ChildContext *c) {
-        const SpawnRequest *r = c->req;
-        int above = r->fds[r->n_fds - 1].target + 1;
+        int above = c->fds[c->n_fds - 1].target + 1;
         int next = 0;
 
         /* First move every source above the highest target, so that no dup2()
          * below can overwrite a source another mapping still needs. */
-        for (size_t i = 0; i < r->n_fds; i++) {
-                c->moved[i] = fcntl(r->fds[i].source, F_DUPFD_CLOEXEC, above);
+        for (size_t i = 0; i < c->n_fds; i++) {
+                c->moved[i] = fcntl(c->fds[i].source, F_DUPFD_CLOEXEC, above);
                 if (c->moved[i] < 0)
                         return -errno;
         }
         /* dup2() clears FD_CLOEXEC on the target: these are what the child keeps. */
-        for (size_t i = 0; i < r->n_fds; i++)
-                if (dup2(c->moved[i], r->fds[i].target) < 0)
+        for (size_t i = 0; i < c->n_fds; i++)
+                if (dup2(c->moved[i], c->fds[i].target) < 0)
                         return -errno;
 
         /* Close everything else: the gaps between targets and all above the last. */
-        for (size_t i = 0; i < r->n_fds; i++) {
-                if (r->fds[i].target > next && syscall(SYS_close_range, next, r->fds[i].target - 1, 0) < 0)
+        for (size_t i = 0; i < c->n_fds; i++) {
+                if (c->fds[i].target > next && syscall(SYS_close_range, next, c->fds[i].target - 1, 0) < 0)
                         return -errno;
-                next = r->fds[i].target + 1;
+                next = c->fds[i].target + 1;
         }
         if (syscall(SYS_close_range, next, ~0U, 0) < 0)
                 return -errno;
         return 0;
 }
 
-static int child_exec(ChildContext *c) {
-        const SpawnRequest *r = c->req;
-        int error = ENOENT, error_at = 0;
-        bool seen_eacces = false;
-
-        for (int i = 0; r->candidates[i]; i++) {
-                int e;
-
-                execve(r->candidates[i], r->argv, r->envp);
-                e = errno;
-
-                /* The rules of execvp, without its retry of ENOEXEC through /bin/sh. */
-                switch (e) {
-                case ENOENT:
-                        child_note_interpreter(c, r->candidates[i]);
-                        if (c->failure->exists) {
-                                c->failure->candidate = i;
-                                return ENOENT;
-                        }
-                        break;
-                case EACCES:
-                        if (!seen_eacces) {
-                                seen_eacces = true;
-                                error = EACCES;
-                                error_at = i;
-                        }
-                        continue;
-                case ENOTDIR:
-                case ESTALE:
-                case ENODEV:
-                case ETIMEDOUT:
-                        break;
-                default:
-                        c->failure->candidate = i;
-                        return e;
-                }
-                if (!seen_eacces) {
-                        error = e;
-                        error_at = i;
-                }
-        }
-        c->failure->candidate = error_at;
-        return error;
-}
-
 static int child_main(void *userdata) {
         ChildContext *c = userdata;
         const SpawnRequest *r = c->req;
         struct sigaction dfl = { .sa_handler = SIG_DFL };
+        SpawnStage stage;
         sigset_t empty;
-        uid_t ru, eu, su;
-        gid_t rg, eg, sg;
         int e;
 
         /* 0. With CLONE_FILES the child shares the daemon's descriptor table: take a
@@ -231,54 +180,104 @@ static int child_main(void *userdata) {
         if (setsid() < 0)
                 return child_fail(c, SPAWN_STAGE_SETSID, errno);
 
-        /* 3. Descriptors: 0, 1, 2 and the requested ones, nothing else. */
+        /* 3. Descriptors: 0, 1, 2 and the requested ones, nothing else (and,
+         *    for procctl-exec, its status pipe and its own file). */
         e = child_setup_fds(c);
         if (e < 0)
                 return child_fail(c, SPAWN_STAGE_FDS, -e);
 
-        /* 3b. With `tty`, stdin becomes the session's controlling terminal. */
+        /* 4. Another user's program: the rest is procctl-exec's, on its own memory. */
+        if (r->through_helper) {
+                if (fcntl(c->exec_helper_target, F_SETFD, FD_CLOEXEC) < 0)
+                        return child_fail(c, SPAWN_STAGE_HELPER, errno);
+                syscall(SYS_execveat, c->exec_helper_target, "", c->helper_argv, (char *[]) { NULL }, AT_EMPTY_PATH);
+                return child_fail(c, SPAWN_STAGE_HELPER, errno);
+        }
+
+        /* 5. Root's program.  With `tty`, stdin becomes the session's controlling terminal. */
         if (r->controlling_tty && ioctl(0, TIOCSCTTY, 0) < 0)
                 return child_fail(c, SPAWN_STAGE_TTY, errno);
 
-        /* 4. File mode creation mask. */
+        /* 6. File mode creation mask, and the descriptor limit a login gets, not the daemon's raised one. */
         umask(r->umask);
-
-        /* 5. The descriptor limit a login gets, not the daemon's raised one. */
         if (r->reset_nofile && setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
                 return child_fail(c, SPAWN_STAGE_RLIMIT, errno);
 
-        /* 6. Identity: groups first, then gid, then uid, as raw syscalls: glibc's
-         *    wrappers would signal every thread of the daemon to change too. */
+        /* 7. Identity: root's groups and the group asked for (the daemon may have others). */
         if (r->switch_identity) {
-                if (syscall(SYS_setgroups, r->n_groups, r->groups) < 0)
-                        return child_fail(c, SPAWN_STAGE_SETGROUPS, errno);
-                if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) < 0)
-                        return child_fail(c, SPAWN_STAGE_SETRESGID, errno);
-                if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) < 0)
-                        return child_fail(c, SPAWN_STAGE_SETRESUID, errno);
-                if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 ||
-                    ru != r->uid || eu != r->uid || su != r->uid || rg != r->gid || eg != r->gid || sg != r->gid)
-                        return child_fail(c, SPAWN_STAGE_VERIFY_IDENTITY, EPERM);
+                stage = child_switch_identity(r->uid, r->gid, r->groups, r->n_groups);
+                if (stage != SPAWN_STAGE_NONE)
+                        return child_fail(c, stage, errno);
         }
 
-        /* 7. Working directory, entered as the target user. */
+        /* 8. Working directory, then exec.  child_exec() only returns on failure. */
         if (chdir(r->working_directory) < 0)
                 return child_fail(c, SPAWN_STAGE_CHDIR, errno);
-
-        /* 8. exec. Only returns on failure. */
-        return child_fail(c, SPAWN_STAGE_EXEC, child_exec(c));
+        child_exec(r->candidates, r->argv, r->envp, c->failure);
+        _exit(127);
 }
 
-int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFailure *ret_failure) {
-        ChildContext ctx = { .req = req, .failure = ret_failure };
+/* procctl-exec's arguments: its numbers, the working directory, the file,
+ * the groups, the program's arguments and its environment (it starts with an
+ * empty environment of its own: the loader never sees the caller's). */
+static char **helper_argv_new(const SpawnRequest *req, int status_target, struct rlimit nofile) {
+        size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
+        size_t n = 4 + req->n_groups + n_argv + n_env + 1, k = 0;
+        unsigned flags = (req->controlling_tty ? EXEC_FLAG_CONTROLLING_TTY : 0) |
+                         (req->reset_nofile ? EXEC_FLAG_RESET_NOFILE : 0) |
+                         (req->switch_identity ? EXEC_FLAG_SWITCH_IDENTITY : 0);
+        char **l = calloc(n, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        l[k++] = "procctl-exec";
+        if (asprintf(&l[k++], "%u %u %o %u %d %" PRIu64 " %" PRIu64 " %zu %zu %zu", (unsigned) req->uid,
+                     (unsigned) req->gid, (unsigned) req->umask, flags, status_target, (uint64_t) nofile.rlim_cur,
+                     (uint64_t) nofile.rlim_max, req->n_groups, n_argv, n_env) < 0) {
+                free(l);
+                return NULL;
+        }
+        l[k++] = (char *) req->working_directory;
+        l[k++] = (char *) req->file;
+        for (size_t i = 0; i < req->n_groups; i++)
+                if (asprintf(&l[k++], "%u", (unsigned) req->groups[i]) < 0) {
+                        l[--k] = NULL;
+                        goto fail;
+                }
+        for (size_t i = 0; i < n_argv; i++)
+                l[k++] = req->argv[i];
+        for (size_t i = 0; i < n_env; i++)
+                l[k++] = req->envp[i];
+        return l;
+fail:
+        free(l[1]);
+        for (size_t i = 0; i < req->n_groups && l[4 + i]; i++)
+                free(l[4 + i]);
+        free(l);
+        return NULL;
+}
+
+static void helper_argv_free(const SpawnRequest *req, char **l) {
+        if (!l)
+                return;
+        free(l[1]);
+        for (size_t i = 0; i < req->n_groups; i++)
+                free(l[4 + i]);
+        free(l);
+}
+
+int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure) {
+        ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds };
+        SpawnFd fds[SPAWN_MAX_FD + 2];
         int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        int status[2] = { -1, -1 };
         sigset_t all, saved;
         int pidfd = -1, error;
         pid_t pid;
 
         if (!child_stack)
                 return -ENOMEM;
-        if (req->n_fds == 0 || req->n_fds > SPAWN_MAX_FD)
+        if (req->n_fds < 3 || req->n_fds > SPAWN_MAX_FD)
                 return -EINVAL;
         *ret_failure = (SpawnFailure) {};
         if (req->reset_nofile) {
@@ -292,6 +291,30 @@ int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFa
                                 ctx.nofile.rlim_cur = now.rlim_max;
                 }
         }
+
+        if (req->through_helper) {
+                int top = req->fds[req->n_fds - 1].target;
+
+                if (exec_helper_fd < 0)
+                        return -ENOEXEC;
+                /* The status pipe: its write end goes to procctl-exec (close-on-exec
+                 * there), the read end stays here, where it hangs up once the
+                 * program runs or the child is gone. */
+                if (pipe2(status, O_CLOEXEC | O_NONBLOCK) < 0)
+                        return -errno;
+                memcpy(fds, req->fds, req->n_fds * sizeof(SpawnFd));
+                fds[req->n_fds] = (SpawnFd) { .source = status[1], .target = top + 1 };
+                fds[req->n_fds + 1] = (SpawnFd) { .source = exec_helper_fd, .target = top + 2 };
+                ctx.fds = fds;
+                ctx.n_fds = req->n_fds + 2;
+                ctx.exec_helper_target = top + 2;
+                ctx.helper_argv = helper_argv_new(req, top + 1, ctx.nofile);
+                if (!ctx.helper_argv) {
+                        safe_close(status[0]);
+                        safe_close(status[1]);
+                        return -ENOMEM;
+                }
+        }
         if (req->use_pidfd)
                 flags |= CLONE_PIDFD;
         if (req->share_files)
@@ -303,8 +326,12 @@ int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFa
         error = errno;
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
 
-        if (pid < 0)
+        helper_argv_free(req, ctx.helper_argv);
+        safe_close(status[1]);
+        if (pid < 0) {
+                safe_close(status[0]);
                 return -error;
+        }
 
         if (ret_failure->stage != SPAWN_STAGE_NONE) {
                 /* The child has exited already (vfork semantics): reap it now. */
@@ -314,11 +341,85 @@ int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFa
                 else
                         (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
                 safe_close(pidfd);
+                safe_close(status[0]);
                 return 1;
         }
 
-        *ret_pid = pid;
-        *ret_pidfd = pidfd;
+        *ret = (SpawnResult) { .pid = pid, .pidfd = pidfd, .status_fd = status[0] };
+        return 0;
+}
+
+int spawn_read_status(int status_fd, SpawnFailure *ret) {
+        SpawnFailure f;
+        ssize_t n;
+
+        do
+                n = read(status_fd, &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        /* Written by a child that ran as the caller from its identity switch on:
+         * anything may be in it.  Take only what is well-formed. */
+        if ((size_t) n != sizeof(f) || f.stage <= SPAWN_STAGE_NONE || f.stage >= _SPAWN_STAGE_MAX || f.error <= 0 ||
+            f.error >= 4096 || !memchr(f.interpreter, '\0', sizeof(f.interpreter)) || !memchr(f.file, '\0', sizeof(f.file)))
+                return -EBADMSG;
+        f.exists = f.exists != 0;
+        *ret = f;
+        return 1;
+}
+
+int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
+        uint64_t cur, max;
+        unsigned uid, gid, umask_value, flags;
+        size_t n_groups, n_argv, n_env;
+        int status_fd, consumed = 0;
+        ExecRequest r = {};
+
+        if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %" SCNu64 " %" SCNu64 " %zu %zu %zu%n", &uid, &gid, &umask_value,
+                               &flags, &status_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 10 ||
+            argv[1][consumed] != '\0' || status_fd < 3 || n_argv == 0)
+                return -EINVAL;
+        if (n_groups > (size_t) argc || n_argv > (size_t) argc || n_env > (size_t) argc ||
+            4 + n_groups + n_argv + n_env != (size_t) argc)
+                return -EINVAL;
+
+        r = (ExecRequest) {
+                .uid = uid,
+                .gid = gid,
+                .umask = (mode_t) (umask_value & 0777),
+                .switch_identity = flags & EXEC_FLAG_SWITCH_IDENTITY,
+                .controlling_tty = flags & EXEC_FLAG_CONTROLLING_TTY,
+                .reset_nofile = flags & EXEC_FLAG_RESET_NOFILE,
+                .nofile = { .rlim_cur = cur, .rlim_max = max },
+                .status_fd = status_fd,
+                .working_directory = argv[2],
+                .file = argv[3],
+                .n_groups = n_groups,
+        };
+        r.groups = calloc(n_groups + 1, sizeof(gid_t));
+        r.argv = calloc(n_argv + 1, sizeof(char *));
+        r.envp = calloc(n_env + 1, sizeof(char *));
+        if (!r.groups || !r.argv || !r.envp) {
+                free(r.groups);
+                free(r.argv);
+                free(r.envp);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_groups; i++) {
+                unsigned g;
+                if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0') {
+                        free(r.groups);
+                        free(r.argv);
+                        free(r.envp);
+                        return -EINVAL;
+                }
+                r.groups[i] = g;
+        }
+        memcpy(r.argv, argv + 4 + n_groups, n_argv * sizeof(char *));
+        memcpy(r.envp, argv + 4 + n_groups + n_argv, n_env * sizeof(char *));
+        *ret = r;
         return 0;
 }
 
@@ -332,8 +433,6 @@ static const char *stage_call(SpawnStage s) {
                 return "dup2";
         case SPAWN_STAGE_TTY:
                 return "ioctl(TIOCSCTTY)";
-        case SPAWN_STAGE_UMASK:
-                return "umask";
         case SPAWN_STAGE_RLIMIT:
                 return "setrlimit";
         case SPAWN_STAGE_SETGROUPS:
@@ -346,37 +445,40 @@ static const char *stage_call(SpawnStage s) {
                 return "identity check";
         case SPAWN_STAGE_CHDIR:
                 return "chdir";
+        case SPAWN_STAGE_HELPER:
+                return "procctl-exec";
         default:
                 return "execve";
         }
 }
 
-int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size) {
+int spawn_failure_message(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid, gid_t gid,
+                          char *buf, size_t size) {
         const char *why = strerror(f->error);
 
         switch (f->stage) {
         case SPAWN_STAGE_CHDIR:
-                return snprintf(buf, size, "chdir(\"%s\"): %s", req->working_directory, why);
+                return snprintf(buf, size, "chdir(\"%s\"): %s", working_directory, why);
         case SPAWN_STAGE_SETGROUPS:
         case SPAWN_STAGE_SETRESGID:
-                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) req->gid, why);
+                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) gid, why);
         case SPAWN_STAGE_SETRESUID:
         case SPAWN_STAGE_VERIFY_IDENTITY:
-                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) req->uid, why);
+                return snprintf(buf, size, "%s(%u): %s", stage_call(f->stage), (unsigned) uid, why);
         case SPAWN_STAGE_EXEC:
                 break;
         default:
                 return snprintf(buf, size, "%s: %s", stage_call(f->stage), why);
         }
 
-        const char *file = req->candidates[f->candidate];
-        bool searched = !strchr(req->file, '/');
+        bool searched = !strchr(file, '/');
 
         if (f->error == ENOENT && f->exists && f->interpreter[0])
-                return snprintf(buf, size, "execve(\"%s\"): interpreter \"%s\" not found: %s", file, f->interpreter, why);
+                return snprintf(buf, size, "execve(\"%s\"): interpreter \"%s\" not found: %s", f->file, f->interpreter, why);
         if (f->error == ENOENT && f->exists)
-                return snprintf(buf, size, "execve(\"%s\"): %s (the file exists: its ELF interpreter is missing)", file, why);
+                return snprintf(buf, size, "execve(\"%s\"): %s (the file exists: its ELF interpreter is missing)", f->file,
+                                why);
         if (searched && (f->error == ENOENT || f->error == EACCES))
-                return snprintf(buf, size, "execvp(\"%s\"): %s", req->file, why);
-        return snprintf(buf, size, "execve(\"%s\"): %s", file, why);
+                return snprintf(buf, size, "execvp(\"%s\"): %s", file, why);
+        return snprintf(buf, size, "execve(\"%s\"): %s", f->file, why);
 }

@@ -4,15 +4,25 @@
 /*
  * Starting a child: one clone() that gives the child and its pidfd together,
  * in the vfork style (CLONE_VM|CLONE_VFORK), so the cost does not grow with
- * the daemon's memory and the daemon learns the outcome of exec before clone
- * returns.  Everything the child needs is prepared by the caller in a
- * SpawnRequest; between clone and exec the child only makes async-signal-safe
- * calls, in the order spawn.c lists them.
+ * the daemon's memory.
+ *
+ * A child that will run as root execs its program straight from there: the
+ * daemon learns the outcome before clone() returns, and nobody but root can
+ * signal or trace that child.  A child that will run as anyone else never
+ * switches identity on the daemon's memory: it sets up its descriptors,
+ * session and signals as root, then execs procctl-exec (exec-main.c), which
+ * switches identity, enters the working directory and execs the program.
+ * From the first exec on the child has memory of its own and the daemon is
+ * not waiting for it; the outcome comes back on a close-on-exec status pipe
+ * the daemon reads from its event loop (launch.c).  A caller who stops that
+ * child stops only its own Spawn.
  */
 
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+
+#include "child.h"
 
 #define SPAWN_MAX_FD 1024 /* targets are below the child's RLIMIT_NOFILE soft limit */
 
@@ -33,13 +43,14 @@ typedef struct SpawnFd {
 } SpawnFd;
 
 typedef struct SpawnRequest {
-        char **candidates; /* files to try, in order (execvp rules, see env.h) */
-        const char *file;  /* what the caller named, for messages */
+        const char *file;  /* what the caller named: a path, or a name looked up in PATH */
+        char **candidates; /* with the in-daemon exec: the files to try, in order (env.h) */
         char **argv;
         char **envp;
         const char *working_directory;
 
-        bool switch_identity;
+        bool switch_identity; /* set uid, gid and groups (a daemon not running as root cannot) */
+        bool through_helper;  /* another user's program: through procctl-exec, see above */
         uid_t uid;
         gid_t gid;
         const gid_t *groups;
@@ -57,43 +68,54 @@ typedef struct SpawnRequest {
         bool share_files; /* clone with CLONE_FILES and unshare below the floor (spawn_init() decides) */
 } SpawnRequest;
 
-typedef enum SpawnStage {
-        SPAWN_STAGE_NONE,
-        SPAWN_STAGE_SIGNALS,
-        SPAWN_STAGE_SETSID,
-        SPAWN_STAGE_FDS,
-        SPAWN_STAGE_TTY,
-        SPAWN_STAGE_UMASK,
-        SPAWN_STAGE_RLIMIT,
-        SPAWN_STAGE_SETGROUPS,
-        SPAWN_STAGE_SETRESGID,
-        SPAWN_STAGE_SETRESUID,
-        SPAWN_STAGE_VERIFY_IDENTITY,
-        SPAWN_STAGE_CHDIR,
-        SPAWN_STAGE_EXEC,
-} SpawnStage;
-
-/* What the child reports when it cannot exec: written by the child into
- * memory it shares with the daemon, read after clone() returns. */
-typedef struct SpawnFailure {
-        SpawnStage stage;
-        int error;                 /* positive errno */
-        int candidate;             /* with SPAWN_STAGE_EXEC: index of the file that gave error */
-        bool exists;               /* with ENOENT: the file exists (its interpreter does not) */
-        char interpreter[256];     /* with ENOENT and a "#!" file: the interpreter named */
-} SpawnFailure;
+typedef struct SpawnResult {
+        pid_t pid;
+        int pidfd;     /* -1 without use_pidfd */
+        int status_fd; /* procctl-exec's status pipe, to read from the event loop; -1: the program runs */
+} SpawnResult;
 
 /* Reserves the child's stack (one is enough: clone() returns only after the
- * child has exec'd or exited) and probes close_range(CLOSE_RANGE_UNSHARE). */
-int spawn_init(void);
+ * child has exec'd or exited), opens procctl-exec (exec_helper: its path) and
+ * probes close_range(CLOSE_RANGE_UNSHARE). */
+int spawn_init(const char *exec_helper);
 
 /* Whether children can unshare their descriptor table below the floor. */
 bool spawn_can_share_files(void);
 
-/* Returns 0 with the child's pid and pidfd (-1 when !use_pidfd); 1 when the
- * child could not exec, with *ret_failure filled in and the child reaped;
- * a negative errno when no child was created. */
-int spawn_child(const SpawnRequest *req, pid_t *ret_pid, int *ret_pidfd, SpawnFailure *ret_failure);
+/* Returns 0 with the child in *ret (its outcome still to come when
+ * ret->status_fd >= 0); 1 when the child could not get as far as exec, with
+ * *ret_failure filled in and the child reaped; a negative errno when no child
+ * was created. */
+int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure);
 
-/* "execve(\"/nope\"): No such file or directory" and the like. */
-int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size);
+/* Reads procctl-exec's report from its (non-blocking) status pipe, once it
+ * is readable: 0 when it hung up with nothing written (the program runs), 1
+ * with *ret filled in when exec failed, -EAGAIN when there is nothing yet,
+ * -EBADMSG when what was written is not a report.  A report is written in one
+ * piece smaller than PIPE_BUF, so it arrives whole or not at all. */
+int spawn_read_status(int status_fd, SpawnFailure *ret);
+
+/* "execve(\"/nope\"): No such file or directory" and the like: file is what
+ * the caller named, the others what the child was to get. */
+int spawn_failure_message(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid, gid_t gid,
+                          char *buf, size_t size);
+
+/* The helper's side: the request as procctl-exec reads it from its arguments. */
+typedef struct ExecRequest {
+        uid_t uid;
+        gid_t gid;
+        mode_t umask;
+        bool switch_identity;
+        bool controlling_tty;
+        bool reset_nofile;
+        struct rlimit nofile;
+        int status_fd;
+        const char *working_directory;
+        const char *file;
+        gid_t *groups;
+        size_t n_groups;
+        char **argv; /* NULL-terminated, allocated */
+        char **envp; /* NULL-terminated, allocated */
+} ExecRequest;
+
+int exec_request_parse(int argc, char **argv, ExecRequest *ret);

@@ -479,14 +479,14 @@ static void fuzz_spawn_failure(Input *in, const SpawnOptions *o) {
         char *interp = take_string(in);
         uint8_t stage = take_u8(in);
         /* Two values name the stages with their own messages whatever the enum's numbering. */
-        f.stage = stage == 0xff ? SPAWN_STAGE_EXEC : stage == 0xfe ? SPAWN_STAGE_CHDIR : (SpawnStage) (1 + stage % SPAWN_STAGE_EXEC);
+        f.stage = stage == 0xff ? SPAWN_STAGE_EXEC : stage == 0xfe ? SPAWN_STAGE_CHDIR : (SpawnStage) (1 + stage % (_SPAWN_STAGE_MAX - 1));
         f.error = (int) take_u32(in);
-        f.candidate = (int) (take_u8(in) % n_candidates);
+        snprintf(f.file, sizeof(f.file), "%s", candidates[take_u8(in) % n_candidates]);
         f.exists = take_u8(in) & 1;
         snprintf(f.interpreter, sizeof(f.interpreter), "%s", interp);
         free(interp);
 
-        fuzz_check(bus_error_from_spawn_failure(&error, &req, &f) < 0);
+        fuzz_check(bus_error_from_spawn_failure(&error, &f, req.file, req.working_directory, req.uid, req.gid) < 0);
         /* Out of descriptors while setting them up is the daemon's limit,
          * not the program's failure. */
         bool out_of_descriptors = f.stage == SPAWN_STAGE_FDS && (f.error == EMFILE || f.error == ENFILE);
@@ -503,7 +503,7 @@ static void fuzz_spawn_failure(Input *in, const SpawnOptions *o) {
         char small[16];
         size_t size = take_u8(in) % (sizeof(small) + 1);
         memset(small, 'X', sizeof(small));
-        int len = spawn_failure_message(&req, &f, size ? small : NULL, size);
+        int len = spawn_failure_message(&f, req.file, req.working_directory, req.uid, req.gid, size ? small : NULL, size);
         fuzz_check(len > 0);
         if (size > 0)
                 fuzz_check(strlen(small) < size);

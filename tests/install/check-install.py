@@ -131,6 +131,8 @@ def main():
     # The daemon: libexecdir (Debian: /usr/libexec), as the build says.
     daemon = os.path.join(libexecdir, "procctld")
     expected[daemon] = "the daemon"
+    # What a child for another user becomes before its identity switch: beside the daemon.
+    expected[os.path.join(libexecdir, "procctl-exec")] = "procctl-exec, beside the daemon"
     if prefix == "/usr" and options["libexecdir"] not in ("libexec", f"lib/{triplet}"):
         fail(f"libexecdir is {options['libexecdir']}: Debian uses libexec (or lib/{triplet})")
 
@@ -172,7 +174,7 @@ def main():
             if not os.path.lexists(full) or os.path.islink(full):
                 continue
             mode = stat.S_IMODE(os.stat(full).st_mode)
-            want = 0o755 if path in (daemon, relocate("/usr/bin/procctl")) or ".so." in path else 0o644
+            want = 0o755 if path in (daemon, os.path.join(libexecdir, "procctl-exec"), relocate("/usr/bin/procctl")) or ".so." in path else 0o644
             if mode != want:
                 fail(f"{path} has mode {mode:o}, expected {want:o}")
 

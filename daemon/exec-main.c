@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * procctl-exec: what a child of procctld that is to run as another user
+ * becomes, still as root, before it takes that user's identity.  procctld's
+ * vfork-style child has already set up the session, the signals and the
+ * descriptors (spawn.c); this program does the rest on memory of its own:
+ * the descriptor limit, the identity, the controlling terminal (with the
+ * user's credentials, so a terminal is taken only as the user could take
+ * it), the umask, the working directory, the PATH search and exec.  If exec
+ * fails it writes a SpawnFailure to its status pipe, which procctld reads
+ * from its event loop.  It is not meant to be run by hand.
+ *
+ * It starts with an empty environment and takes the program's environment
+ * from its arguments: the dynamic loader of this root process never sees
+ * LD_PRELOAD and its like from a caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "spawn.h"
+
+static _Noreturn void fail(int status_fd, SpawnFailure *f, SpawnStage stage, int error) {
+        if (stage != SPAWN_STAGE_EXEC) {
+                f->stage = stage;
+                f->error = error > 0 ? error : EIO;
+        }
+        if (status_fd >= 0)
+                (void) write(status_fd, f, sizeof(*f));
+        _exit(127);
+}
+
+int main(int argc, char *argv[]) {
+        SpawnFailure f = {};
+        ExecRequest r;
+        SpawnStage stage;
+        char **candidates = NULL;
+
+        if (exec_request_parse(argc, argv, &r) < 0) {
+                /* Not started by procctld, or by one of another version: say so
+                 * on the status pipe, if there is one where procctld puts it. */
+                int fd = -1;
+                if (argc < 2 || sscanf(argv[1], "%*u %*u %*o %*u %d", &fd) != 1 || fd < 3)
+                        _exit(127);
+                fail(fd, &f, SPAWN_STAGE_HELPER, EINVAL);
+        }
+        if (fcntl(r.status_fd, F_SETFD, FD_CLOEXEC) < 0)
+                fail(-1, &f, SPAWN_STAGE_HELPER, errno);
+
+        /* The descriptor limit a login gets, not the daemon's raised one. */
+        if (r.reset_nofile && setrlimit(RLIMIT_NOFILE, &r.nofile) < 0)
+                fail(r.status_fd, &f, SPAWN_STAGE_RLIMIT, errno);
+
+        if (r.switch_identity) {
+                stage = child_switch_identity(r.uid, r.gid, r.groups, r.n_groups);
+                if (stage != SPAWN_STAGE_NONE)
+                        fail(r.status_fd, &f, stage, errno);
+        }
+
+        /* As the user: a terminal becomes the controlling one only where the
+         * user could make it so (TIOCSCTTY as root steals terminals). */
+        if (r.controlling_tty && ioctl(0, TIOCSCTTY, 0) < 0)
+                fail(r.status_fd, &f, SPAWN_STAGE_TTY, errno);
+
+        umask(r.umask);
+        if (chdir(r.working_directory) < 0)
+                fail(r.status_fd, &f, SPAWN_STAGE_CHDIR, errno);
+
+        /* execvp's search, as the user, through the program's own PATH. */
+        if (exec_candidates(r.file, env_get(r.envp, "PATH"), &candidates) < 0)
+                fail(r.status_fd, &f, SPAWN_STAGE_HELPER, ENOMEM);
+        child_exec(candidates, r.argv, r.envp, &f);
+        fail(r.status_fd, &f, SPAWN_STAGE_EXEC, f.error);
+}

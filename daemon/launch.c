@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "bus-error.h"
+#include "env.h"
+#include "identity.h"
+#include "launch.h"
+#include "log.h"
+#include "macro.h"
+#include "process.h"
+#include "procctl-bus.h"
+#include "spawn.h"
+
+struct Launch {
+        Manager *manager;
+        Peer *peer;
+        SpawnOptions options; /* what the process is, handed on to it; its descriptors are not kept */
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        int pidfd;
+        sd_event_source *status_source; /* owns the status pipe */
+        sd_bus_message *reply;          /* prepared: the call itself is let go */
+        sd_bus_message *exec_failed;    /* prepared ExecFailed, its message appended when known */
+        sd_bus_message *failed;         /* prepared Failed, likewise */
+        Charge running;                 /* one of the caller's running processes, until the process holds it */
+        LIST_FIELDS(Launch, peer);
+        LIST_FIELDS(Launch, manager);
+};
+
+/* Who the child runs as.  The caller's own identity (no user or group
+ * option) comes from the uid cache (identity.h); anything else is resolved
+ * anew. */
+static int resolve_identity(Manager *m, Peer *peer, const SpawnOptions *o, Identity *buf, const Identity **ret,
+                            sd_bus_error *error) {
+        const char *missing = NULL;
+        int r;
+
+        if (!o->user && !o->group)
+                r = identity_cache_get(&m->identities, peer->uid, ret, &missing);
+        else {
+                r = identity_resolve(o->user, peer->uid, o->group, buf, &missing);
+                *ret = buf;
+        }
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_NO_SUCH_USER, "No such %s: %s",
+                                         missing == o->group ? "group" : "user", missing);
+        if (r == -EINVAL || r == -ERANGE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a valid %s name or id: \"%.64s\"",
+                                         missing == o->group ? "group" : "user", missing);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to look up the user in the user database");
+        return 0;
+}
+
+static int fd_compare(const void *a, const void *b) {
+        return ((const SpawnFd *) a)->target - ((const SpawnFd *) b)->target;
+}
+
+/* The child's descriptor table: 0, 1 and 2 (default /dev/null), then `fds`, by target. */
+static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t *ret_n) {
+        SpawnFd *l = calloc(3 + o->n_fds, sizeof(SpawnFd));
+
+        if (!l)
+                return -ENOMEM;
+        for (int i = 0; i < 3; i++)
+                l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : m->devnull_fd, .target = i };
+        if (o->n_fds > 0) {
+                memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
+                qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
+        }
+        *ret = l;
+        *ret_n = 3 + o->n_fds;
+        return 0;
+}
+
+static bool fds_below_floor(const SpawnFd *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i].source >= SPAWN_HIGH_FD_FLOOR)
+                        return false;
+        return true;
+}
+
+/* What the new process is: the Launch's options, taken over. */
+static int describe_spawned(Process *p, void *userdata) {
+        Launch *l = userdata;
+        SpawnOptions *o = &l->options;
+
+        p->group_leader = true;
+        p->uid = l->uid;
+        p->gid = l->gid;
+        p->owner_uid = l->peer->uid;
+        p->stop_timeout_usec = o->stop_timeout_usec;
+        p->argv = TAKE_PTR(o->argv);
+        p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
+        p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
+        p->description = TAKE_PTR(o->description);
+        if (!p->executable || !p->working_directory)
+                return -ENOMEM;
+        process_set_timeout(p, o->timeout_usec);
+        if (o->kill_on_disconnect)
+                process_set_kill_on_disconnect(p, l->peer);
+        return 0;
+}
+
+static int track(Launch *l, Process **ret) {
+        int pidfd = TAKE_FD(l->pidfd);
+
+        return process_track(l->manager, 0, l->pid, spawn_move_fd_high(pidfd), true, describe_spawned, l, ret);
+}
+
+Launch *launch_free(Launch *l) {
+        if (!l)
+                return NULL;
+        if (l->pid > 0)
+                process_kill_abandoned(l->manager, l->pid, l->pidfd);
+        sd_event_source_disable_unref(l->status_source);
+        sd_bus_message_unref(l->reply);
+        sd_bus_message_unref(l->exec_failed);
+        sd_bus_message_unref(l->failed);
+        spawn_options_done(&l->options);
+        charge_release(&l->running);
+        LIST_REMOVE(peer, l->peer->launches, l);
+        LIST_REMOVE(manager, l->manager->launches, l);
+        l->manager->n_launches--;
+        free(l);
+        return NULL;
+}
+
+static void send_error(sd_bus_message *reply, const char *text) {
+        int r;
+
+        if (!reply)
+                return; /* no reply expected */
+        r = sd_bus_message_append(reply, "s", text);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer a Spawn: %m");
+}
+
+/* The child's status pipe hung up: it exec'd the program, or it reported why not. */
+static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Launch *l = userdata;
+        SpawnFailure failure;
+        char text[1024];
+        Process *p;
+        int r;
+
+        r = spawn_read_status(fd, &failure);
+        if (r == -EAGAIN)
+                return 0; /* woken for nothing */
+        if (r != 0) {
+                if (r > 0)
+                        spawn_failure_message(&failure, l->options.executable ?: l->options.argv[0],
+                                              l->options.working_directory ?: "/", l->uid, l->gid, text, sizeof(text));
+                else
+                        snprintf(text, sizeof(text), "The child of %s sent a report that is not one",
+                                 l->options.argv[0]);
+                send_error(l->exec_failed, text);
+                launch_free(l); /* kills and reaps the child, which is exiting anyway */
+                return 0;
+        }
+
+        l->status_source = sd_event_source_disable_unref(l->status_source);
+        charge_release(&l->running); /* the process holds it from here */
+        r = track(l, &p);
+        l->pid = 0; /* process_track() owns the child now, whatever it returned */
+        if (r < 0) {
+                snprintf(text, sizeof(text), "Failed to track the process: %s", strerror(-r));
+                send_error(l->failed, text);
+                launch_free(l);
+                return 0;
+        }
+        if (l->reply) {
+                r = sd_bus_message_append(l->reply, "ou", p->path, (uint32_t) p->pid);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, l->reply, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Spawn: %m");
+        }
+        manager_announce_process(l->manager, p);
+        launch_free(l);
+        return 0;
+}
+
+/* A Spawn whose child reports later: the call is let go, its replies prepared. */
+static int launch_defer(Launch *l, sd_bus_message *msg, const SpawnResult *child) {
+        Manager *m = l->manager;
+        Launch *d;
+        int r;
+
+        d = calloc(1, sizeof(Launch));
+        if (!d)
+                return -ENOMEM;
+        *d = *l;
+        d->options = l->options;
+        l->options = (SpawnOptions) { .stdio = { -1, -1, -1 } };
+        d->pid = child->pid;
+        d->pidfd = child->pidfd;
+        d->running = (Charge) {};
+        LIST_APPEND(peer, d->peer->launches, d);
+        LIST_APPEND(manager, m->launches, d);
+        m->n_launches++;
+        /* The options' descriptors belong to the call, which is let go now. */
+        d->options.stdio[0] = d->options.stdio[1] = d->options.stdio[2] = -1;
+        free(d->options.fds);
+        d->options.fds = NULL;
+        d->options.n_fds = 0;
+
+        r = sd_event_add_io(m->event, &d->status_source, child->status_fd, EPOLLIN, on_status, d);
+        if (r < 0) {
+                safe_close(child->status_fd);
+                goto fail;
+        }
+        (void) sd_event_source_set_io_fd_own(d->status_source, true);
+        r = quota_charge(m, d->peer->uid, QUOTA_RUNNING, &d->running);
+        if (r < 0)
+                goto fail;
+
+        r = sd_bus_message_new_method_return(msg, &d->reply);
+        if (r == -EPERM)
+                return 0; /* no reply expected: the child is started all the same */
+        if (r >= 0)
+                r = sd_bus_message_new_method_error(msg, &d->exec_failed,
+                                                    &SD_BUS_ERROR_MAKE_CONST(PROCCTL_ERROR_EXEC_FAILED, NULL));
+        if (r >= 0)
+                r = sd_bus_message_new_method_error(msg, &d->failed, &SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_FAILED, NULL));
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        launch_free(d);
+        return r;
+}
+
+int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(identity_done) Identity resolved = {};
+        const Identity *id = NULL;
+        _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
+        _cleanup_free_ SpawnFd *fds = NULL;
+        Launch l = { .manager = m, .pidfd = -1 };
+        SpawnRequest req;
+        SpawnResult child;
+        SpawnFailure failure;
+        size_t n_fds;
+        Process *p = NULL;
+        int r;
+
+        r = peer_from_message(m, msg, &l.peer, error);
+        if (r < 0)
+                return r;
+        r = manager_check_new_process(m, l.peer, error);
+        if (r < 0)
+                return r;
+        r = spawn_options_parse(msg, &l.options, error);
+        if (r < 0)
+                return r;
+        SpawnOptions *o = &l.options;
+
+        r = resolve_identity(m, l.peer, o, &resolved, &id, error);
+        if (r < 0)
+                goto finish;
+        r = auth_check_spawn(m, msg, l.peer, id, o->executable ?: o->argv[0], error);
+        if (r <= 0) {
+                r = r < 0 ? r : 1; /* polkit was asked: this call runs again when it answers */
+                goto finish;
+        }
+        r = auth_check_spawn_identity(m, l.peer, o, id, error);
+        if (r < 0)
+                goto finish;
+        l.uid = id->uid;
+        l.gid = id->gid;
+
+        r = env_build(id, o->environment, &envp);
+        if (r < 0)
+                goto finish;
+        r = build_fd_map(m, o, &fds, &n_fds);
+        if (r < 0)
+                goto finish;
+        req = (SpawnRequest) {
+                .file = o->executable ?: o->argv[0],
+                .argv = o->argv,
+                .envp = envp,
+                .working_directory = o->working_directory ?: "/",
+                .switch_identity = m->privileged,
+                .through_helper = m->privileged && id->uid != 0,
+                .uid = id->uid,
+                .gid = id->gid,
+                .groups = id->groups,
+                .n_groups = id->n_groups,
+                .controlling_tty = o->tty,
+                .umask = o->umask,
+                .reset_nofile = m->reset_child_nofile,
+                .nofile = m->child_nofile,
+                .fds = fds,
+                .n_fds = n_fds,
+                .use_pidfd = m->pidfd.usable,
+                .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
+        };
+        if (!req.through_helper) {
+                /* The daemon's own child walks ready-made candidates. */
+                r = exec_candidates(req.file, env_get(envp, "PATH"), &candidates);
+                if (r < 0)
+                        goto finish;
+                req.candidates = candidates;
+        }
+
+        r = spawn_child(&req, &child, &failure);
+        if (r > 0) {
+                r = bus_error_from_spawn_failure(error, &failure, req.file, req.working_directory, req.uid, req.gid);
+                goto finish;
+        }
+        if (r == -EMFILE || r == -ENFILE)
+                r = bus_error_out_of_descriptors(error);
+        else if (r == -EAGAIN)
+                r = sd_bus_error_set(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                     "The system refused a new process (a pids cgroup limit or RLIMIT_NPROC was reached)");
+        else if (r == -ENOEXEC)
+                r = sd_bus_error_set(error, PROCCTL_ERROR_EXEC_FAILED,
+                                     "procctl-exec is missing: processes of other users cannot be started");
+        else if (r < 0)
+                r = bus_error_from_errno(error, r, "Failed to create the process");
+        if (r < 0)
+                goto finish;
+
+        if (child.status_fd >= 0) {
+                r = launch_defer(&l, msg, &child);
+                if (r < 0)
+                        r = bus_error_from_errno(error, r, "Failed to wait for the new process");
+                else
+                        r = 1;
+                goto finish;
+        }
+
+        l.pid = child.pid;
+        l.pidfd = child.pidfd;
+        r = track(&l, &p);
+        if (r < 0) {
+                r = bus_error_from_errno(error, r, "Failed to track the process");
+                goto finish;
+        }
+        /* The caller first, then the ObjectManager's listeners: InterfacesAdded
+         * is the costlier message, and nobody waits on it. */
+        r = sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
+        manager_announce_process(m, p);
+finish:
+        spawn_options_done(&l.options);
+        return r;
+}
