@@ -214,6 +214,9 @@ int cli_parse_signal(const char *s) {
                 if (name && strcasecmp(s, name) == 0)
                         return i;
         }
+        /* glibc calls 29 POLL; kill -l and bash call it IO. */
+        if (strcasecmp(s, "IO") == 0)
+                return SIGIO;
         return -EINVAL;
 }
 
