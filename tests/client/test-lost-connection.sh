@@ -14,37 +14,18 @@ procctl=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-bus=
+# The quick start's private bus, with the project's policy; the stand-in
+# takes procctld's place on it.
+source "$here/../private-bus.sh"
+private_bus_init procctl-lost
+private_bus_die() { cat "$2" >&2; fail "$1"; }
 cleanup() {
     [[ -n ${daemon_PID:-} ]] && kill "$daemon_PID" 2>/dev/null || true
-    [[ -n $bus ]] && kill "$bus" 2>/dev/null || true
-    rm -rf "$tmp"
+    private_bus_cleanup
 }
 trap cleanup EXIT
-
-cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$tmp/bus.conf" --nofork --print-address=1 >"$tmp/address" &
-bus=$!
-for ((i = 0; i < 100; i++)); do
-    [[ -s $tmp/address ]] && break
-    sleep 0.1
-done
-address=$(head -n1 "$tmp/address")
-[[ -n $address ]] || fail "dbus-daemon gave no address"
+private_bus_start
+address=$pb_address
 
 # Debian's python3 (its shebang), which python3-gi is for.
 coproc daemon { "$here/daemon-that-leaves.py" "$address"; }
