@@ -2,10 +2,15 @@
 
 /*
  * procctl kill|signal, stop, wait, release: one action on each ID given,
- * one call per ID, an error for one ID does not stop the others.
+ * one call per ID, an error for one ID does not stop the others; every ID
+ * is checked before any is acted on.  And procctl adopt, which names a
+ * process by its PID.
  */
 
+#include <inttypes.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +43,7 @@ static int parse_id_args(int argc, char *argv[], const char *command, void (*hel
                 cli_error("no process ID given (see 'procctl %s --help')", command);
                 return -EINVAL;
         }
-        return 0;
+        return cli_check_ids(argc, argv);
 }
 
 /* Runs action on every ID in argv[optind..]; returns the number of failures
@@ -128,6 +133,8 @@ int verb_kill(int argc, char *argv[]) {
                 cli_error("no process ID given (see 'procctl %s --help')", command);
                 return EXIT_USAGE;
         }
+        if (cli_check_ids(argc, argv) < 0)
+                return EXIT_USAGE;
 
         r = for_each_id(argc, argv, kill_one, &k);
         return r == 0 ? 0 : 1;
@@ -203,12 +210,19 @@ int verb_wait(int argc, char *argv[]) {
 
 /* ----------------------------------------------------------------- release */
 
+enum {
+        ARG_ALL = ARG_FIRST_COMMAND_OPTION,
+};
+
 static void release_help(void) {
         printf("Usage: procctl release [OPTIONS...] ID...\n"
+               "       procctl release [OPTIONS...] --all\n"
                "\n"
                "Forget processes that have ended (their exit status is kept until then).\n"
                "\n"
                "Options:\n"
+               "      --all                Every ended process the caller may release: all of\n"
+               "                           them for root, the caller's own otherwise\n"
                GLOBAL_OPTIONS_HELP);
 }
 
@@ -223,12 +237,146 @@ static int release_one(procctl_process *p, const char *id, void *userdata) {
         return r;
 }
 
-int verb_release(int argc, char *argv[]) {
-        int r;
+/* --all: one ListProcesses, then a Release for each ended process of ours
+ * (any, for root); returns the number of failures, < 0 if none could be
+ * tried. */
+static int release_all(void) {
+        procctl_error error = PROCCTL_ERROR_INIT;
+        procctl_process_list *list = NULL;
+        procctl_client *client = NULL;
+        uid_t me = getuid();
+        int r, failed = 0;
 
-        r = parse_id_args(argc, argv, "release", release_help);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
-        r = for_each_id(argc, argv, release_one, NULL);
+        if (cli_connect(&client) < 0)
+                return -ENOTCONN;
+        r = procctl_list_with_info(client, &list, &error);
+        if (r < 0) {
+                cli_call_error("cannot list processes", r, &error);
+                procctl_error_clear(&error);
+                procctl_client_unref(client);
+                return r;
+        }
+        for (size_t i = 0; i < procctl_process_list_get_size(list); i++) {
+                procctl_process_info *info = procctl_process_list_get_info(list, i);
+                procctl_process *p = NULL;
+                char id[32];
+
+                if (!info || procctl_process_info_is_running(info) ||
+                    (me != 0 && procctl_process_info_get_owner_uid(info) != me))
+                        continue;
+                snprintf(id, sizeof(id), "%" PRIu64, procctl_process_list_get_id(list, i));
+                if (procctl_process_new_from_id(client, procctl_process_list_get_id(list, i), &p) < 0 ||
+                    release_one(p, id, NULL) < 0)
+                        failed++;
+                procctl_process_unref(p);
+        }
+        procctl_process_list_unref(list);
+        procctl_client_unref(client);
+        return failed;
+}
+
+int verb_release(int argc, char *argv[]) {
+        static const struct option options[] = {
+                GLOBAL_LONG_OPTIONS,
+                { "all", no_argument, NULL, ARG_ALL },
+                {}
+        };
+        bool all = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
+                if (c == 'h') {
+                        release_help();
+                        return 0;
+                }
+                if (c == ARG_ALL)
+                        all = true;
+                else if (!cli_global_option(c, optarg))
+                        return cli_option_error(c, argv, "release");
+        }
+        if (all && optind < argc) {
+                cli_error("release takes either IDs or --all (see 'procctl release --help')");
+                return EXIT_USAGE;
+        }
+        if (!all && optind >= argc) {
+                cli_error("no process ID given (see 'procctl release --help')");
+                return EXIT_USAGE;
+        }
+        if (cli_check_ids(argc, argv) < 0)
+                return EXIT_USAGE;
+
+        r = all ? release_all() : for_each_id(argc, argv, release_one, NULL);
         return r == 0 ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------- adopt */
+
+enum {
+        ARG_DESCRIPTION = ARG_FIRST_COMMAND_OPTION,
+};
+
+static void adopt_help(void) {
+        printf("Usage: procctl adopt [OPTIONS...] PID\n"
+               "\n"
+               "Have procctld track a running process it did not start, as if it had\n"
+               "spawned it, and print its ID, object path and PID.  procctl opens the\n"
+               "process's pidfd and hands it to the daemon.\n"
+               "\n"
+               "Options:\n"
+               "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
+               GLOBAL_OPTIONS_HELP);
+}
+
+int verb_adopt(int argc, char *argv[]) {
+        static const struct option options[] = {
+                GLOBAL_LONG_OPTIONS,
+                { "description", required_argument, NULL, ARG_DESCRIPTION },
+                {}
+        };
+        procctl_error error = PROCCTL_ERROR_INIT;
+        _cleanup_close_ int pidfd = -1;
+        procctl_client *client = NULL;
+        procctl_process *p = NULL;
+        const char *description = NULL;
+        unsigned long pid;
+        char *end;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
+                if (c == 'h') {
+                        adopt_help();
+                        return 0;
+                }
+                if (c == ARG_DESCRIPTION)
+                        description = optarg;
+                else if (!cli_global_option(c, optarg))
+                        return cli_option_error(c, argv, "adopt");
+        }
+        if (optind + 1 != argc) {
+                cli_error("adopt takes exactly one PID (see 'procctl adopt --help')");
+                return EXIT_USAGE;
+        }
+        errno = 0;
+        pid = strtoul(argv[optind], &end, 10);
+        if (errno != 0 || end == argv[optind] || *end || pid == 0 || pid > INT32_MAX) {
+                cli_error("invalid PID '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+
+        pidfd = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
+        if (pidfd < 0) {
+                cli_error("cannot open process %lu: %s", pid, errno == ESRCH ? "No such process" : strerror(errno));
+                return 1;
+        }
+        if (cli_connect(&client) < 0)
+                return 1;
+        r = procctl_adopt(client, pidfd, (pid_t) pid, description, &p, &error);
+        if (r < 0) {
+                cli_call_error(argv[optind], r, &error);
+                procctl_error_clear(&error);
+        } else
+                printf("%" PRIu64 " %s %lu\n", procctl_process_get_id(p), procctl_process_get_path(p), pid);
+        procctl_process_unref(p);
+        procctl_client_unref(client);
+        return r < 0 ? 1 : 0;
 }

@@ -3,11 +3,11 @@
 /*
  * `procctl run --pty`: the pseudo-terminal and the copying (see cli-pty.h).
  *
- * Our stdin and stdout are shared with whoever started us (a shell), so
- * O_NONBLOCK is never set on them if it can be helped: they are reopened
- * through /proc/self/fd as descriptions of our own, and only where that is
- * impossible (a socket) is the flag set on the shared one, and put back at
- * the end.  Both directions go through a buffer, so a child that does not
+ * Our stdin and stdout are shared with whoever started us (a shell), and
+ * are used as they are, never reopened: a reopened file would lose its
+ * O_APPEND and its offset, and write over what the shell put there.
+ * O_NONBLOCK is set on them while we copy and put back at the end (and by
+ * the handler of fatal signals).  Both directions go through a buffer, so a child that does not
  * read its input can never stop us from reading its output (or the bus).
  */
 
@@ -38,7 +38,7 @@ typedef struct Terminal {
 struct PtyForward {
         int master;
 
-        int in_fd, out_fd;             /* what we read and write: reopened, or 0 and 1 */
+        int in_fd, out_fd;             /* what we read and write: 0 and 1, or -1 if closed */
         int in_flags, out_flags;       /* file status flags of 0 and 1 to put back, or -1 */
         bool in_is_tty;
 
@@ -137,21 +137,15 @@ static bool same_tty(int a, int b) {
         return fstat(a, &sa) >= 0 && fstat(b, &sb) >= 0 && S_ISCHR(sa.st_mode) && sa.st_rdev == sb.st_rdev;
 }
 
-/* Our own open file description of fd with O_NONBLOCK; or fd itself with
- * O_NONBLOCK set, its old flags in *ret_flags to put back.  -1 if fd is
- * not open. */
-static int open_nonblocking(int fd, int mode, int *ret_flags) {
-        char path[32];
-        int nfd, flags;
+/* fd with O_NONBLOCK set, its old flags in *ret_flags to put back (-1:
+ * nothing to put back).  -1 if fd is not open. */
+static int set_nonblocking(int fd, int *ret_flags) {
+        int flags;
 
         *ret_flags = -1;
         flags = fcntl(fd, F_GETFL);
         if (flags < 0)
                 return -1;
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        nfd = open(path, mode | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (nfd >= 0)
-                return nfd;
         if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) >= 0)
                 *ret_flags = flags;
         return fd;
@@ -205,8 +199,8 @@ int pty_forward_start(PtyForward *f) {
 
         if (f->started)
                 return 0;
-        f->in_fd = open_nonblocking(STDIN_FILENO, O_RDONLY, &f->in_flags);
-        f->out_fd = open_nonblocking(STDOUT_FILENO, O_WRONLY, &f->out_flags);
+        f->in_fd = set_nonblocking(STDIN_FILENO, &f->in_flags);
+        f->out_fd = set_nonblocking(STDOUT_FILENO, &f->out_flags);
         if (f->in_fd < 0)
                 f->in_eof = true;
         if (f->out_fd < 0)
@@ -415,10 +409,6 @@ PtyForward *pty_forward_free(PtyForward *f) {
                 (void) fcntl(STDIN_FILENO, F_SETFL, f->in_flags);
         if (f->out_flags >= 0)
                 (void) fcntl(STDOUT_FILENO, F_SETFL, f->out_flags);
-        if (f->in_fd > STDERR_FILENO)
-                (void) close(f->in_fd);
-        if (f->out_fd > STDERR_FILENO)
-                (void) close(f->out_fd);
         if (f->master >= 0)
                 (void) close(f->master);
         free(f);

@@ -16,16 +16,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli-pty.h"
+#include "cli-relay.h"
 
 typedef struct SpawnArgs {
         procctl_spawn_options *options;
         bool working_directory_set;
         bool pty;
+        bool pipe;
+        bool term_set;        /* -E gave TERM or COLORTERM itself */
+        const char *user;     /* -u, or NULL */
         char **argv;
 } SpawnArgs;
 
@@ -34,6 +40,7 @@ enum {
         ARG_STOP_TIMEOUT,
         ARG_DESCRIPTION,
         ARG_UMASK,
+        ARG_WORKING_DIRECTORY,
 };
 
 static void spawn_help(bool run) {
@@ -47,7 +54,9 @@ static void spawn_help(bool run) {
                        "executed, 125 if procctl itself failed.  If procctl goes away, so does CMD.\n"
                        "With --pty, CMD gets a new pseudo-terminal of its own, with this terminal\n"
                        "put through to it (in raw mode, so keys such as Ctrl-C and Ctrl-Z reach\n"
-                       "CMD's terminal) and its size following this one's.\n");
+                       "CMD's terminal), its size following this one's, and TERM and COLORTERM.\n"
+                       "Run as another user (-u), CMD never gets this terminal: what of stdin,\n"
+                       "stdout and stderr is a terminal reaches it through pipes procctl copies.\n");
         else
                 printf("Usage: procctl spawn [OPTIONS...] [--] CMD [ARGS...]\n"
                        "\n"
@@ -56,16 +65,85 @@ static void spawn_help(bool run) {
         printf("\n"
                "Options:\n");
         if (run)
-                printf("  -t, --pty                Run CMD on a new pseudo-terminal\n");
+                printf("  -t, --pty                Run CMD on a new pseudo-terminal\n"
+                       "  -P, --pipe               Hand CMD this stdin, stdout and stderr (the default;\n"
+                       "                           with --pty: a pty only if both are terminals)\n");
         printf("  -u, --uid=USER           Run as USER (name or number)\n"
                "  -g, --gid=GROUP          Run with primary group GROUP (name or number)\n"
-               "  -C, --chdir=DIR          Working directory (default: the current one)\n"
-               "  -E, --setenv=KEY=VALUE   Set an environment variable (repeatable)\n"
+               "  -C, --chdir=DIR, --working-directory=DIR\n"
+               "                           Working directory, relative to the current one\n"
+               "  -d, --same-dir           Run in the current working directory (the default)\n"
+               "  -E, --setenv=KEY[=VALUE] Set an environment variable (repeatable); KEY alone\n"
+               "                           passes this one's value, if it has one\n"
                "      --timeout=T          Stop CMD after T (e.g. 30s, 5min)\n"
                "      --stop-timeout=T     Time between SIGTERM and SIGKILL when stopping\n"
                "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
                "      --umask=MASK         File mode creation mask (octal)\n"
                GLOBAL_OPTIONS_HELP);
+}
+
+/* -C: a relative path is taken from our working directory, as a shell would. */
+static int set_working_directory(SpawnArgs *a, const char *dir) {
+        _cleanup_free_ char *cwd = NULL, *path = NULL;
+        int r;
+
+        if (dir[0] != '/') {
+                cwd = getcwd(NULL, 0);
+                if (!cwd) {
+                        cli_error("cannot resolve the relative directory '%s': %m", dir);
+                        return -EINVAL;
+                }
+                if (asprintf(&path, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir) < 0)
+                        return -ENOMEM;
+                dir = path;
+        }
+        r = procctl_spawn_options_set_working_directory(a->options, dir);
+        if (r >= 0)
+                a->working_directory_set = true;
+        return r;
+}
+
+static bool is_term_variable(const char *assignment) {
+        size_t l = strcspn(assignment, "=");
+
+        return (l == 4 && strncmp(assignment, "TERM", 4) == 0) || (l == 9 && strncmp(assignment, "COLORTERM", 9) == 0);
+}
+
+/* -E KEY=VALUE, or -E KEY for our own value of KEY (nothing if we have none),
+ * as systemd-run and flatpak-spawn read it. */
+static int add_environment(SpawnArgs *a, const char *assignment) {
+        _cleanup_free_ char *copy = NULL;
+
+        if (!*assignment || *assignment == '=')
+                return -EINVAL;
+        if (is_term_variable(assignment))
+                a->term_set = true;
+        if (!strchr(assignment, '=')) {
+                const char *value = getenv(assignment);
+
+                if (!value)
+                        return 0;
+                if (asprintf(&copy, "%s=%s", assignment, value) < 0)
+                        return -ENOMEM;
+                assignment = copy;
+        }
+        return procctl_spawn_options_add_environment(a->options, assignment);
+}
+
+/* Whether -u names someone other than us (an unknown name counts as other). */
+static bool user_is_other(const char *user) {
+        struct passwd *pw;
+        unsigned long uid;
+        char *end;
+
+        if (!user)
+                return false;
+        errno = 0;
+        uid = strtoul(user, &end, 10);
+        if (errno == 0 && end != user && !*end)
+                return uid != (unsigned long) getuid();
+        pw = getpwnam(user);
+        return !pw || pw->pw_uid != getuid();
 }
 
 /* Returns 0 to go on, > 0 for "exit 0" (--help), < 0 for a usage error. */
@@ -81,6 +159,9 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "description",  required_argument, NULL, ARG_DESCRIPTION  },
                 { "umask",        required_argument, NULL, ARG_UMASK        },
                 { "pty",          no_argument,       NULL, 't'              },
+                { "pipe",         no_argument,       NULL, 'P'              },
+                { "same-dir",     no_argument,       NULL, 'd'              },
+                { "working-directory", required_argument, NULL, ARG_WORKING_DIRECTORY },
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -92,7 +173,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 return r;
 
         /* '+': the command's own options come after it, untouched. */
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS "tu:g:C:E:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS "tPdu:g:C:E:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         spawn_help(run);
@@ -105,24 +186,34 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                         a->pty = true;
                         r = 0;
                         break;
+                case 'P':
+                        if (!run) {
+                                cli_error("--pipe is for 'procctl run' (a spawned process gets /dev/null)");
+                                return -EINVAL;
+                        }
+                        a->pipe = true;
+                        r = 0;
+                        break;
+                case 'd':
+                        /* systemd-run's --same-dir: what procctl does anyway. */
+                        a->working_directory_set = false;
+                        r = procctl_spawn_options_set_working_directory(a->options, NULL);
+                        break;
                 case 'u':
+                        a->user = optarg;
                         r = procctl_spawn_options_set_user(a->options, optarg);
                         break;
                 case 'g':
                         r = procctl_spawn_options_set_group(a->options, optarg);
                         break;
                 case 'C':
-                        if (optarg[0] != '/') {
-                                cli_error("working directory must be an absolute path: %s", optarg);
-                                return -EINVAL;
-                        }
-                        r = procctl_spawn_options_set_working_directory(a->options, optarg);
-                        a->working_directory_set = true;
+                case ARG_WORKING_DIRECTORY:
+                        r = set_working_directory(a, optarg);
                         break;
                 case 'E':
-                        r = procctl_spawn_options_add_environment(a->options, optarg);
+                        r = add_environment(a, optarg);
                         if (r == -EINVAL) {
-                                cli_error("invalid environment assignment '%s' (expected KEY=VALUE)", optarg);
+                                cli_error("invalid environment assignment '%s' (expected KEY=VALUE or KEY)", optarg);
                                 return r;
                         }
                         break;
@@ -170,6 +261,15 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
         }
         a->argv = argv + optind;
 
+        /* systemd-run's --pty --pipe: a pty only when there is a terminal to put through. */
+        if (a->pty && a->pipe && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))
+                a->pty = false;
+        if (arg.bus_kind == BUS_USER && user_is_other(a->user)) {
+                cli_error("a per-user procctld (--user) runs as you and cannot start processes as "
+                          "another user ('%s'): use the system one", a->user);
+                return -EPERM;
+        }
+
         if (!a->working_directory_set) {
                 char *cwd = getcwd(NULL, 0);
 
@@ -211,7 +311,7 @@ int verb_spawn(int argc, char *argv[]) {
 
         r = parse_spawn_args(argc, argv, false, &a);
         if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+                return r > 0 ? 0 : r == -EPERM ? 1 : EXIT_USAGE;
         if (cli_connect(&client) < 0)
                 return 1;
 
@@ -236,6 +336,7 @@ typedef struct RunState {
         const char *program;
         procctl_process *process;
         PtyForward *pty;           /* --pty only */
+        StdioRelay *relay;         /* another user at a terminal only */
         sigset_t pending;          /* signals caught before the process existed */
         bool done;
         int exit_code;
@@ -266,7 +367,11 @@ static void run_on_exit(procctl_process *p, int r, const procctl_exit *exit, con
         if (r < 0) {
                 /* Our terminal as it was before we print anything. */
                 pty_forward_restore(s->pty);
-                cli_call_error("waiting for the process", r, error);
+                if (procctl_error_has_name(error, SD_BUS_ERROR_NO_REPLY) || r == -ECONNRESET || r == -ENOTCONN)
+                        /* The daemon left the bus (or we lost it) while the process ran. */
+                        cli_error("lost the connection to procctld: %s", error && error->message ? error->message : strerror(-r));
+                else
+                        cli_call_error("waiting for the process", r, error);
                 s->exit_code = EXIT_RUN_FAILED;
                 return;
         }
@@ -325,7 +430,8 @@ static void run_handle_signal(RunState *s, int sig) {
 
 static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
         for (;;) {
-                struct pollfd pfd[2 + PTY_FORWARD_MAX_POLLFDS];
+                struct pollfd pfd[2 + PTY_FORWARD_MAX_POLLFDS + STDIO_RELAY_MAX_POLLFDS];
+                int n_pty = 0;
                 uint64_t deadline;
                 int n = 2, r;
 
@@ -344,7 +450,9 @@ static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
                 pfd[0] = (struct pollfd) { .fd = procctl_client_get_fd(client), .events = (short) r };
                 pfd[1] = (struct pollfd) { .fd = signal_fd, .events = POLLIN };
                 if (s->pty)
-                        n += pty_forward_fill_pollfds(s->pty, pfd + 2);
+                        n += n_pty = pty_forward_fill_pollfds(s->pty, pfd + 2);
+                if (s->relay)
+                        n += stdio_relay_fill_pollfds(s->relay, pfd + n);
                 r = procctl_client_get_timeout(client, &deadline);
                 if (r < 0)
                         return r;
@@ -360,7 +468,9 @@ static int run_loop(procctl_client *client, int signal_fd, RunState *s) {
                                 run_handle_signal(s, (int) si.ssi_signo);
                 }
                 if (s->pty && r > 0)
-                        (void) pty_forward_handle(s->pty, pfd + 2, n - 2);
+                        (void) pty_forward_handle(s->pty, pfd + 2, n_pty);
+                if (s->relay && r > 0)
+                        stdio_relay_handle(s->relay, pfd + 2 + n_pty, n - 2 - n_pty);
         }
 }
 
@@ -382,6 +492,39 @@ static int run_setup_pty(RunState *s, procctl_spawn_options *options, int *ret_s
         (void) procctl_spawn_options_set_stdout(options, *ret_slave);
         (void) procctl_spawn_options_set_stderr(options, *ret_slave);
         return procctl_spawn_options_set_tty(options, true);
+}
+
+/* --pty: the child's terminal is of the kind ours is, as systemd-run says (unless -E did). */
+static void run_pass_term(SpawnArgs *a) {
+        const char *names[] = { "TERM", "COLORTERM" };
+
+        if (a->term_set)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (getenv(names[i]))
+                        (void) add_environment(a, names[i]);
+}
+
+/* Without --pty: our stdio as it is, but for another user each terminal
+ * among them goes through a pipe (the daemon would refuse it). */
+static int run_setup_stdio(RunState *s, SpawnArgs *a) {
+        int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+        int r;
+
+        if (user_is_other(a->user)) {
+                r = stdio_relay_new(&s->relay, fds);
+                if (r < 0) {
+                        cli_error("cannot make pipes for the terminal: %s", strerror(-r));
+                        return r;
+                }
+        }
+        for (int i = 0; i < 3; i++)
+                if (!s->relay && !fd_is_open(i))
+                        fds[i] = -1;
+        (void) procctl_spawn_options_set_stdin(a->options, fds[0]);
+        (void) procctl_spawn_options_set_stdout(a->options, fds[1]);
+        (void) procctl_spawn_options_set_stderr(a->options, fds[2]);
+        return 0;
 }
 
 int verb_run(int argc, char *argv[]) {
@@ -425,14 +568,9 @@ int verb_run(int argc, char *argv[]) {
         if (a.pty) {
                 if (run_setup_pty(&s, a.options, &pty_slave) < 0)
                         goto finish;
-        } else {
-                if (fd_is_open(STDIN_FILENO))
-                        (void) procctl_spawn_options_set_stdin(a.options, STDIN_FILENO);
-                if (fd_is_open(STDOUT_FILENO))
-                        (void) procctl_spawn_options_set_stdout(a.options, STDOUT_FILENO);
-                if (fd_is_open(STDERR_FILENO))
-                        (void) procctl_spawn_options_set_stderr(a.options, STDERR_FILENO);
-        }
+                run_pass_term(&a);
+        } else if (run_setup_stdio(&s, &a) < 0)
+                goto finish;
         (void) procctl_spawn_options_set_kill_on_disconnect(a.options, true);
 
         if (cli_connect(&client) < 0)
@@ -442,6 +580,7 @@ int verb_run(int argc, char *argv[]) {
         /* The request holds its own copy: the child must be the slave's only holder,
          * so that the master sees the end once the child (and what it started) is gone. */
         pty_slave = safe_close(pty_slave);
+        stdio_relay_close_child(s.relay);
         if (r < 0)
                 cli_error("cannot send Spawn request: %s", strerror(-r));
         else {
@@ -451,10 +590,13 @@ int verb_run(int argc, char *argv[]) {
                         cli_error("lost the connection to procctld: %s", strerror(-r));
                 } else if (s.pty)
                         pty_forward_drain(s.pty);
+                else
+                        stdio_relay_drain(s.relay);
         }
 
 finish:
         pty_forward_free(s.pty);
+        stdio_relay_free(s.relay);
         procctl_process_unref(s.process);
         procctl_client_unref(client);  /* flushes the Release */
         return s.exit_code;

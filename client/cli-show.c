@@ -10,6 +10,7 @@
  */
 
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,9 +20,18 @@
 enum {
         ARG_JSON = ARG_FIRST_COMMAND_OPTION,
         ARG_NO_LEGEND,
+        ARG_STATE,
+        ARG_LIST_USER,
 };
 
 static bool arg_legend = true;
+
+/* list's filters: which processes to show. */
+typedef struct ListFilter {
+        const char *state;  /* "running", "exited" or NULL for both */
+        bool by_uid;
+        uid_t uid;
+} ListFilter;
 
 static uint64_t info_runtime(const procctl_process_info *info) {
         uint64_t start = procctl_process_info_get_start_timestamp(info);
@@ -81,22 +91,70 @@ static json_object *info_to_json(const procctl_process_info *info) {
         return o;
 }
 
-/* Parses --json and the globals; for list (no IDs) and status (one ID).
+static int parse_user(const char *s, uid_t *ret) {
+        struct passwd *pw = getpwnam(s);
+        unsigned long v;
+        char *end;
+
+        if (pw) {
+                *ret = pw->pw_uid;
+                return 0;
+        }
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end || v >= UINT32_MAX)
+                return -EINVAL;
+        *ret = (uid_t) v;
+        return 0;
+}
+
+/* Parses --json and the globals, and for list (filter non-NULL) its
+ * filters; for list (no IDs) and status (IDs).
  * Returns 0 to go on, > 0 for --help, < 0 for a usage error. */
-static int parse_show_args(int argc, char *argv[], const char *command, void (*help)(void), JsonMode *json) {
+static int parse_show_args(int argc, char *argv[], const char *command, void (*help)(void), JsonMode *json,
+                           ListFilter *filter) {
         static const struct option options[] = {
+                /* list's --user=NAME, before the global --user (the session bus), which
+                 * it still is without a value. */
+                { "user",      optional_argument, NULL, ARG_LIST_USER },
                 GLOBAL_LONG_OPTIONS,
                 { "json",      optional_argument, NULL, ARG_JSON      },
                 { "no-legend", no_argument,       NULL, ARG_NO_LEGEND },
+                { "state",     required_argument, NULL, ARG_STATE     },
+                { "all",       no_argument,       NULL, 'a'           },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORT_OPTIONS, options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, filter ? ":a" GLOBAL_SHORT_OPTIONS : ":" GLOBAL_SHORT_OPTIONS,
+                                options, NULL)) >= 0) {
+                if (!filter && (c == ARG_STATE || c == 'a' || (c == ARG_LIST_USER && optarg)))
+                        c = '?';
                 switch (c) {
                 case 'h':
                         help();
                         return 1;
+                case ARG_LIST_USER:
+                        if (!optarg) {
+                                (void) cli_global_option(ARG_USER, NULL);
+                                break;
+                        }
+                        if (parse_user(optarg, &filter->uid) < 0) {
+                                cli_error("unknown user '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        filter->by_uid = true;
+                        break;
+                case ARG_STATE:
+                        if (strcmp(optarg, "running") != 0 && strcmp(optarg, "exited") != 0) {
+                                cli_error("invalid state '%s' (expected 'running' or 'exited')", optarg);
+                                return -EINVAL;
+                        }
+                        filter->state = optarg;
+                        break;
+                case 'a':
+                        *filter = (ListFilter) {};
+                        break;
                 case ARG_JSON:
                         if (cli_parse_json(optarg, json) < 0)
                                 return -EINVAL;
@@ -121,9 +179,13 @@ static int parse_show_args(int argc, char *argv[], const char *command, void (*h
 static void list_help(void) {
         printf("Usage: procctl list [OPTIONS...]\n"
                "\n"
-               "List the processes procctld tracks, running and ended.\n"
+               "List the processes procctld tracks, running and ended, whoever started them.\n"
                "\n"
                "Options:\n"
+               "      --state=running|exited  Only the running, or only the ended, processes\n"
+               "      --user=USER            Only the processes running as USER (--user alone\n"
+               "                             still means the session bus)\n"
+               "  -a, --all                  Every process: drops the filters given before it\n"
                "      --json[=pretty|short]  Print JSON\n"
                "      --no-legend            No column headers, nothing when there is nothing\n"
                GLOBAL_OPTIONS_HELP);
@@ -142,15 +204,45 @@ static const char *state_color_of(const procctl_process_info *info) {
         return "";
 }
 
-enum { COL_ID, COL_PID, COL_USER, COL_STATE, COL_RUNTIME, COL_COMMAND, _COL_MAX };
+static bool list_selected(const procctl_process_list *list, size_t i, const ListFilter *filter) {
+        if (filter->state && strcmp(procctl_process_list_get_state(list, i), filter->state) != 0)
+                return false;
+        return !filter->by_uid || procctl_process_list_get_uid(list, i) == filter->uid;
+}
 
-static void list_print_table(const procctl_process_list *list) {
-        static const char *const headers[_COL_MAX] = { "ID", "PID", "USER", "STATE", "RUNTIME", "COMMAND" };
-        size_t n = procctl_process_list_get_size(list);
+static const char *list_description(const procctl_process_list *list, size_t i) {
+        procctl_process_info *info = procctl_process_list_get_info(list, i);
+
+        return info ? strempty(procctl_process_info_get_description(info)) : "";
+}
+
+enum { COL_ID, COL_PID, COL_USER, COL_STATE, COL_RUNTIME, COL_DESCRIPTION, COL_COMMAND, _COL_MAX };
+
+/* The processes filter selects, indices into list; their number in *ret_n. */
+static size_t *list_select(const procctl_process_list *list, const ListFilter *filter, size_t *ret_n) {
+        size_t *selected = calloc(procctl_process_list_get_size(list) + 1, sizeof(size_t)), n = 0;
+
+        if (!selected)
+                return NULL;
+        for (size_t i = 0; i < procctl_process_list_get_size(list); i++)
+                if (list_selected(list, i, filter))
+                        selected[n++] = i;
+        *ret_n = n;
+        return selected;
+}
+
+static void list_print_table(const procctl_process_list *list, const size_t *selected, size_t n) {
+        static const char *const headers[_COL_MAX] = { "ID", "PID", "USER", "STATE", "RUNTIME", "DESCRIPTION", "COMMAND" };
         char *(*cells)[_COL_MAX];
         const char **state_color;
         size_t width[_COL_MAX];
         int columns = cli_columns();
+        bool descriptions = false;
+
+        /* A DESCRIPTION column only when some process has one. */
+        for (size_t k = 0; k < n; k++)
+                if (*list_description(list, selected[k]))
+                        descriptions = true;
 
         if (n == 0) {
                 if (!arg.quiet && arg_legend)
@@ -169,37 +261,39 @@ static void list_print_table(const procctl_process_list *list) {
         for (int c = 0; c < _COL_MAX; c++)
                 width[c] = strlen(headers[c]);
 
-        for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < n; k++) {
+                size_t i = selected[k];
                 procctl_process_info *info = procctl_process_list_get_info(list, i);
                 const char *state = procctl_process_list_get_state(list, i);
                 char user[64], runtime[32];
                 procctl_exit x;
 
-                state_color[i] = state_color_of(info);
+                state_color[k] = state_color_of(info);
                 /* An ended process shows how it ended in STATE: "exited 3", "killed SIGTERM". */
                 if (info && procctl_process_info_get_exit(info, &x) >= 0) {
                         char sig[32];
                         if (x.reason == PROCCTL_EXIT_EXITED)
-                                asprintf(&cells[i][COL_STATE], "exited %d", x.status);
+                                asprintf(&cells[k][COL_STATE], "exited %d", x.status);
                         else if (x.reason == PROCCTL_EXIT_UNKNOWN)
-                                asprintf(&cells[i][COL_STATE], "exited");
+                                asprintf(&cells[k][COL_STATE], "exited");
                         else
-                                asprintf(&cells[i][COL_STATE], "%s %s", procctl_exit_reason_to_string(x.reason),
+                                asprintf(&cells[k][COL_STATE], "%s %s", procctl_exit_reason_to_string(x.reason),
                                          cli_signal_to_string(x.status, sig, sizeof(sig)));
                 } else
-                        cells[i][COL_STATE] = strdup(state);
+                        cells[k][COL_STATE] = strdup(state);
 
-                asprintf(&cells[i][COL_ID], "%" PRIu64, procctl_process_list_get_id(list, i));
-                asprintf(&cells[i][COL_PID], "%u", (unsigned) procctl_process_list_get_pid(list, i));
-                cells[i][COL_USER] = strdup(cli_user_name(procctl_process_list_get_uid(list, i), user, sizeof(user)));
-                cells[i][COL_RUNTIME] = strdup(info ? cli_format_duration(info_runtime(info), runtime, sizeof(runtime)) : "-");
-                cells[i][COL_COMMAND] = strdup(procctl_process_list_get_command_line(list, i));
+                asprintf(&cells[k][COL_ID], "%" PRIu64, procctl_process_list_get_id(list, i));
+                asprintf(&cells[k][COL_PID], "%u", (unsigned) procctl_process_list_get_pid(list, i));
+                cells[k][COL_USER] = strdup(cli_user_name(procctl_process_list_get_uid(list, i), user, sizeof(user)));
+                cells[k][COL_RUNTIME] = strdup(info ? cli_format_duration(info_runtime(info), runtime, sizeof(runtime)) : "-");
+                cells[k][COL_DESCRIPTION] = strdup(list_description(list, i));
+                cells[k][COL_COMMAND] = strdup(procctl_process_list_get_command_line(list, i));
 
                 for (int c = 0; c < _COL_MAX; c++) {
-                        if (!cells[i][c])
-                                cells[i][c] = strdup("?");
-                        if (cells[i][c] && strlen(cells[i][c]) > width[c])
-                                width[c] = strlen(cells[i][c]);
+                        if (!cells[k][c])
+                                cells[k][c] = strdup("?");
+                        if (cells[k][c] && strlen(cells[k][c]) > width[c])
+                                width[c] = strlen(cells[k][c]);
                 }
         }
 
@@ -210,6 +304,8 @@ static void list_print_table(const procctl_process_list *list) {
                 size_t used = 0;
 
                 for (int c = 0; c < _COL_MAX; c++) {
+                        if (c == COL_DESCRIPTION && !descriptions)
+                                continue;
                         const char *cell = i == 0 ? headers[c] : strempty(cells[i - 1][c]);
                         bool right = c == COL_ID || c == COL_PID;
                         const char *cell_on = on, *cell_off = off;
@@ -245,9 +341,11 @@ int verb_list(int argc, char *argv[]) {
         procctl_process_list *list = NULL;
         procctl_client *client = NULL;
         JsonMode json = JSON_OFF;
+        ListFilter filter = {};
+        size_t *selected, n = 0;
         int r;
 
-        r = parse_show_args(argc, argv, "list", list_help, &json);
+        r = parse_show_args(argc, argv, "list", list_help, &json, &filter);
         if (r != 0)
                 return r > 0 ? 0 : r == -EOPNOTSUPP ? 1 : EXIT_USAGE;
         if (optind < argc) {
@@ -264,18 +362,26 @@ int verb_list(int argc, char *argv[]) {
                 procctl_client_unref(client);
                 return 1;
         }
+        selected = list_select(list, &filter, &n);
+        if (!selected) {
+                cli_error("%s", strerror(ENOMEM));
+                procctl_process_list_unref(list);
+                procctl_client_unref(client);
+                return 1;
+        }
 
         cli_pager_open();
         if (json != JSON_OFF) {
                 json_object *a = JSONC(json_object_new_array)();
 
-                for (size_t i = 0; i < procctl_process_list_get_size(list); i++)
-                        JSONC(json_object_array_add)(a, info_to_json(procctl_process_list_get_info(list, i)));
+                for (size_t k = 0; k < n; k++)
+                        JSONC(json_object_array_add)(a, info_to_json(procctl_process_list_get_info(list, selected[k])));
                 json_print(a, json);
                 JSONC(json_object_put)(a);
         } else
-                list_print_table(list);
+                list_print_table(list, selected, n);
 
+        free(selected);
         procctl_process_list_unref(list);
         procctl_client_unref(client);
         return 0;
@@ -284,13 +390,13 @@ int verb_list(int argc, char *argv[]) {
 /* --------------------------------------------------------------- status */
 
 static void status_help(void) {
-        printf("Usage: procctl status [OPTIONS...] ID\n"
+        printf("Usage: procctl status [OPTIONS...] ID...\n"
                "\n"
-               "Show every property of a process: command, identity, state, times, and how\n"
-               "it ended.\n"
+               "Show every property of processes: command, identity, state, times, and how\n"
+               "each ended.\n"
                "\n"
                "Options:\n"
-               "      --json[=pretty|short]  Print JSON\n"
+               "      --json[=pretty|short]  Print JSON (an array for several IDs)\n"
                GLOBAL_OPTIONS_HELP);
 }
 
@@ -320,9 +426,9 @@ static void status_print(const procctl_process_info *info) {
         printf("        Owner: %s (%u)\n", cli_user_name(procctl_process_info_get_owner_uid(info), buf, sizeof(buf)),
                (unsigned) procctl_process_info_get_owner_uid(info));
 
+        /* An ended process's state is how it ended: "exited with 9", "killed by SIGTERM". */
         if (procctl_process_info_get_exit(info, &x) >= 0)
-                printf("        State: %s, %s%s%s\n", procctl_process_info_get_state(info),
-                       on, cli_format_exit(&x, buf, sizeof(buf)), off);
+                printf("        State: %s%s%s\n", on, cli_format_exit(&x, buf, sizeof(buf)), off);
         else
                 printf("        State: %s%s%s\n", on, procctl_process_info_get_state(info), off);
 
@@ -337,43 +443,61 @@ static void status_print(const procctl_process_info *info) {
 }
 
 int verb_status(int argc, char *argv[]) {
-        procctl_error error = PROCCTL_ERROR_INIT;
-        procctl_process_info *info = NULL;
         procctl_client *client = NULL;
-        procctl_process *p = NULL;
         JsonMode json = JSON_OFF;
-        int r, ret = 1;
+        json_object *array = NULL;
+        int r, failed = 0;
 
-        r = parse_show_args(argc, argv, "status", status_help, &json);
+        r = parse_show_args(argc, argv, "status", status_help, &json, NULL);
         if (r != 0)
                 return r > 0 ? 0 : r == -EOPNOTSUPP ? 1 : EXIT_USAGE;
-        if (optind + 1 != argc) {
-                cli_error("status takes exactly one process ID (see 'procctl status --help')");
+        if (optind >= argc) {
+                cli_error("no process ID given (see 'procctl status --help')");
                 return EXIT_USAGE;
         }
+        if (cli_check_ids(argc, argv) < 0)
+                return EXIT_USAGE;
         if (cli_connect(&client) < 0)
                 return 1;
-        if (cli_process_from_id(client, argv[optind], &p) < 0)
-                goto finish;
 
-        r = procctl_process_get_info(p, &info, &error);
-        if (r < 0) {
-                cli_call_error(argv[optind], r, &error);
-                goto finish;
+        /* Several IDs in JSON are one array; one ID is one object. */
+        if (json != JSON_OFF && argc - optind > 1)
+                array = JSONC(json_object_new_array)();
+        for (int i = optind; i < argc; i++) {
+                procctl_error error = PROCCTL_ERROR_INIT;
+                procctl_process_info *info = NULL;
+                procctl_process *p = NULL;
+
+                if (cli_process_from_id(client, argv[i], &p) < 0)
+                        r = -EINVAL;
+                else {
+                        r = procctl_process_get_info(p, &info, &error);
+                        if (r < 0)
+                                cli_call_error(argv[i], r, &error);
+                }
+                if (r < 0)
+                        failed++;
+                else if (array)
+                        JSONC(json_object_array_add)(array, info_to_json(info));
+                else if (json != JSON_OFF) {
+                        json_object *o = info_to_json(info);
+                        json_print(o, json);
+                        JSONC(json_object_put)(o);
+                } else {
+                        cli_pager_open();
+                        /* A blank line between processes, as systemctl status does. */
+                        if (i > optind)
+                                printf("\n");
+                        status_print(info);
+                }
+                procctl_error_clear(&error);
+                procctl_process_info_unref(info);
+                procctl_process_unref(p);
         }
-        cli_pager_open();
-        if (json != JSON_OFF) {
-                json_object *o = info_to_json(info);
-                json_print(o, json);
-                JSONC(json_object_put)(o);
-        } else
-                status_print(info);
-        ret = 0;
-
-finish:
-        procctl_error_clear(&error);
-        procctl_process_info_unref(info);
-        procctl_process_unref(p);
+        if (array) {
+                json_print(array, json);
+                JSONC(json_object_put)(array);
+        }
         procctl_client_unref(client);
-        return ret;
+        return failed > 0 ? 1 : 0;
 }

@@ -158,6 +158,18 @@ int cli_process_from_id(procctl_client *client, const char *id, procctl_process 
         return r;
 }
 
+int cli_check_ids(int argc, char *argv[]) {
+        for (int i = optind; i < argc; i++) {
+                uint64_t id;
+
+                if (procctl_parse_process_id(argv[i], &id) < 0) {
+                        cli_error("invalid process ID '%s' (expected a number or an object path)", argv[i]);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 /* ---------------------------------------------------------------- signals */
 
 static int parse_uint(const char *s, unsigned max, unsigned *ret) {
@@ -202,6 +214,9 @@ int cli_parse_signal(const char *s) {
                 if (name && strcasecmp(s, name) == 0)
                         return i;
         }
+        /* glibc calls 29 POLL; kill -l and bash call it IO. */
+        if (strcasecmp(s, "IO") == 0)
+                return SIGIO;
         return -EINVAL;
 }
 

@@ -105,6 +105,10 @@ int cli_connect(procctl_client **ret);
 /* Process handle from a number or object path; prints the error itself. */
 int cli_process_from_id(procctl_client *client, const char *id, procctl_process **ret);
 
+/* Every ID in argv[optind..] reads as one, before anything is asked of the
+ * daemon (a usage error otherwise); prints the error itself. */
+int cli_check_ids(int argc, char *argv[]);
+
 /* "HUP", "SIGHUP", "sighup", "1", "RTMIN+2" -> number; -EINVAL if none. */
 int cli_parse_signal(const char *s);
 /* "SIGTERM", "SIGRTMIN+2" or the number, in buf. */
@@ -152,5 +156,6 @@ int verb_kill(int argc, char *argv[]);
 int verb_stop(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
 int verb_release(int argc, char *argv[]);
+int verb_adopt(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);

@@ -4,7 +4,7 @@
  * procctl: the command line to procctld.  This file is the table of
  * contents: global options, then one verb per command (cli-run.c: run,
  * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
- * release; cli-show.c: list, status, with cli-output.c for color and the
+ * release, adopt; cli-show.c: list, status, with cli-output.c for color and the
  * pager).
  */
 
@@ -25,6 +25,7 @@ static const struct {
         { "stop",    verb_stop    },
         { "wait",    verb_wait    },
         { "release", verb_release },
+        { "adopt",   verb_adopt   },
         { "list",    verb_list    },
         { "status",  verb_status  },
 };
@@ -40,9 +41,10 @@ static void help(void) {
                "  kill|signal [-s SIG] ID...  Send a signal to processes\n"
                "  stop ID...                  Stop processes (SIGTERM, then SIGKILL)\n"
                "  wait ID...                  Wait for processes to end\n"
-               "  release ID...               Forget processes that have ended\n"
+               "  release ID...|--all         Forget processes that have ended\n"
+               "  adopt PID                   Track a process procctld did not start\n"
                "  list                        List processes\n"
-               "  status ID                   Show everything about a process\n"
+               "  status ID...                Show everything about processes\n"
                "\n"
                "An ID is a number or an object path (/org/procctl/Manager1/process/N).\n"
                "Run 'procctl COMMAND --help' for a command's options.\n"

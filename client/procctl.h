@@ -226,12 +226,22 @@ int procctl_spawn_async(procctl_client *client, char *const argv[],
                         procctl_spawn_callback_t callback, void *userdata,
                         procctl_call **ret_call);
 
+/* Adopt: track a running process the daemon did not start, from a pidfd of
+ * it the caller holds (pidfd_open(2)), with the description (may be NULL)
+ * shown in listings.  *ret (may be NULL) is the new process handle, with the
+ * pid filled in when given (0: unknown). */
+int procctl_adopt(procctl_client *client, int pidfd, pid_t pid, const char *description,
+                  procctl_process **ret, procctl_error *error);
+
 /* -------------------------------------------------------- process handles */
 
 /* A handle for an existing process from a decimal id ("3") or an object
  * path ("/org/procctl/Manager1/process/3"), without asking the daemon (the
  * pid is 0 until known).  -EINVAL if id is neither. */
 int procctl_process_new(procctl_client *client, const char *id, procctl_process **ret);
+/* The id of a decimal id or an object path, as procctl_process_new() reads
+ * them: -EINVAL if id is neither, -ERANGE if the number is too large. */
+int procctl_parse_process_id(const char *id, uint64_t *ret_id);
 int procctl_process_new_from_id(procctl_client *client, uint64_t id, procctl_process **ret);
 
 procctl_process *procctl_process_ref(procctl_process *process);

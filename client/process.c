@@ -64,15 +64,19 @@ int process_new_from_path(procctl_client *client, const char *path, pid_t pid, p
         return process_new_from_id(client, id, pid, ret);
 }
 
+_public_ int procctl_parse_process_id(const char *id, uint64_t *ret_id) {
+        if (!id || !ret_id)
+                return -EINVAL;
+        return id[0] == '/' ? process_parse_path(id, ret_id) : parse_id(id, ret_id);
+}
+
 _public_ int procctl_process_new(procctl_client *client, const char *id, procctl_process **ret) {
         uint64_t v;
         int r;
 
-        if (!client || !id || !ret)
+        if (!client || !ret)
                 return -EINVAL;
-        if (id[0] == '/')
-                return process_new_from_path(client, id, 0, ret);
-        r = parse_id(id, &v);
+        r = procctl_parse_process_id(id, &v);
         if (r < 0)
                 return r;
         return process_new_from_id(client, v, 0, ret);

@@ -368,3 +368,37 @@ _public_ int procctl_spawn_async(procctl_client *client, char *const argv[],
                 return r;
         return call_async(client, NULL, m, 0, CALL_SPAWN, (void *) callback, userdata, ret_call);
 }
+
+_public_ int procctl_adopt(procctl_client *client, int pidfd, pid_t pid, const char *description,
+                           procctl_process **ret, procctl_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *path;
+        procctl_process *p;
+        int r;
+
+        if (!client || pidfd < 0)
+                return error_set_local(error, -EINVAL, "No client or no pidfd given");
+
+        r = client_new_manager_call(client, "Adopt", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "h", pidfd);
+        if (r >= 0 && description)
+                r = sd_bus_message_append(m, "a{sv}", 1, "description", "s", description);
+        else if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 0);
+        if (r < 0)
+                return error_set_local(error, r, "Failed to build Adopt request: %s", strerror(-r));
+        r = call_sync(client, m, 0, &reply, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0)
+                r = process_new_from_path(client, path, pid, &p);
+        if (r < 0)
+                return error_set_local(error, r, "Failed to parse Adopt reply: %s", strerror(-r));
+        if (ret)
+                *ret = p;
+        else
+                procctl_process_unref(p);
+        return 0;
+}

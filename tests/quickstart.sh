@@ -5,11 +5,13 @@
 #
 #   sudo tests/quickstart.sh
 #
-# Installs what is needed (.ci/deps), builds into build/ (or $BUILD_DIR),
-# starts a private bus and procctld on it, and shows Spawn, Signal, Wait,
-# ListProcesses and Release working, with busctl and, once it is built, the
-# procctl CLI. Nothing is installed from the tree and nothing touches the
-# real system bus: the bus and the daemon live only as long as this script.
+# Installs what building and running need (.ci/deps, without CI's extras),
+# builds into build/ (or $BUILD_DIR) configured with --prefix=/usr as the
+# README's install commands expect, starts a private bus and procctld on it,
+# and shows Spawn, Signal, Wait, ListProcesses and Release working, with
+# busctl and, once it is built, the procctl CLI. Nothing is installed from
+# the tree and nothing touches the real system bus: the bus and the daemon
+# live only as long as this script (tests/dev-bus.sh keeps them up).
 #
 # As root the private bus is a system-type bus using the project's own bus
 # policy, and procctld runs as the system daemon would. As any other user it
@@ -52,8 +54,12 @@ fi
 # --- 2. build ----------------------------------------------------------------
 
 step "Building into $build"
+# --prefix=/usr: what Debian's system bus, systemd and polkit read, so that
+# the README's install commands can use this build as it is.
 if [[ ! -f $build/build.ninja ]]; then
-    out=$(meson setup "$build" "$src" 2>&1) || { echo "$out"; fail "meson setup failed"; }
+    out=$(meson setup --prefix=/usr "$build" "$src" 2>&1) || { echo "$out"; fail "meson setup failed"; }
+else
+    out=$(meson configure -Dprefix=/usr "$build" 2>&1) || { echo "$out"; fail "meson configure failed"; }
 fi
 ninja -C "$build" >/dev/null || { ninja -C "$build"; fail "build failed"; }
 echo "Built $build/daemon/procctld"
@@ -191,3 +197,4 @@ else
 fi
 
 step "Done: stopping procctld and the private bus"
+echo "To keep a bus and procctld up and try procctl by hand: tests/dev-bus.sh"

@@ -189,7 +189,8 @@ static char *cli_spawn(PcFixture *fx, const char *const *argv) {
         g_auto(GStrv) fields = NULL;
 
         g_ptr_array_add(args, (gpointer) "spawn");
-        g_ptr_array_add(args, (gpointer) "--");
+        if (argv[0][0] != '-')  /* else: options of spawn, then "--" of the caller's */
+                g_ptr_array_add(args, (gpointer) "--");
         for (const char *const *a = argv; *a; a++)
                 g_ptr_array_add(args, (gpointer) *a);
         g_ptr_array_add(args, NULL);
@@ -269,9 +270,37 @@ static void test_run_working_directory(PcFixture *fx) {
         g_assert_cmpint(r3.code, ==, 126);
         assert_one_error_line(&r3, "/nonexistent/dir");
 
-        g_auto(CliResult) r4 = run_cli(fx, "run", "-C", "relative", "--", "/bin/true");
-        g_assert_cmpint(r4.code, ==, 125);
-        assert_one_error_line(&r4, "absolute");
+        /* systemd-run's spellings: a relative directory is ours, -d our own, --working-directory. */
+        g_auto(CliResult) r4 = run_cli_full(fx, NULL, fx->tmpdir, NULL, ARGS("run", "-C", "out", "--", "/bin/pwd"));
+        g_assert_cmpint(r4.code, ==, 0);
+        g_assert_cmpstr(g_strchomp(r4.out), ==, fx->outdir);
+        g_auto(CliResult) r5 = run_cli_full(fx, NULL, fx->outdir, NULL, ARGS("run", "-C", "/", "-d", "--", "/bin/pwd"));
+        g_assert_cmpstr(g_strchomp(r5.out), ==, fx->outdir);
+        g_auto(CliResult) r6 = run_cli_full(fx, NULL, fx->outdir, NULL,
+                                            ARGS("run", "-P", "--working-directory=..", "--", "/bin/pwd"));
+        g_assert_cmpint(r6.code, ==, 0);
+        g_assert_cmpstr(g_strchomp(r6.out), ==, fx->tmpdir);
+}
+
+static void test_run_setenv_name_alone(PcFixture *fx) {
+        /* -E NAME passes our value; nothing when we have none. */
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL, ARGS("PROCCTL_TEST_VAR=from caller"),
+                                           ARGS("run", "-E", "PROCCTL_TEST_VAR", "-E", "PROCCTL_UNSET_VAR", "--",
+                                                "/bin/sh", "-c", "echo \"$PROCCTL_TEST_VAR/${PROCCTL_UNSET_VAR-unset}\""));
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, "from caller/unset\n");
+}
+
+static void test_run_user_daemon_cannot_switch_user(PcFixture *fx) {
+        /* Refused before any bus is asked: a per-user daemon runs as its user. */
+        g_auto(CliResult) r = run_cli_full(fx, NULL, NULL, ARGS("DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"),
+                                           ARGS("--user", "run", "--uid=nobody", "--", "/bin/true"));
+        g_assert_cmpint(r.code, ==, 125);
+        assert_one_error_line(&r, "per-user procctld (--user) runs as you and cannot start processes as another user");
+        g_auto(CliResult) s = run_cli_full(fx, NULL, NULL, ARGS("DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"),
+                                           ARGS("--user", "spawn", "-u", "nobody", "--", "/bin/true"));
+        g_assert_cmpint(s.code, ==, 1);
+        assert_one_error_line(&s, "cannot start processes as another user");
 }
 
 static void test_run_options(PcFixture *fx) {
@@ -420,12 +449,19 @@ static void test_kill_signals_and_errors(PcFixture *fx) {
         pc_assert_wait_result(fx, pa, "killed", SIGTERM);
         pc_assert_wait_result(fx, pb, "killed", SIGTERM);
 
-        /* An ended process, an unknown one and a bad ID: each reported, exit 1. */
-        g_auto(CliResult) k2 = run_cli(fx, "signal", "-s", "SIGUSR1", a, "999999", "x1");
+        /* An ended process and an unknown one: each reported, exit 1. */
+        g_auto(CliResult) k2 = run_cli(fx, "signal", "-s", "SIGUSR1", a, "999999");
         g_assert_cmpint(k2.code, ==, 1);
         g_assert_nonnull(strstr(k2.err, "procctl: 999999: no such process\n"));
-        g_assert_nonnull(strstr(k2.err, "procctl: invalid process ID 'x1'"));
         g_assert_nonnull(strstr(k2.err, g_strdup_printf("procctl: %s: ", a)));
+
+        /* A bad ID among them is a usage error, before any is signalled. */
+        g_autofree char *d = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *pd = g_strconcat(PC_PROCESS_PREFIX, d, NULL);
+        g_auto(CliResult) k4 = run_cli(fx, "kill", d, "x1");
+        g_assert_cmpint(k4.code, ==, 2);
+        assert_one_error_line(&k4, "invalid process ID 'x1'");
+        g_assert_cmpstr(pc_get_process_string(fx, pd, "State"), ==, "running");
 
         /* Numbers and --group. */
         g_autofree char *c = cli_spawn(fx, ARGS("/bin/sleep", "100"));
@@ -577,7 +613,7 @@ static void test_status_json_and_text(PcFixture *fx) {
 
         g_auto(CliResult) t = run_cli(fx, "status", a);
         g_assert_cmpint(t.code, ==, 0);
-        g_assert_nonnull(strstr(t.out, "State: exited, exited with 3\n"));
+        g_assert_nonnull(strstr(t.out, "State: exited with 3\n"));
         g_assert_nonnull(strstr(t.out, "Path: /org/procctl/Manager1/process/"));
         g_assert_nonnull(strstr(t.out, "User: root (0)\n"));
         g_assert_true(g_regex_match_simple("Started: \\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\S+; \\S+ ago\n",
@@ -598,6 +634,99 @@ static void test_status_json_and_text(PcFixture *fx) {
         pc_assert_wait_result(fx, pk, "killed", SIGTERM);
         g_auto(CliResult) t2 = run_cli(fx, "status", k);
         g_assert_nonnull(strstr(t2.out, "killed by SIGTERM"));
+}
+
+static void test_status_several_ids(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 9"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
+
+        pc_assert_wait_result(fx, pa, "exited", 9);
+        g_auto(CliResult) t = run_cli(fx, "status", a, b);
+        g_assert_cmpint(t.code, ==, 0);
+        g_assert_nonnull(strstr(t.out, "State: exited with 9\n"));
+        g_assert_nonnull(strstr(t.out, "State: running\n"));
+        g_assert_nonnull(strstr(t.out, "\n\n"));  /* a blank line between them */
+
+        g_auto(CliResult) j = run_cli(fx, "status", "--json=short", a, b);
+        json_object *o = parse_json(j.out);
+        g_assert_true(json_object_is_type(o, json_type_array));
+        g_assert_cmpint(json_object_array_length(o), ==, 2);
+        json_object_put(o);
+
+        /* An unknown one among them: the others still shown, exit 1. */
+        g_auto(CliResult) u = run_cli(fx, "status", "999999", a);
+        g_assert_cmpint(u.code, ==, 1);
+        g_assert_nonnull(strstr(u.out, "State: exited with 9\n"));
+        assert_one_error_line(&u, "999999: no such process");
+}
+
+static void test_list_description_and_filters(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("--description", "web server", "--", "/bin/sleep", "100"));
+        g_autofree char *b = cli_spawn(fx, ARGS("-u", "nobody", "--", "/bin/sh", "-c", "exit 4"));
+        g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
+
+        pc_assert_wait_result(fx, pb, "exited", 4);
+        g_auto(CliResult) l = run_cli(fx, "list");
+        g_assert_cmpint(l.code, ==, 0);
+        g_assert_true(g_regex_match_simple("^ID +PID +USER +STATE +RUNTIME +DESCRIPTION +COMMAND$", l.out, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("running .* web server +/bin/sleep 100$", l.out, G_REGEX_MULTILINE, 0));
+
+        g_auto(CliResult) r = run_cli(fx, "list", "--state=running", "--no-legend");
+        g_assert_true(g_str_has_prefix(g_strchug(r.out), a));
+        g_assert_null(strstr(r.out, "exited"));
+        g_auto(CliResult) e = run_cli(fx, "list", "--state=exited", "--no-legend");
+        g_assert_true(g_str_has_prefix(g_strchug(e.out), b));
+        g_assert_null(strstr(e.out, "running"));
+        g_auto(CliResult) u = run_cli(fx, "list", "--user=nobody", "--no-legend");
+        g_assert_true(g_str_has_prefix(g_strchug(u.out), b));
+        g_assert_null(strstr(u.out, "sleep"));
+        g_auto(CliResult) all = run_cli(fx, "list", "--user=nobody", "-a", "--no-legend");
+        g_assert_nonnull(strstr(all.out, "sleep"));
+        g_assert_nonnull(strstr(all.out, "exited 4"));
+
+        /* Without a description anywhere, no DESCRIPTION column. */
+        g_auto(CliResult) n = run_cli(fx, "list", "--state=exited");
+        g_assert_null(strstr(n.out, "DESCRIPTION"));
+}
+
+static void test_release_all(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 1"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 2"));
+        g_autofree char *c = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+
+        pc_assert_wait_result(fx, g_strconcat(PC_PROCESS_PREFIX, a, NULL), "exited", 1);
+        pc_assert_wait_result(fx, g_strconcat(PC_PROCESS_PREFIX, b, NULL), "exited", 2);
+        g_auto(CliResult) r = run_cli(fx, "release", "--all");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.err, ==, "");
+        g_auto(CliResult) l = run_cli(fx, "list", "--no-legend");
+        g_assert_true(g_str_has_prefix(g_strchug(l.out), c));
+        g_assert_null(strstr(l.out, "exited"));
+}
+
+static void test_adopt(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) child = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, "/bin/sleep", "100", NULL);
+        g_assert_no_error(error);
+        const char *pid = g_subprocess_get_identifier(child);
+
+        g_auto(CliResult) a = run_cli(fx, "adopt", "--description=adopted", pid);
+        g_assert_cmpint(a.code, ==, 0);
+        g_auto(GStrv) words = g_strsplit(g_strchomp(a.out), " ", 0);
+        g_assert_cmpint(g_strv_length(words), ==, 3);
+        g_assert_cmpstr(words[2], ==, pid);
+
+        g_auto(CliResult) l = run_cli(fx, "list");
+        g_assert_nonnull(strstr(l.out, "adopted"));
+        g_auto(CliResult) k = run_cli(fx, "kill", words[0]);
+        g_assert_cmpint(k.code, ==, 0);
+        g_subprocess_wait(child, NULL, &error);
+        g_assert_no_error(error);
+
+        g_auto(CliResult) gone = run_cli(fx, "adopt", "999999999");
+        g_assert_cmpint(gone.code, ==, 1);
+        assert_one_error_line(&gone, "cannot open process 999999999: No such process");
 }
 
 /* --------------------------------------------------------- usage and help */
@@ -627,16 +756,23 @@ static const UsageCase usage_cases[] = {
         { "run-no-command",      ARGS("run"),                         125, "no command to run" },
         { "run-bad-option",      ARGS("run", "--frobnicate", "--", "true"), 125, "unknown option '--frobnicate'" },
         { "run-bad-timeout",     ARGS("run", "--timeout=soon", "--", "true"), 125, "invalid time span" },
-        { "run-bad-setenv",      ARGS("run", "-E", "NOEQUALS", "--", "true"), 125, "KEY=VALUE" },
+        { "run-bad-setenv",      ARGS("run", "-E", "=x", "--", "true"), 125, "KEY=VALUE" },
         { "spawn-no-command",    ARGS("spawn"),                       2,   "no command to spawn" },
         { "kill-no-id",          ARGS("kill"),                        2,   "no process ID" },
         { "kill-bad-signal",     ARGS("kill", "-s", "FOO", "1"),      2,   "unknown signal 'FOO'" },
         { "wait-no-id",          ARGS("wait"),                        2,   "no process ID" },
         { "stop-no-id",          ARGS("stop"),                        2,   "no process ID" },
         { "release-no-id",       ARGS("release"),                     2,   "no process ID" },
-        { "status-no-id",        ARGS("status"),                      2,   "exactly one" },
-        { "status-two-ids",      ARGS("status", "1", "2"),            2,   "exactly one" },
-        { "status-bad-id",       ARGS("status", "/not/a/process"),    1,   "invalid process ID" },
+        { "status-no-id",        ARGS("status"),                      2,   "no process ID" },
+        { "status-bad-id",       ARGS("status", "/not/a/process"),    2,   "invalid process ID" },
+        { "kill-bad-id",         ARGS("kill", "abc"),                 2,   "invalid process ID 'abc'" },
+        { "stop-bad-id",         ARGS("stop", "abc"),                 2,   "invalid process ID 'abc'" },
+        { "wait-bad-id",         ARGS("wait", "1", "abc"),            2,   "invalid process ID 'abc'" },
+        { "release-bad-id",      ARGS("release", "abc"),              2,   "invalid process ID 'abc'" },
+        { "release-ids-and-all", ARGS("release", "--all", "1"),       2,   "either IDs or --all" },
+        { "list-bad-state",      ARGS("list", "--state=dead"),        2,   "invalid state 'dead'" },
+        { "adopt-no-pid",        ARGS("adopt"),                       2,   "exactly one PID" },
+        { "adopt-bad-pid",       ARGS("adopt", "12x"),                2,   "invalid PID '12x'" },
         { "list-argument",       ARGS("list", "extra"),               2,   "no arguments" },
         { "list-bad-json",       ARGS("list", "--json=xml"),          2,   "--json" },
         { "connect-failure",     ARGS("--address=unix:path=/nonexistent/socket", "list"), 1, "cannot connect" },
@@ -645,7 +781,7 @@ static const UsageCase usage_cases[] = {
 
 static void test_help_and_version(PcFixture *fx) {
         static const char *const commands[] = { "run", "spawn", "kill", "signal", "stop", "wait",
-                                                "release", "list", "status" };
+                                                "release", "list", "status", "adopt" };
 
         g_auto(CliResult) h = run_cli(fx, "--help");
         g_assert_cmpint(h.code, ==, 0);
@@ -701,6 +837,8 @@ int main(int argc, char **argv) {
         }
         pc_test_add("/cli/run/working-directory-is-ours-by-default", 0, test_run_working_directory);
         pc_test_add("/cli/run/options", 0, test_run_options);
+        pc_test_add("/cli/run/setenv-name-alone-passes-our-value", 0, test_run_setenv_name_alone);
+        pc_test_add("/cli/run/user-daemon-cannot-switch-user", 0, test_run_user_daemon_cannot_switch_user);
         pc_test_add("/cli/run/as-another-user", PC_FIXTURE_NEEDS_ROOT, test_run_as_user);
         for (size_t i = 0; i < G_N_ELEMENTS(signal_cases); i++) {
                 g_autofree char *name = g_strdup_printf("/cli/run/forwards-signal/%s", signal_cases[i].name);
@@ -718,6 +856,10 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/list/empty", 0, test_list_empty);
         pc_test_add("/cli/list/json-parses", 0, test_list_json);
         pc_test_add("/cli/status/text-and-json", 0, test_status_json_and_text);
+        pc_test_add("/cli/status/several-ids", 0, test_status_several_ids);
+        pc_test_add("/cli/list/description-and-filters", PC_FIXTURE_NEEDS_ROOT, test_list_description_and_filters);
+        pc_test_add("/cli/release/all", 0, test_release_all);
+        pc_test_add("/cli/adopt", 0, test_adopt);
         for (size_t i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
                 g_autofree char *name = g_strdup_printf("/cli/usage-error/%s", usage_cases[i].name);
                 pc_test_add_data(name, 0, test_usage_error, &usage_cases[i]);

@@ -7,6 +7,7 @@
  */
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "fixture.h"
 
@@ -72,10 +73,17 @@ static char *spawn(PcFixture *fx, const char *const *argv) {
 }
 
 static void test_commands_and_options(PcFixture *fx) {
-        check(fx, ARGS("procctl", ""), "kill\nlist\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nwait\n");
+        check(fx, ARGS("procctl", ""), "adopt\nkill\nlist\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nwait\n");
         check(fx, ARGS("procctl", "--no-"), "--no-ask-password\n--no-pager\n");
         check(fx, ARGS("procctl", "list", "--no-"), "--no-ask-password\n--no-legend\n--no-pager\n");
-        check(fx, ARGS("procctl", "run", "--p"), "--pty\n");
+        check(fx, ARGS("procctl", "run", "--p"), "--pipe\n--pty\n");
+        check(fx, ARGS("procctl", "run", "--w"), "--working-directory=\n");
+        check(fx, ARGS("procctl", "spawn", "--sa"), "--same-dir\n");
+        check(fx, ARGS("procctl", "list", "--state="), "exited\nrunning\n");
+        check(fx, ARGS("procctl", "list", "--st"), "--state=\n");
+        check(fx, ARGS("procctl", "list", "--user=roo"), "root\n");
+        check(fx, ARGS("procctl", "release", "--al"), "--all\n");
+        check(fx, ARGS("procctl", "adopt", "--d"), "--description=\n");
         check(fx, ARGS("procctl", "spawn", "--p"), "\n");
         check(fx, ARGS("procctl", "list", "--json="), "pretty\nshort\n");
         check(fx, ARGS("procctl", "run", "-u", "roo"), "root\n");
@@ -84,6 +92,26 @@ static void test_commands_and_options(PcFixture *fx) {
 static void test_signal_names(PcFixture *fx) {
         check(fx, ARGS("procctl", "kill", "-s", "USR"), "USR1\nUSR2\n");
         check(fx, ARGS("procctl", "kill", "--signal=SIGTE"), "SIGTERM\n");
+
+        /* Every name offered is one procctl takes (exit 1: it got as far as
+         * connecting; 2 would be "unknown signal"), and bash's pseudo-signals
+         * are not offered. */
+        g_autofree char *all = complete(fx, FALSE, ARGS("procctl", "kill", "-s", ""));
+        g_auto(GStrv) names = g_strsplit(g_strchomp(all), "\n", 0);
+        g_assert_cmpint(g_strv_length(names), >, 60);
+        for (char **n = names; *n; n++) {
+                g_autofree char *err = NULL;
+                int status;
+
+                g_assert_null(strstr(*n, "JUNK"));
+                g_assert_false(g_str_equal(*n, "EXIT") || g_str_equal(*n, "DEBUG") || g_str_equal(*n, "ERR") ||
+                               g_str_equal(*n, "RETURN"));
+                const char *argv[] = { g_getenv("PROCCTL"), "--address=unix:path=/nonexistent", "kill", "-s", *n, "1", NULL };
+                g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                                           &err, &status, NULL));
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+                        pc_fail("completion offered signal '%s', which procctl refused: %s", *n, err);
+        }
 }
 
 static void test_command_line_of_run(PcFixture *fx) {

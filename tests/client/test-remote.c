@@ -252,7 +252,7 @@ static void test_host(PcFixture *fx) {
         g_assert_cmpstr(w.out, ==, g_strdup_printf("%s: killed by SIGUSR1\n", f[0]));
         g_auto(CliResult) st = run(env, NULL, ARGS(cli, "-H", "127.0.0.1", "status", f[0]));
         g_assert_cmpint(st.code, ==, 0);
-        g_assert_nonnull(strstr(st.out, "State: exited, killed by SIGUSR1\n"));
+        g_assert_nonnull(strstr(st.out, "State: killed by SIGUSR1\n"));
         g_auto(CliResult) rl = run(env, NULL, ARGS(cli, "-H", "127.0.0.1", "release", f[0]));
         g_assert_cmpint(rl.code, ==, 0);
         g_assert_cmpuint(pc_get_process_count(fx), ==, 0);

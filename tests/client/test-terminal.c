@@ -74,7 +74,13 @@ static void pty_cli_start(PtyCli *c, PcFixture *fx, unsigned short rows, unsigne
                 } else
                         envp = g_environ_unsetenv(envp, *e);
         }
-        g_ptr_array_add(args, (gpointer) cli_path());
+        /* ARGS("!sh", SCRIPT): a shell runs SCRIPT, with $PROCCTL, for redirections. */
+        if (g_strcmp0(argv[0], "!sh") == 0) {
+                g_ptr_array_add(args, (gpointer) "/bin/sh");
+                g_ptr_array_add(args, (gpointer) "-c");
+                argv++;
+        } else
+                g_ptr_array_add(args, (gpointer) cli_path());
         for (const char *const *a = argv; *a; a++)
                 g_ptr_array_add(args, (gpointer) *a);
         g_ptr_array_add(args, NULL);
@@ -367,6 +373,71 @@ static void test_in_use_terminal_refused_across_users(PcFixture *fx) {
         close(fresh_slave);
 }
 
+/* ------------------------------------------- issue 15: as a person meets it */
+
+/* The README's example, typed at a terminal: another user never gets this
+ * terminal, so procctl relays it through pipes, and it works. */
+static void test_readme_run_as_another_user(PcFixture *fx) {
+        g_auto(PtyCli) c = {};
+
+        pty_cli_start(&c, fx, 24, 80, NULL, ARGS("run", "-u", "nobody", "-C", "/tmp", "-E", "LANG=C", "--", "id"));
+        g_assert_cmpint(pty_cli_wait(&c), ==, 0);
+        g_assert_nonnull(strstr(c.out->str, "uid=65534(nobody)"));
+        g_assert_null(strstr(c.out->str, "procctl:"));
+        pty_cli_assert_modes_restored(&c);
+}
+
+static void test_another_user_reads_typed_input(PcFixture *fx) {
+        g_auto(PtyCli) c = {};
+
+        /* The child sees pipes, not a terminal; what is typed (a line, as our
+         * terminal is not raw) reaches it, and its output and errors come back. */
+        pty_cli_start(&c, fx, 24, 80, NULL,
+                      ARGS("run", "-u", "nobody", "--", "sh", "-c",
+                           "test -t 0 || echo stdin-not-a-tty; echo ready; read x; echo got:$x; echo err:$x >&2; exit 6"));
+        pty_cli_expect(&c, "ready");
+        pty_cli_type(&c, "hello\n");
+        g_assert_cmpint(pty_cli_wait(&c), ==, 6);
+        g_assert_nonnull(strstr(c.out->str, "stdin-not-a-tty"));
+        g_assert_nonnull(strstr(c.out->str, "got:hello"));
+        g_assert_nonnull(strstr(c.out->str, "err:hello"));
+
+        /* Stdin a file and stdout the terminal: only the terminal is relayed. */
+        g_auto(PtyCli) d = {};
+        pty_cli_start(&d, fx, 24, 80, NULL,
+                      ARGS("!sh", "exec \"$PROCCTL\" run -u nobody -- sh -c 'cat; test -t 1 || echo out-is-a-pipe' </etc/hostname"));
+        g_assert_cmpint(pty_cli_wait(&d), ==, 0);
+        g_assert_nonnull(strstr(d.out->str, "out-is-a-pipe"));
+}
+
+static void test_pty_passes_term(PcFixture *fx) {
+        g_auto(PtyCli) c = {};
+
+        pty_cli_start(&c, fx, 24, 80, ARGS("COLORTERM=truecolor"),
+                      ARGS("run", "--pty", "--", "sh", "-c", "echo term:$TERM/$COLORTERM"));
+        g_assert_cmpint(pty_cli_wait(&c), ==, 0);
+        g_assert_nonnull(strstr(c.out->str, "term:xterm/truecolor"));
+
+        /* -E says otherwise: it wins. */
+        g_auto(PtyCli) d = {};
+        pty_cli_start(&d, fx, 24, 80, NULL, ARGS("run", "-t", "-E", "TERM=vt100", "--", "sh", "-c", "echo term:$TERM"));
+        g_assert_cmpint(pty_cli_wait(&d), ==, 0);
+        g_assert_nonnull(strstr(d.out->str, "term:vt100"));
+}
+
+static void test_pty_appends_to_redirected_output(PcFixture *fx) {
+        g_autofree char *log = pc_fixture_out_path(fx, "log");
+        g_autofree char *script = g_strdup_printf("exec \"$PROCCTL\" run --pty -- echo hello </dev/null >>'%s'", log);
+        g_autofree char *contents = NULL;
+        g_auto(PtyCli) c = {};
+
+        g_assert_true(g_file_set_contents(log, "first line, kept\n", -1, NULL));
+        pty_cli_start(&c, fx, 24, 80, NULL, ARGS("!sh", script));
+        g_assert_cmpint(pty_cli_wait(&c), ==, 0);
+        g_assert_true(g_file_get_contents(log, &contents, NULL, NULL));
+        g_assert_true(g_str_has_prefix(contents, "first line, kept\nhello"));
+}
+
 /* ------------------------------------------------------- color and pager */
 
 /* One running and one failed process, so both colors would show. */
@@ -505,6 +576,10 @@ int main(int argc, char **argv) {
         pc_test_add("/terminal/pty/as-another-user", PC_FIXTURE_NEEDS_ROOT, test_pty_as_another_user);
         pc_test_add("/terminal/in-use-terminal-refused-across-users", PC_FIXTURE_NEEDS_ROOT,
                     test_in_use_terminal_refused_across_users);
+        pc_test_add("/terminal/readme-run-as-another-user", PC_FIXTURE_NEEDS_ROOT, test_readme_run_as_another_user);
+        pc_test_add("/terminal/another-user-through-pipes", PC_FIXTURE_NEEDS_ROOT, test_another_user_reads_typed_input);
+        pc_test_add("/terminal/pty/passes-term", 0, test_pty_passes_term);
+        pc_test_add("/terminal/pty/appends-to-redirected-output", 0, test_pty_appends_to_redirected_output);
         pc_test_add("/terminal/output/color-only-on-a-terminal", 0, test_color_only_on_a_terminal);
         pc_test_add("/terminal/output/pager-only-on-a-terminal", 0, test_pager_only_on_a_terminal);
 

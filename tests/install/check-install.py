@@ -106,6 +106,7 @@ def main():
          ("pc", "dbus-1", "interfaces_dir")),
         ("/usr/share/bash-completion/completions/procctl", "the bash completion",
          ("pc", "bash-completion", "completionsdir")),
+        ("/etc/procctl/procctld.conf", "the sample configuration", "prefix"),
     ]
 
     def relocate(path):

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The sample data/procctld.conf names every limit the daemon knows
+# (daemon/settings.c) commented out at its default (daemon/settings.h),
+# and sets nothing itself.
+#
+# Usage: test-sample-conf.sh SOURCE_ROOT
+
+set -euo pipefail
+
+src=$1
+sample=$src/data/procctld.conf
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+keys=$(sed -nE 's/^\s*\{ "(Max[A-Za-z]+)", "([a-z-]+)", offsetof\(Limits, ([a-z_]+)\) \},$/\1 \3/p' \
+       "$src/daemon/settings.c")
+[[ -n $keys ]] || fail "no limits found in daemon/settings.c"
+
+while read -r key field; do
+    default=$(grep -oE "\.$field = [0-9]+" "$src/daemon/settings.h" | grep -oE '[0-9]+$')
+    [[ -n $default ]] || fail "no default for $field in daemon/settings.h"
+    grep -qxF "#$key=$default" "$sample" || fail "$sample lacks the line '#$key=$default'"
+    echo "ok: #$key=$default"
+done <<<"$keys"
+
+# Nothing else is set, and nothing else is a setting.
+if grep -vE '^(#.*|\[Limits\]|)$' "$sample"; then
+    fail "$sample sets something"
+fi
+n=$(grep -cE '^#Max[A-Za-z]+=' "$sample")
+[[ $n -eq $(wc -l <<<"$keys") ]] || fail "$sample has $n settings, the daemon $(wc -l <<<"$keys")"
