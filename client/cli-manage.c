@@ -45,19 +45,17 @@ static int parse_id_args(int argc, char *argv[], const char *command, void (*hel
  * or < 0 if the connection could not be made. */
 static int for_each_id(int argc, char *argv[],
                        int (*action)(procctl_process *p, const char *id, void *userdata), void *userdata) {
-        procctl_client *client = NULL;
+        _cleanup_(procctl_client_unrefp) procctl_client *client = NULL;
         int failed = 0;
 
         if (cli_connect(&client) < 0)
                 return -ENOTCONN;
         for (int i = optind; i < argc; i++) {
-                procctl_process *p = NULL;
+                _cleanup_(procctl_process_unrefp) procctl_process *p = NULL;
 
                 if (cli_process_from_id(client, argv[i], &p) < 0 || action(p, argv[i], userdata) < 0)
                         failed++;
-                procctl_process_unref(p);
         }
-        procctl_client_unref(client);
         return failed;
 }
 

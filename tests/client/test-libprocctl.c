@@ -1227,6 +1227,47 @@ static void test_error_helpers(PcFixture *fx) {
         procctl_error_clear(&e);
 }
 
+static void exit_callback_never_runs(procctl_process *process, int r, const procctl_exit *exit,
+                                     const procctl_error *error, void *userdata) {
+        pc_fail("the callback of a cancelled call ran");
+}
+
+/* The _unrefp helpers drop what their variable holds when it leaves scope
+ * (leaks show under the sanitized suite) and do nothing for NULL. */
+static void test_cleanup_helpers(PcFixture *fx) {
+        procctl_process *kept;
+
+        {
+                __attribute__((cleanup(procctl_client_unrefp))) procctl_client *c = NULL;
+                __attribute__((cleanup(procctl_process_unrefp))) procctl_process *p = NULL;
+                __attribute__((cleanup(procctl_spawn_options_freep))) procctl_spawn_options *o = NULL;
+                __attribute__((cleanup(procctl_process_info_unrefp))) procctl_process_info *info = NULL;
+                __attribute__((cleanup(procctl_process_list_unrefp))) procctl_process_list *list = NULL;
+                __attribute__((cleanup(procctl_call_unrefp))) procctl_call *call = NULL;
+        }
+        {
+                __attribute__((cleanup(procctl_client_unrefp))) procctl_client *c = connect_client(fx);
+                __attribute__((cleanup(procctl_process_unrefp))) procctl_process *p = spawn_ok(c, ARGV("/bin/true"), NULL);
+                __attribute__((cleanup(procctl_spawn_options_freep))) procctl_spawn_options *o = options_new();
+                __attribute__((cleanup(procctl_process_info_unrefp))) procctl_process_info *info = NULL;
+                __attribute__((cleanup(procctl_process_list_unrefp))) procctl_process_list *list = NULL;
+                __attribute__((cleanup(procctl_call_unrefp))) procctl_call *call = NULL;
+                __attribute__((cleanup(procctl_error_clear))) procctl_error error = PROCCTL_ERROR_INIT;
+
+                g_assert_cmpint(procctl_process_get_info(p, &info, &error), ==, 0);
+                g_assert_cmpint(procctl_list(c, &list, &error), ==, 0);
+                /* Pending when the client goes: cancelled, its callback never runs. */
+                g_assert_cmpint(procctl_process_wait_async(p, exit_callback_never_runs, NULL, &call), ==, 0);
+                g_assert_true(procctl_call_is_pending(call));
+                g_assert_cmpint(procctl_spawn_options_set_description(o, "x"), ==, 0);
+                kept = procctl_process_ref(p);
+                g_assert_true(procctl_process_get_client(kept) == c);
+        }
+        /* The client went with its scope: the handle kept outside it is detached. */
+        g_assert_null(procctl_process_get_client(kept));
+        procctl_process_unref(kept);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
 
@@ -1263,6 +1304,7 @@ int main(int argc, char **argv) {
         pc_test_add("/libprocctl/async/from-sd-event", 0, test_async_from_sd_event);
         pc_test_add("/libprocctl/exit-helpers", 0, test_exit_helpers);
         pc_test_add("/libprocctl/error-helpers", 0, test_error_helpers);
+        pc_test_add("/libprocctl/cleanup-helpers", 0, test_cleanup_helpers);
 
         return g_test_run();
 }
