@@ -106,8 +106,9 @@ bool procctl_error_has_name(const procctl_error *error, const char *name);
 bool procctl_error_is_exec_failed(const procctl_error *error);
 
 /* For an exec failure: the errno that made it fail (e.g. ENOENT for a
- * missing program), read from the daemon's message; 0 when unknown or when
- * error is not an exec failure. */
+ * missing program), read from the errno name that begins the daemon's
+ * message ("ENOENT: execve(...): ..."); 0 when error is not an exec failure
+ * or its message lacks that name. */
 int procctl_error_exec_errno(const procctl_error *error);
 
 /* For an exec failure: true if it was the program itself that was not

@@ -351,7 +351,7 @@ static const char *stage_call(SpawnStage s) {
         }
 }
 
-int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size) {
+static int spawn_failure_reason(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size) {
         const char *why = strerror(f->error);
 
         switch (f->stage) {
@@ -379,4 +379,21 @@ int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *
         if (searched && (f->error == ENOENT || f->error == EACCES))
                 return snprintf(buf, size, "execvp(\"%s\"): %s", req->file, why);
         return snprintf(buf, size, "execve(\"%s\"): %s", file, why);
+}
+
+/* The errno's name comes first ("ENOENT: execve(...): ..."; the number for an
+ * errno without a name), so that a client can tell the reason without
+ * reading strerror()'s English: org.procctl.Manager1(5) documents the form. */
+int spawn_failure_message(const SpawnRequest *req, const SpawnFailure *f, char *buf, size_t size) {
+        const char *name = strerrorname_np(f->error);
+        int n, m;
+
+        n = name ? snprintf(buf, size, "%s: ", name) : snprintf(buf, size, "%d: ", f->error);
+        if (n < 0)
+                return n;
+        if ((size_t) n < size)
+                m = spawn_failure_reason(req, f, buf + n, size - (size_t) n);
+        else
+                m = spawn_failure_reason(req, f, NULL, 0);
+        return m < 0 ? m : n + m;
 }

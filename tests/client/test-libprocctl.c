@@ -357,7 +357,7 @@ static void test_spawn_exec_failure_not_found(PcFixture *fx) {
         g_assert_true(procctl_error_has_name(&error, "org.procctl.Error.ExecFailed"));
         g_assert_cmpint(procctl_error_exec_errno(&error), ==, ENOENT);
         g_assert_true(procctl_error_is_exec_not_found(&error));
-        g_assert_nonnull(strstr(error.message, "/nonexistent/program"));
+        g_assert_true(g_str_has_prefix(error.message, "ENOENT: execve(\"/nonexistent/program\"): "));
         procctl_error_clear(&error);
         g_assert_false(procctl_error_is_set(&error));
         g_assert_null(error.name);
@@ -1201,6 +1201,16 @@ static void test_exit_helpers(PcFixture *fx) {
         g_assert_cmpint(procctl_exit_to_shell_code(&x), ==, -1);
 }
 
+static void assert_exec_errno(const char *message, int expected, bool not_found) {
+        procctl_error e = { .name = g_strdup("org.procctl.Error.ExecFailed"), .message = g_strdup(message),
+                            .error = ENOEXEC };
+
+        g_assert_cmpint(procctl_error_exec_errno(&e), ==, expected);
+        g_assert_cmpint(procctl_error_is_exec_not_found(&e), ==, not_found);
+        procctl_error_clear(&e);
+        g_assert_false(procctl_error_is_set(&e));
+}
+
 static void test_error_helpers(PcFixture *fx) {
         procctl_error e = PROCCTL_ERROR_INIT;
 
@@ -1210,18 +1220,26 @@ static void test_error_helpers(PcFixture *fx) {
         g_assert_cmpint(procctl_error_exec_errno(&e), ==, 0);
         g_assert_false(procctl_error_is_exec_not_found(&e));
 
-        /* An exec failure's cause is read from the daemon's message. */
-        e.name = g_strdup("org.procctl.Error.ExecFailed");
-        e.message = g_strdup("execve(\"/x\"): Argument list too long");
-        e.error = ENOEXEC;
-        g_assert_cmpint(procctl_error_exec_errno(&e), ==, E2BIG);
-        g_assert_false(procctl_error_is_exec_not_found(&e));
-        procctl_error_clear(&e);
-        g_assert_false(procctl_error_is_set(&e));
+        /* An exec failure's cause is the errno name that leads the daemon's
+         * message, never its English text. */
+        assert_exec_errno("E2BIG: execve(\"/x\"): Argument list too long", E2BIG, false);
+        assert_exec_errno("ENOENT: execve(\"/x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execvp(\"x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execve(\"/interpreter/x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execve(\"/x\"): interpreter \"/y\" not found: No such file or directory", ENOENT, false);
+        assert_exec_errno("ENOENT: execve(\"/x\"): No such file or directory "
+                          "(the file exists: its ELF interpreter is missing)", ENOENT, false);
+        assert_exec_errno("ENOENT: chdir(\"/x\"): No such file or directory", ENOENT, false);
+        assert_exec_errno("EACCES: execve(\"/x\"): Permission denied", EACCES, false);
+        assert_exec_errno("4000: execve(\"/x\"): Unknown error 4000", 4000, false);
+        /* Without the name: unknown, whatever the text says. */
+        assert_exec_errno("execve(\"/x\"): No such file or directory", 0, false);
+        assert_exec_errno("ENOSUCHERRNO: execve(\"/x\"): No such file or directory", 0, false);
+        assert_exec_errno("", 0, false);
 
         /* Only ExecFailed counts. */
         e.name = g_strdup("org.freedesktop.DBus.Error.InvalidArgs");
-        e.message = g_strdup("execve(\"/x\"): No such file or directory");
+        e.message = g_strdup("ENOENT: execve(\"/x\"): No such file or directory");
         g_assert_cmpint(procctl_error_exec_errno(&e), ==, 0);
         g_assert_false(procctl_error_is_exec_not_found(&e));
         procctl_error_clear(&e);

@@ -2,6 +2,7 @@
 /* From errno and child failures to D-Bus errors (daemon/bus-error.c, spawn.c's messages). */
 #include <errno.h>
 #include <glib.h>
+#include <string.h>
 
 #include "bus-error.h"
 
@@ -39,21 +40,21 @@ static void test_exec_failures_name_the_file_and_reason(void) {
         SpawnRequest req = { .candidates = path, .file = "/nope", .working_directory = "/srv", .uid = 65534, .gid = 65534 };
         SpawnFailure f = { .stage = SPAWN_STAGE_EXEC, .error = ENOENT };
 
-        assert_failure_message(&req, &f, "execve(\"/nope\"): No such file or directory");
+        assert_failure_message(&req, &f, "ENOENT: execve(\"/nope\"): No such file or directory");
         f.error = ENOEXEC;
-        assert_failure_message(&req, &f, "execve(\"/nope\"): Exec format error");
+        assert_failure_message(&req, &f, "ENOEXEC: execve(\"/nope\"): Exec format error");
         f.error = E2BIG;
-        assert_failure_message(&req, &f, "execve(\"/nope\"): Argument list too long");
+        assert_failure_message(&req, &f, "E2BIG: execve(\"/nope\"): Argument list too long");
         f = (SpawnFailure) { .stage = SPAWN_STAGE_EXEC, .error = ENOENT, .exists = true };
         g_strlcpy(f.interpreter, "/no/such/sh", sizeof(f.interpreter));
-        assert_failure_message(&req, &f, "execve(\"/nope\"): interpreter \"/no/such/sh\" not found: No such file or directory");
+        assert_failure_message(&req, &f, "ENOENT: execve(\"/nope\"): interpreter \"/no/such/sh\" not found: No such file or directory");
 
         req.candidates = searched;
         req.file = "nope";
         f = (SpawnFailure) { .stage = SPAWN_STAGE_EXEC, .error = ENOENT, .candidate = 1 };
-        assert_failure_message(&req, &f, "execvp(\"nope\"): No such file or directory");
+        assert_failure_message(&req, &f, "ENOENT: execvp(\"nope\"): No such file or directory");
         f.error = ENOEXEC;
-        assert_failure_message(&req, &f, "execve(\"/bin/nope\"): Exec format error");
+        assert_failure_message(&req, &f, "ENOEXEC: execve(\"/bin/nope\"): Exec format error");
 }
 
 static void test_setup_failures_name_the_call(void) {
@@ -61,9 +62,31 @@ static void test_setup_failures_name_the_call(void) {
         SpawnRequest req = { .candidates = path, .file = "/bin/true", .working_directory = "/srv", .uid = 65534, .gid = 65534 };
         SpawnFailure f = { .stage = SPAWN_STAGE_CHDIR, .error = ENOENT };
 
-        assert_failure_message(&req, &f, "chdir(\"/srv\"): No such file or directory");
+        assert_failure_message(&req, &f, "ENOENT: chdir(\"/srv\"): No such file or directory");
         f = (SpawnFailure) { .stage = SPAWN_STAGE_SETRESUID, .error = EAGAIN };
-        assert_failure_message(&req, &f, "setresuid(65534): Resource temporarily unavailable");
+        assert_failure_message(&req, &f, "EAGAIN: setresuid(65534): Resource temporarily unavailable");
+        /* An errno without a name leads with its number. */
+        f.error = 4000;
+        assert_failure_message(&req, &f, "4000: setresuid(65534): Unknown error 4000");
+}
+
+/* Into a buffer too small for it, the message is cut, never overrun, and
+ * the length returned is the whole message's, as snprintf() gives it. */
+static void test_failure_message_is_cut_to_the_buffer(void) {
+        char *path[] = { (char *) "/nope", NULL };
+        SpawnRequest req = { .candidates = path, .file = "/nope" };
+        SpawnFailure f = { .stage = SPAWN_STAGE_EXEC, .error = ENOENT };
+        const char *whole = "ENOENT: execve(\"/nope\"): No such file or directory";
+        char buf[64];
+
+        for (size_t size = 0; size <= strlen(whole) + 1; size++) {
+                memset(buf, 'X', sizeof(buf));
+                g_assert_cmpint(spawn_failure_message(&req, &f, size ? buf : NULL, size), ==, (int) strlen(whole));
+                if (size > 0) {
+                        g_assert_cmpuint(strlen(buf), ==, MIN(size - 1, strlen(whole)));
+                        g_assert_true(strncmp(buf, whole, strlen(buf)) == 0);
+                }
+        }
 }
 
 int main(int argc, char *argv[]) {
@@ -71,5 +94,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bus-error/errno-maps-to-standard-names", test_errno_maps_to_standard_names);
         g_test_add_func("/bus-error/exec-failures-name-the-file-and-reason", test_exec_failures_name_the_file_and_reason);
         g_test_add_func("/bus-error/setup-failures-name-the-call", test_setup_failures_name_the_call);
+        g_test_add_func("/bus-error/failure-message-is-cut-to-the-buffer", test_failure_message_is_cut_to_the_buffer);
         return g_test_run();
 }
