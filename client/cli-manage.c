@@ -3,8 +3,9 @@
 /*
  * procctl kill|signal, stop, wait, release: one action on each ID given,
  * one call per ID, an error for one ID does not stop the others; every ID
- * is checked before any is acted on.  And procctl adopt, which names a
- * process by its PID.
+ * is checked before any is acted on.  stop and wait send their calls all at
+ * once and wait for them together.  And procctl adopt, which names a process
+ * by its PID.
  */
 
 #include <inttypes.h>
@@ -50,19 +51,17 @@ static int parse_id_args(int argc, char *argv[], const char *command, void (*hel
  * or < 0 if the connection could not be made. */
 static int for_each_id(int argc, char *argv[],
                        int (*action)(procctl_process *p, const char *id, void *userdata), void *userdata) {
-        procctl_client *client = NULL;
+        _cleanup_(procctl_client_unrefp) procctl_client *client = NULL;
         int failed = 0;
 
         if (cli_connect(&client) < 0)
                 return -ENOTCONN;
         for (int i = optind; i < argc; i++) {
-                procctl_process *p = NULL;
+                _cleanup_(procctl_process_unrefp) procctl_process *p = NULL;
 
                 if (cli_process_from_id(client, argv[i], &p) < 0 || action(p, argv[i], userdata) < 0)
                         failed++;
-                procctl_process_unref(p);
         }
-        procctl_client_unref(client);
         return failed;
 }
 
@@ -142,28 +141,120 @@ int verb_kill(int argc, char *argv[]) {
 
 /* -------------------------------------------------------------- stop, wait */
 
-typedef struct WaitState {
-        bool stop;
-        int last_code;
-} WaitState;
+/* stop and wait send every call at once and wait for the replies together:
+ * three processes with a 10 s stop timeout take 10 s, not 30.  How each
+ * ended is printed in the order the IDs were given, each as soon as it and
+ * those before it are known. */
+typedef struct WaitState WaitState;
 
-static int wait_one(procctl_process *p, const char *id, void *userdata) {
-        procctl_error error = PROCCTL_ERROR_INIT;
-        WaitState *w = userdata;
-        procctl_exit x;
-        char buf[64];
+typedef struct WaitCall {
+        WaitState *state;
+        bool done;
+        bool reported;          /* a bad ID: its error is printed already */
         int r;
+        procctl_exit exit;
+        procctl_error error;    /* a copy: a callback's error is borrowed */
+} WaitCall;
 
-        r = w->stop ? procctl_process_stop(p, &x, &error) : procctl_process_wait(p, &x, &error);
-        if (r < 0) {
-                cli_call_error(id, r, &error);
-                procctl_error_clear(&error);
-                return r;
+struct WaitState {
+        char **ids;
+        WaitCall *calls;
+        size_t n_calls, n_printed, n_pending;
+};
+
+static void wait_print_ready(WaitState *w) {
+        for (; w->n_printed < w->n_calls && w->calls[w->n_printed].done; w->n_printed++) {
+                WaitCall *c = &w->calls[w->n_printed];
+                char buf[64];
+
+                if (c->reported)
+                        continue;
+                if (c->r < 0)
+                        cli_call_error(w->ids[w->n_printed], c->r, &c->error);
+                else if (!arg.quiet)
+                        printf("%s: %s\n", w->ids[w->n_printed], cli_format_exit(&c->exit, buf, sizeof(buf)));
         }
-        w->last_code = cli_exit_code(&x);
-        if (!arg.quiet)
-                printf("%s: %s\n", id, cli_format_exit(&x, buf, sizeof(buf)));
-        return 0;
+        fflush(stdout);
+}
+
+static void wait_call_finish(WaitCall *c, int r, const procctl_exit *x, const procctl_error *error) {
+        c->done = true;
+        c->r = r;
+        if (r >= 0)
+                c->exit = *x;
+        else if (error) {
+                c->error.error = error->error;
+                c->error.name = error->name ? strdup(error->name) : NULL;
+                c->error.message = error->message ? strdup(error->message) : NULL;
+        }
+}
+
+static void wait_done(procctl_process *p, int r, const procctl_exit *x, const procctl_error *error, void *userdata) {
+        WaitCall *c = userdata;
+
+        wait_call_finish(c, r, x, error);
+        c->state->n_pending--;
+        wait_print_ready(c->state);
+}
+
+/* Stops or waits for every ID in argv[optind..] at once.  Returns the
+ * number of failures, or < 0 if the connection could not be made; *ret_code
+ * is the shell code of the last ID's end. */
+static int wait_all(int argc, char *argv[], bool stop, int *ret_code) {
+        _cleanup_(procctl_client_unrefp) procctl_client *client = NULL;
+        _cleanup_free_ WaitCall *calls = NULL;
+        WaitState w = { .ids = argv + optind, .n_calls = (size_t) (argc - optind) };
+        int failed = 0, r = 0;
+
+        if (cli_connect(&client) < 0)
+                return -ENOTCONN;
+        calls = calloc(w.n_calls, sizeof(WaitCall));
+        if (!calls) {
+                cli_error("%s", strerror(ENOMEM));
+                return -ENOMEM;
+        }
+        w.calls = calls;
+
+        for (size_t i = 0; i < w.n_calls; i++) {
+                _cleanup_(procctl_process_unrefp) procctl_process *p = NULL;
+                WaitCall *c = &calls[i];
+
+                c->state = &w;
+                if (cli_process_from_id(client, w.ids[i], &p) < 0) {
+                        c->done = c->reported = true;
+                        c->r = -EINVAL;
+                        continue;
+                }
+                r = stop ? procctl_process_stop_async(p, wait_done, c, NULL)
+                         : procctl_process_wait_async(p, wait_done, c, NULL);
+                if (r < 0)
+                        wait_call_finish(c, r, NULL, NULL);
+                else
+                        w.n_pending++;
+        }
+        wait_print_ready(&w);
+
+        while (w.n_pending > 0) {
+                r = procctl_client_process(client);
+                if (r == 0)
+                        r = procctl_client_wait(client, UINT64_MAX);
+                if (r < 0 && r != -EINTR)
+                        break;
+        }
+        /* Only if the connection failed in a way that left calls unanswered. */
+        for (size_t i = 0; i < w.n_calls; i++)
+                if (!calls[i].done)
+                        wait_call_finish(&calls[i], r, NULL, NULL);
+        wait_print_ready(&w);
+
+        for (size_t i = 0; i < w.n_calls; i++) {
+                if (calls[i].r < 0)
+                        failed++;
+                procctl_error_clear(&calls[i].error);
+        }
+        if (failed == 0)
+                *ret_code = cli_exit_code(&calls[w.n_calls - 1].exit);
+        return failed;
 }
 
 static void stop_help(void) {
@@ -187,25 +278,23 @@ static void wait_help(void) {
 }
 
 int verb_stop(int argc, char *argv[]) {
-        WaitState w = { .stop = true };
-        int r;
+        int r, code;
 
         r = parse_id_args(argc, argv, "stop", stop_help);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
-        r = for_each_id(argc, argv, wait_one, &w);
+        r = wait_all(argc, argv, true, &code);
         return r == 0 ? 0 : 1;
 }
 
 int verb_wait(int argc, char *argv[]) {
-        WaitState w = {};
-        int r;
+        int r, code = 0;
 
         r = parse_id_args(argc, argv, "wait", wait_help);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
-        r = for_each_id(argc, argv, wait_one, &w);
-        return r == 0 ? w.last_code : 1;
+        r = wait_all(argc, argv, false, &code);
+        return r == 0 ? code : 1;
 }
 
 /* ----------------------------------------------------------------- release */

@@ -2,9 +2,9 @@
 
 /*
  * Errors: how a D-Bus error reply becomes a negative errno and a
- * procctl_error, and how an exec failure's message is read back into the
- * reason the program could not start.  The errno table lives here and in
- * procctl.h's top comment, nowhere else.
+ * procctl_error, and how an exec failure's message, which its errno's name
+ * leads, is read back into the reason the program could not start.  The
+ * errno table lives here and in procctl.h's top comment, nowhere else.
  */
 
 #include <stdarg.h>
@@ -105,38 +105,53 @@ _public_ bool procctl_error_is_exec_failed(const procctl_error *error) {
         return procctl_error_has_name(error, PROCCTL_ERROR_EXEC_FAILED);
 }
 
-_public_ int procctl_error_exec_errno(const procctl_error *error) {
-        size_t best_len = 0;
-        int best = 0;
+/* The daemon's ExecFailed message is "NAME: what failed: reason", NAME the
+ * errno's symbolic name (or its decimal number when it has none), as
+ * org.procctl.Manager1(5) documents.  Returns that errno, 0 when error is not
+ * an exec failure of that form; *ret_what points past "NAME: ". */
+static int exec_failure_parse(const procctl_error *error, const char **ret_what) {
+        const char *m, *colon;
+        size_t l;
 
         if (!procctl_error_is_exec_failed(error) || !error->message)
                 return 0;
+        m = error->message;
+        colon = strstr(m, ": ");
+        if (!colon || colon == m)
+                return 0;
+        l = (size_t) (colon - m);
+        *ret_what = colon + 2;
 
-        /* The daemon ends its message with strerror() of the failure, in
-         * English; find the longest errno description the message contains. */
-        for (int e = 1; e < 256; e++) {
-                const char *d = strerrordesc_np(e);
-                size_t l;
+        if (strspn(m, "0123456789") == l) {
+                char *end;
+                long e = strtol(m, &end, 10);
 
-                if (!d)
-                        continue;
-                l = strlen(d);
-                if (l > best_len && strstr(error->message, d)) {
-                        best = e;
-                        best_len = l;
-                }
+                return end == colon && e > 0 && e < 4096 ? (int) e : 0;
         }
-        return best;
+        for (int e = 1; e < 4096; e++) {
+                const char *name = strerrorname_np(e);
+
+                if (name && strlen(name) == l && strncmp(name, m, l) == 0)
+                        return e;
+        }
+        return 0;
+}
+
+_public_ int procctl_error_exec_errno(const procctl_error *error) {
+        const char *what;
+
+        return exec_failure_parse(error, &what);
 }
 
 _public_ bool procctl_error_is_exec_not_found(const procctl_error *error) {
-        const char *m;
+        const char *what = NULL;
 
-        if (procctl_error_exec_errno(error) != ENOENT)
+        if (exec_failure_parse(error, &what) != ENOENT)
                 return false;
-        m = error->message;
-        /* Not the program itself: a missing interpreter, or a missing working directory. */
-        if (strstr(m, "interpreter"))
+        /* Not the program itself: a missing working directory ("chdir(...)"),
+         * or a program that exists but whose interpreter does not, which the
+         * daemon says in one of two fixed forms. */
+        if (strncmp(what, "execve(\"", 8) != 0 && strncmp(what, "execvp(\"", 8) != 0)
                 return false;
-        return strncmp(m, "execve(", 7) == 0 || strncmp(m, "execvp(", 7) == 0;
+        return !strstr(what, "\"): interpreter \"") && !strstr(what, "(the file exists: its ELF interpreter is missing)");
 }

@@ -106,8 +106,9 @@ bool procctl_error_has_name(const procctl_error *error, const char *name);
 bool procctl_error_is_exec_failed(const procctl_error *error);
 
 /* For an exec failure: the errno that made it fail (e.g. ENOENT for a
- * missing program), read from the daemon's message; 0 when unknown or when
- * error is not an exec failure. */
+ * missing program), read from the errno name that begins the daemon's
+ * message ("ENOENT: execve(...): ..."); 0 when error is not an exec failure
+ * or its message lacks that name. */
 int procctl_error_exec_errno(const procctl_error *error);
 
 /* For an exec failure: true if it was the program itself that was not
@@ -404,6 +405,29 @@ bool procctl_call_is_pending(const procctl_call *call);
 
 /* Drop the reference procctl_*_async() gave; does not cancel. */
 procctl_call *procctl_call_unref(procctl_call *call);
+
+/* ------------------------------------------------------- cleanup helpers */
+
+/* For __attribute__((cleanup)), as sd-bus has them: each takes a pointer to
+ * a handle variable and drops the handle if it is not NULL, e.g.
+ *
+ *     __attribute__((cleanup(procctl_client_unrefp))) procctl_client *client = NULL;
+ *
+ * A procctl_error is cleared the same way with procctl_error_clear. */
+#define _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(type, func)        \
+        static __inline__ void func##p(type **p) {              \
+                if (*p)                                         \
+                        func(*p);                               \
+        }
+
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_client, procctl_client_unref)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_process, procctl_process_unref)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_spawn_options, procctl_spawn_options_free)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_process_info, procctl_process_info_unref)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_process_list, procctl_process_list_unref)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_call, procctl_call_unref)
+
+#undef _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC
 
 #ifdef __cplusplus
 }

@@ -452,8 +452,8 @@ static const char *stage_call(SpawnStage s) {
         }
 }
 
-int spawn_failure_message(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid, gid_t gid,
-                          char *buf, size_t size) {
+static int spawn_failure_reason(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid,
+                                gid_t gid, char *buf, size_t size) {
         const char *why = strerror(f->error);
 
         switch (f->stage) {
@@ -481,4 +481,22 @@ int spawn_failure_message(const SpawnFailure *f, const char *file, const char *w
         if (searched && (f->error == ENOENT || f->error == EACCES))
                 return snprintf(buf, size, "execvp(\"%s\"): %s", file, why);
         return snprintf(buf, size, "execve(\"%s\"): %s", f->file, why);
+}
+
+/* The errno's name comes first ("ENOENT: execve(...): ..."; the number for an
+ * errno without a name), so that a client can tell the reason without
+ * reading strerror()'s English: org.procctl.Manager1(5) documents the form. */
+int spawn_failure_message(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid, gid_t gid,
+                          char *buf, size_t size) {
+        const char *name = strerrorname_np(f->error);
+        int n, m;
+
+        n = name ? snprintf(buf, size, "%s: ", name) : snprintf(buf, size, "%d: ", f->error);
+        if (n < 0)
+                return n;
+        if ((size_t) n < size)
+                m = spawn_failure_reason(f, file, working_directory, uid, gid, buf + n, size - (size_t) n);
+        else
+                m = spawn_failure_reason(f, file, working_directory, uid, gid, NULL, 0);
+        return m < 0 ? m : n + m;
 }

@@ -61,7 +61,7 @@ static void run_example(PcFixture *fx, const char *program) {
                 "^spawned 3 \\(pid [0-9]+\\): sh -c exit 3$",
                 "^3: exited 3$",
                 "^cannot spawn /nonexistent/program: org\\.procctl\\.Error\\.ExecFailed: "
-                        "execve\\(\"/nonexistent/program\"\\): No such file or directory$",
+                        "ENOENT: execve\\(\"/nonexistent/program\"\\): No such file or directory$",
         };
         g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
         guint n_lines = g_strv_length(lines);

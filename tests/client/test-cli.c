@@ -50,10 +50,6 @@ static int exit_code_of(GSubprocess *p) {
         return 128 + g_subprocess_get_term_sig(p);
 }
 
-/* Runs procctl with argv (NULL-terminated, without "procctl"), stdin_data
- * on its stdin (or /dev/null), in cwd (NULL: the test's), with extra
- * environment entries env (NULL or "K=V" list). */
-
 /* A sanitized build (.ci/sanitize) may note things of its own on stderr
  * ("==PID==WARNING: ASan ..."): not the CLI's output, so not judged here. */
 static void drop_sanitizer_notes(char *err) {
@@ -74,15 +70,17 @@ static void drop_sanitizer_notes(char *err) {
         *out = '\0';
 }
 
-static CliResult run_cli_full(PcFixture *fx, const char *stdin_data, const char *cwd,
-                              const char *const *env, const char *const *argv) {
+/* Starts procctl with argv (NULL-terminated, without "procctl"), with a pipe
+ * on its stdin if with_stdin (else /dev/null), in cwd (NULL: the test's),
+ * with extra environment entries env (NULL or "K=V" list). */
+static GSubprocess *cli_start_full(PcFixture *fx, gboolean with_stdin, const char *cwd,
+                                   const char *const *env, const char *const *argv) {
         g_autoptr(GSubprocessLauncher) l = launcher_new(fx,
-                (stdin_data ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0) |
+                (with_stdin ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0) |
                 G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
         g_autoptr(GPtrArray) args = g_ptr_array_new();
-        g_autoptr(GSubprocess) p = NULL;
         g_autoptr(GError) error = NULL;
-        CliResult r = {};
+        GSubprocess *p;
 
         if (cwd)
                 g_subprocess_launcher_set_cwd(l, cwd);
@@ -97,6 +95,14 @@ static CliResult run_cli_full(PcFixture *fx, const char *stdin_data, const char 
 
         p = g_subprocess_launcher_spawnv(l, (const char *const *) args->pdata, &error);
         g_assert_no_error(error);
+        return p;
+}
+
+/* Feeds stdin_data to a started procctl and collects what it printed. */
+static CliResult cli_finish(GSubprocess *p, const char *stdin_data) {
+        g_autoptr(GError) error = NULL;
+        CliResult r = {};
+
         g_subprocess_communicate_utf8(p, stdin_data, NULL, &r.out, &r.err, &error);
         g_assert_no_error(error);
         r.code = exit_code_of(p);
@@ -104,8 +110,16 @@ static CliResult run_cli_full(PcFixture *fx, const char *stdin_data, const char 
         return r;
 }
 
+static CliResult run_cli_full(PcFixture *fx, const char *stdin_data, const char *cwd,
+                              const char *const *env, const char *const *argv) {
+        g_autoptr(GSubprocess) p = cli_start_full(fx, stdin_data != NULL, cwd, env, argv);
+
+        return cli_finish(p, stdin_data);
+}
+
 #define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 #define run_cli(fx, ...) run_cli_full((fx), NULL, NULL, NULL, ARGS(__VA_ARGS__))
+#define cli_start(fx, ...) cli_start_full((fx), FALSE, NULL, NULL, ARGS(__VA_ARGS__))
 
 /* Asserts that stderr is exactly one "procctl: ..." line containing what. */
 static void assert_one_error_line(const CliResult *r, const char *what) {
@@ -498,6 +512,50 @@ static void test_stop(PcFixture *fx) {
         assert_one_error_line(&s2, "no such process");
 }
 
+/* stop sends every Stop at once: b ends on SIGTERM while a, which ignores
+ * it and has a long stop timeout, still runs; one after another, b would
+ * only be stopped after a's five minutes.  Lines come in the IDs' order. */
+static void test_stop_several_together(PcFixture *fx) {
+        g_auto(CliResult) sa = run_cli(fx, "spawn", "--stop-timeout=5min", "--",
+                                       "/bin/sh", "-c", "trap '' TERM; sleep 100");
+        g_assert_cmpint(sa.code, ==, 0);
+        g_autofree char *a = g_strndup(sa.out, strcspn(sa.out, " "));
+        g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
+        g_autofree char *expected = g_strdup_printf("%s: killed by SIGKILL\n%s: killed by SIGTERM\n", a, b);
+        g_autoptr(GSubprocess) stop = cli_start(fx, "stop", a, b);
+        g_autofree char *state = NULL;
+
+        pc_assert_wait_result(fx, pb, "killed", SIGTERM);
+        state = pc_get_process_string(fx, pa, "State");
+        g_assert_cmpstr(state, ==, "running");
+
+        g_auto(CliResult) k = run_cli(fx, "kill", "-s", "KILL", a);
+        g_assert_cmpint(k.code, ==, 0);
+        g_auto(CliResult) r = cli_finish(stop, NULL);
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, expected);
+        g_assert_cmpstr(r.err, ==, "");
+}
+
+/* wait reports in the IDs' order, whichever ends first, and exits with the
+ * last one's status.  (A bad ID among them is a usage error before anything
+ * is waited for: the *-bad-id cases.) */
+static void test_wait_several_in_order(PcFixture *fx) {
+        g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_autofree char *b = cli_spawn(fx, ARGS("/bin/sh", "-c", "exit 4"));
+        g_autofree char *expected = g_strdup_printf("%s: killed by SIGTERM\n%s: exited with 4\n", a, b);
+        g_autoptr(GSubprocess) wait = cli_start(fx, "wait", a, b);
+
+        g_auto(CliResult) k = run_cli(fx, "kill", a);
+        g_assert_cmpint(k.code, ==, 0);
+        g_auto(CliResult) r = cli_finish(wait, NULL);
+        g_assert_cmpint(r.code, ==, 4);
+        g_assert_cmpstr(r.out, ==, expected);
+        g_assert_cmpstr(r.err, ==, "");
+}
+
 static void test_release_running_is_refused(PcFixture *fx) {
         g_autofree char *a = cli_spawn(fx, ARGS("/bin/sleep", "100"));
 
@@ -851,6 +909,8 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/kill/signals-and-errors", 0, test_kill_signals_and_errors);
         pc_test_add("/cli/wait/exits-with-the-last-code", 0, test_wait_exits_with_the_last_code);
         pc_test_add("/cli/stop", 0, test_stop);
+        pc_test_add("/cli/stop/several-together", 0, test_stop_several_together);
+        pc_test_add("/cli/wait/several-in-order", 0, test_wait_several_in_order);
         pc_test_add("/cli/release/running-is-refused", 0, test_release_running_is_refused);
         pc_test_add("/cli/list/table", 0, test_list_table);
         pc_test_add("/cli/list/empty", 0, test_list_empty);

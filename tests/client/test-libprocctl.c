@@ -357,7 +357,7 @@ static void test_spawn_exec_failure_not_found(PcFixture *fx) {
         g_assert_true(procctl_error_has_name(&error, "org.procctl.Error.ExecFailed"));
         g_assert_cmpint(procctl_error_exec_errno(&error), ==, ENOENT);
         g_assert_true(procctl_error_is_exec_not_found(&error));
-        g_assert_nonnull(strstr(error.message, "/nonexistent/program"));
+        g_assert_true(g_str_has_prefix(error.message, "ENOENT: execve(\"/nonexistent/program\"): "));
         procctl_error_clear(&error);
         g_assert_false(procctl_error_is_set(&error));
         g_assert_null(error.name);
@@ -1201,6 +1201,16 @@ static void test_exit_helpers(PcFixture *fx) {
         g_assert_cmpint(procctl_exit_to_shell_code(&x), ==, -1);
 }
 
+static void assert_exec_errno(const char *message, int expected, bool not_found) {
+        procctl_error e = { .name = g_strdup("org.procctl.Error.ExecFailed"), .message = g_strdup(message),
+                            .error = ENOEXEC };
+
+        g_assert_cmpint(procctl_error_exec_errno(&e), ==, expected);
+        g_assert_cmpint(procctl_error_is_exec_not_found(&e), ==, not_found);
+        procctl_error_clear(&e);
+        g_assert_false(procctl_error_is_set(&e));
+}
+
 static void test_error_helpers(PcFixture *fx) {
         procctl_error e = PROCCTL_ERROR_INIT;
 
@@ -1210,21 +1220,70 @@ static void test_error_helpers(PcFixture *fx) {
         g_assert_cmpint(procctl_error_exec_errno(&e), ==, 0);
         g_assert_false(procctl_error_is_exec_not_found(&e));
 
-        /* An exec failure's cause is read from the daemon's message. */
-        e.name = g_strdup("org.procctl.Error.ExecFailed");
-        e.message = g_strdup("execve(\"/x\"): Argument list too long");
-        e.error = ENOEXEC;
-        g_assert_cmpint(procctl_error_exec_errno(&e), ==, E2BIG);
-        g_assert_false(procctl_error_is_exec_not_found(&e));
-        procctl_error_clear(&e);
-        g_assert_false(procctl_error_is_set(&e));
+        /* An exec failure's cause is the errno name that leads the daemon's
+         * message, never its English text. */
+        assert_exec_errno("E2BIG: execve(\"/x\"): Argument list too long", E2BIG, false);
+        assert_exec_errno("ENOENT: execve(\"/x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execvp(\"x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execve(\"/interpreter/x\"): No such file or directory", ENOENT, true);
+        assert_exec_errno("ENOENT: execve(\"/x\"): interpreter \"/y\" not found: No such file or directory", ENOENT, false);
+        assert_exec_errno("ENOENT: execve(\"/x\"): No such file or directory "
+                          "(the file exists: its ELF interpreter is missing)", ENOENT, false);
+        assert_exec_errno("ENOENT: chdir(\"/x\"): No such file or directory", ENOENT, false);
+        assert_exec_errno("EACCES: execve(\"/x\"): Permission denied", EACCES, false);
+        assert_exec_errno("4000: execve(\"/x\"): Unknown error 4000", 4000, false);
+        /* Without the name: unknown, whatever the text says. */
+        assert_exec_errno("execve(\"/x\"): No such file or directory", 0, false);
+        assert_exec_errno("ENOSUCHERRNO: execve(\"/x\"): No such file or directory", 0, false);
+        assert_exec_errno("", 0, false);
 
         /* Only ExecFailed counts. */
         e.name = g_strdup("org.freedesktop.DBus.Error.InvalidArgs");
-        e.message = g_strdup("execve(\"/x\"): No such file or directory");
+        e.message = g_strdup("ENOENT: execve(\"/x\"): No such file or directory");
         g_assert_cmpint(procctl_error_exec_errno(&e), ==, 0);
         g_assert_false(procctl_error_is_exec_not_found(&e));
         procctl_error_clear(&e);
+}
+
+static void exit_callback_never_runs(procctl_process *process, int r, const procctl_exit *exit,
+                                     const procctl_error *error, void *userdata) {
+        pc_fail("the callback of a cancelled call ran");
+}
+
+/* The _unrefp helpers drop what their variable holds when it leaves scope
+ * (leaks show under the sanitized suite) and do nothing for NULL. */
+static void test_cleanup_helpers(PcFixture *fx) {
+        procctl_process *kept;
+
+        {
+                __attribute__((cleanup(procctl_client_unrefp))) procctl_client *c = NULL;
+                __attribute__((cleanup(procctl_process_unrefp))) procctl_process *p = NULL;
+                __attribute__((cleanup(procctl_spawn_options_freep))) procctl_spawn_options *o = NULL;
+                __attribute__((cleanup(procctl_process_info_unrefp))) procctl_process_info *info = NULL;
+                __attribute__((cleanup(procctl_process_list_unrefp))) procctl_process_list *list = NULL;
+                __attribute__((cleanup(procctl_call_unrefp))) procctl_call *call = NULL;
+        }
+        {
+                __attribute__((cleanup(procctl_client_unrefp))) procctl_client *c = connect_client(fx);
+                __attribute__((cleanup(procctl_process_unrefp))) procctl_process *p = spawn_ok(c, ARGV("/bin/true"), NULL);
+                __attribute__((cleanup(procctl_spawn_options_freep))) procctl_spawn_options *o = options_new();
+                __attribute__((cleanup(procctl_process_info_unrefp))) procctl_process_info *info = NULL;
+                __attribute__((cleanup(procctl_process_list_unrefp))) procctl_process_list *list = NULL;
+                __attribute__((cleanup(procctl_call_unrefp))) procctl_call *call = NULL;
+                __attribute__((cleanup(procctl_error_clear))) procctl_error error = PROCCTL_ERROR_INIT;
+
+                g_assert_cmpint(procctl_process_get_info(p, &info, &error), ==, 0);
+                g_assert_cmpint(procctl_list(c, &list, &error), ==, 0);
+                /* Pending when the client goes: cancelled, its callback never runs. */
+                g_assert_cmpint(procctl_process_wait_async(p, exit_callback_never_runs, NULL, &call), ==, 0);
+                g_assert_true(procctl_call_is_pending(call));
+                g_assert_cmpint(procctl_spawn_options_set_description(o, "x"), ==, 0);
+                kept = procctl_process_ref(p);
+                g_assert_true(procctl_process_get_client(kept) == c);
+        }
+        /* The client went with its scope: the handle kept outside it is detached. */
+        g_assert_null(procctl_process_get_client(kept));
+        procctl_process_unref(kept);
 }
 
 int main(int argc, char **argv) {
@@ -1263,6 +1322,7 @@ int main(int argc, char **argv) {
         pc_test_add("/libprocctl/async/from-sd-event", 0, test_async_from_sd_event);
         pc_test_add("/libprocctl/exit-helpers", 0, test_exit_helpers);
         pc_test_add("/libprocctl/error-helpers", 0, test_error_helpers);
+        pc_test_add("/libprocctl/cleanup-helpers", 0, test_cleanup_helpers);
 
         return g_test_run();
 }

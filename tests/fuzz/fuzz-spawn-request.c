@@ -493,10 +493,16 @@ static void fuzz_spawn_failure(Input *in, const SpawnOptions *o) {
         check_error_set(&error, out_of_descriptors ? PROCCTL_ERROR_LIMIT_EXCEEDED : PROCCTL_ERROR_EXEC_FAILED);
         if (verbose)
                 printf("# failure: %s\n", error.message);
-        if (f.stage == SPAWN_STAGE_EXEC)
-                fuzz_check(strncmp(error.message, "execve(\"", 8) == 0 || strncmp(error.message, "execvp(\"", 8) == 0);
-        else if (f.stage == SPAWN_STAGE_CHDIR)
-                fuzz_check(strncmp(error.message, "chdir(\"", 7) == 0);
+        if (!out_of_descriptors) {
+                /* The errno's name (or number) first, then the call that failed. */
+                const char *what = strstr(error.message, ": ");
+                fuzz_check(what && what > error.message);
+                what += 2;
+                if (f.stage == SPAWN_STAGE_EXEC)
+                        fuzz_check(strncmp(what, "execve(\"", 8) == 0 || strncmp(what, "execvp(\"", 8) == 0);
+                else if (f.stage == SPAWN_STAGE_CHDIR)
+                        fuzz_check(strncmp(what, "chdir(\"", 7) == 0);
+        }
         sd_bus_error_free(&error);
 
         /* The message into a small buffer: truncated, never overrun. */

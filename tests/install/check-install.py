@@ -75,6 +75,12 @@ def main():
     prefix = options["prefix"]
     libexecdir = os.path.join(prefix, options["libexecdir"])
     triplet = multiarch() or os.path.basename(options["libdir"])
+    # The man pages are optional (-Dman): expected only when this build makes them.
+    p = run([meson, "introspect", "--targets", build_root])
+    if p.returncode != 0:
+        print(p.stderr)
+        return 1
+    man_built = any(t["name"] == "procctl.1" for t in json.loads(p.stdout))
 
     # --------------------------------------------------------------- layout
     #
@@ -108,6 +114,10 @@ def main():
          ("pc", "bash-completion", "completionsdir")),
         ("/etc/procctl/procctld.conf", "the sample configuration", "prefix"),
     ]
+
+    if not man_built:
+        print("note: this build makes no man pages (-Dman), none are expected")
+        debian = [entry for entry in debian if "/share/man/" not in entry[0]]
 
     def relocate(path):
         if prefix == "/usr":
