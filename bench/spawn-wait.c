@@ -52,6 +52,7 @@ struct options {
         unsigned warmup;
         const char *address;
         bool user;
+        const char *spawn_user; /* Spawn's `user` option, or NULL */
 };
 
 static uint64_t now_ns(void) {
@@ -78,7 +79,7 @@ static double median_ms(uint64_t *v, size_t n) {
 /* Spawn + Wait + Release of /bin/true through the daemon; @phases gets the
  * time each of the three calls took. Returns 0, or a negative errno after
  * printing what went wrong. */
-static int run_daemon(sd_bus *bus, uint64_t phases[3]) {
+static int run_daemon(sd_bus *bus, const char *spawn_user, uint64_t phases[3]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
@@ -88,8 +89,12 @@ static int run_daemon(sd_bus *bus, uint64_t phases[3]) {
         uint64_t t0 = now_ns();
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn",
-                               &error, &reply, "asa{sv}", 1, PROGRAM, 0);
+        if (spawn_user)
+                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply,
+                                       "asa{sv}", 1, PROGRAM, 1, "user", "s", spawn_user);
+        else
+                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply,
+                                       "asa{sv}", 1, PROGRAM, 0);
         if (r < 0) {
                 fprintf(stderr, "Spawn(%s) failed: %s: %s\n", PROGRAM,
                         error.name ?: "?", error.message ?: strerror(-r));
@@ -204,6 +209,7 @@ static void usage(FILE *f) {
                 "  -w, --warmup=N      unmeasured iterations first (default 100)\n"
                 "      --address=ADDR  bus address of the daemon (default: the system bus)\n"
                 "      --user          use the session bus (procctld --user)\n"
+                "      --spawn-user=U  ask the daemon to run " PROGRAM " as user U (Spawn's `user`)\n"
                 "  -h, --help          show this help\n");
 }
 
@@ -220,12 +226,13 @@ static int parse_unsigned(const char *s, unsigned *ret) {
 }
 
 static int parse_argv(int argc, char *argv[], struct options *o) {
-        enum { ARG_ADDRESS = 0x100, ARG_USER };
+        enum { ARG_ADDRESS = 0x100, ARG_USER, ARG_SPAWN_USER };
         static const struct option long_options[] = {
                 { "iterations", required_argument, NULL, 'n'         },
                 { "warmup",     required_argument, NULL, 'w'         },
                 { "address",    required_argument, NULL, ARG_ADDRESS },
                 { "user",       no_argument,       NULL, ARG_USER    },
+                { "spawn-user", required_argument, NULL, ARG_SPAWN_USER },
                 { "help",       no_argument,       NULL, 'h'         },
                 {}
         };
@@ -250,6 +257,9 @@ static int parse_argv(int argc, char *argv[], struct options *o) {
                         break;
                 case ARG_USER:
                         o->user = true;
+                        break;
+                case ARG_SPAWN_USER:
+                        o->spawn_user = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -302,7 +312,7 @@ int main(int argc, char *argv[]) {
                         bool daemon_turn = (side == 0) == (i % 2 == 0);
 
                         t0 = now_ns();
-                        r = daemon_turn ? run_daemon(bus, phases) : run_local(devnull);
+                        r = daemon_turn ? run_daemon(bus, o.spawn_user, phases) : run_local(devnull);
                         t1 = now_ns();
                         if (r < 0)
                                 return EXIT_FAILURE;

@@ -58,6 +58,29 @@ static bool polkit_absent(const sd_bus_error *e) {
         return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
 }
 
+/* Without polkit on the bus: only what needs no authorization, spawning as oneself. */
+static int answer_without_polkit(const char *action, sd_bus_error *error) {
+        if (strcmp(action, PROCCTL_ACTION_SPAWN) == 0)
+                return 1;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "This needs authorization (%s) and polkit is not running",
+                                 action);
+}
+
+static int on_polkit_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        m->polkit_absent_until = 0; /* it came (or went): ask it next time */
+        return 0;
+}
+
+int auth_watch_polkit(Manager *m) {
+        return sd_bus_add_match(m->bus, NULL,
+                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                "arg0='org.freedesktop.PolicyKit1'",
+                                on_polkit_owner_changed, m);
+}
+
 static int on_query_answered(sd_event_source *s, void *userdata) {
         query_free(userdata);
         return 0;
@@ -88,12 +111,11 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         q->done = true;
 
         if (e && polkit_absent(e)) {
-                /* Only what needs no authorization: spawning as oneself. */
-                if (strcmp(q->action, PROCCTL_ACTION_SPAWN) == 0)
-                        q->result = 1;
-                else
-                        q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                      "This needs authorization (%s) and polkit is not running", q->action);
+                /* Neither running nor activatable: remember it for a while
+                 * rather than ask the bus again for every call (polkit
+                 * appearing ends it at once, auth_watch_polkit()). */
+                q->manager->polkit_absent_until = now_usec(CLOCK_MONOTONIC) + AUTH_POLKIT_ABSENT_USEC;
+                q->result = answer_without_polkit(q->action, &q->error);
         } else if (e) {
                 log_warning("polkit failed to answer for %s: %s", q->action, e->message ?: e->name);
                 q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_ACCESS_DENIED, "Authorization check (%s) failed: %s",
@@ -163,6 +185,9 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
                 query_free(q);
                 return r;
         }
+
+        if (m->polkit_absent_until > now_usec(CLOCK_MONOTONIC))
+                return answer_without_polkit(action, error);
 
         r = quota_check(m, peer->uid, QUOTA_AUTH, error);
         if (r < 0)

@@ -29,6 +29,9 @@
 
 #define AUTH_POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
 #define AUTH_POLKIT_INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
+/* How long the bus's word that polkit is neither running nor activatable is
+ * taken without asking again; polkit taking its name ends it at once. */
+#define AUTH_POLKIT_ABSENT_USEC (5ULL * 1000000ULL)
 
 typedef struct AuthQuery AuthQuery;
 
@@ -42,6 +45,9 @@ int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p
 
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
+
+/* Listens for polkit taking (or dropping) its bus name; before the name is taken. */
+int auth_watch_polkit(Manager *m);
 
 /* Forgets the caller's pending checks (it left the bus). */
 void auth_cancel_peer(Peer *peer);

@@ -27,6 +27,78 @@
 #include "env.h"
 #include "spawn.h"
 
+/* The request, as read from the arguments (spawn.h gives their form). */
+typedef struct ExecRequest {
+        uid_t uid;
+        gid_t gid;
+        mode_t umask;
+        bool switch_identity;
+        bool controlling_tty;
+        bool reset_nofile;
+        struct rlimit nofile;
+        int status_fd;
+        const char *working_directory;
+        const char *file;
+        gid_t *groups;
+        size_t n_groups;
+        char **argv; /* NULL-terminated, allocated */
+        char **envp; /* NULL-terminated, allocated */
+} ExecRequest;
+
+
+static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
+        unsigned long long cur, max;
+        unsigned uid, gid, umask_value, flags;
+        size_t n_groups, n_argv, n_env;
+        int status_fd, consumed = 0;
+        ExecRequest r = {};
+
+        if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %llu %llu %zu %zu %zu%n", &uid, &gid, &umask_value,
+                               &flags, &status_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 10 ||
+            argv[1][consumed] != '\0' || status_fd < 3 || n_argv == 0)
+                return -EINVAL;
+        if (n_groups > (size_t) argc || n_argv > (size_t) argc || n_env > (size_t) argc ||
+            4 + n_groups + n_argv + n_env != (size_t) argc)
+                return -EINVAL;
+
+        r = (ExecRequest) {
+                .uid = uid,
+                .gid = gid,
+                .umask = (mode_t) (umask_value & 0777),
+                .switch_identity = flags & EXEC_FLAG_SWITCH_IDENTITY,
+                .controlling_tty = flags & EXEC_FLAG_CONTROLLING_TTY,
+                .reset_nofile = flags & EXEC_FLAG_RESET_NOFILE,
+                .nofile = { .rlim_cur = cur, .rlim_max = max },
+                .status_fd = status_fd,
+                .working_directory = argv[2],
+                .file = argv[3],
+                .n_groups = n_groups,
+        };
+        r.groups = calloc(n_groups + 1, sizeof(gid_t));
+        r.argv = calloc(n_argv + 1, sizeof(char *));
+        r.envp = calloc(n_env + 1, sizeof(char *));
+        if (!r.groups || !r.argv || !r.envp) {
+                free(r.groups);
+                free(r.argv);
+                free(r.envp);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_groups; i++) {
+                unsigned g;
+                if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0') {
+                        free(r.groups);
+                        free(r.argv);
+                        free(r.envp);
+                        return -EINVAL;
+                }
+                r.groups[i] = g;
+        }
+        memcpy(r.argv, argv + 4 + n_groups, n_argv * sizeof(char *));
+        memcpy(r.envp, argv + 4 + n_groups + n_argv, n_env * sizeof(char *));
+        *ret = r;
+        return 0;
+}
+
 static _Noreturn void fail(int status_fd, SpawnFailure *f, SpawnStage stage, int error) {
         if (stage != SPAWN_STAGE_EXEC) {
                 f->stage = stage;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -28,6 +29,8 @@ struct Launch {
         pid_t pid;
         int pidfd;
         sd_event_source *status_source; /* owns the status pipe */
+        sd_event_source *child_source;  /* after a failure: the child's end, which the error reply waits for */
+        char *error_text;
         sd_bus_message *reply;          /* prepared: the call itself is let go */
         sd_bus_message *exec_failed;    /* prepared ExecFailed, its message appended when known */
         sd_bus_message *failed;         /* prepared Failed, likewise */
@@ -120,9 +123,11 @@ static int track(Launch *l, Process **ret) {
 Launch *launch_free(Launch *l) {
         if (!l)
                 return NULL;
+        sd_event_source_disable_unref(l->child_source);
         if (l->pid > 0)
                 process_kill_abandoned(l->manager, l->pid, l->pidfd);
         sd_event_source_disable_unref(l->status_source);
+        free(l->error_text);
         sd_bus_message_unref(l->reply);
         sd_bus_message_unref(l->exec_failed);
         sd_bus_message_unref(l->failed);
@@ -147,6 +152,35 @@ static void send_error(sd_bus_message *reply, const char *text) {
                 log_debug_errno(r, "Failed to answer a Spawn: %m");
 }
 
+/* The child that reported a failure is gone and reaped: only now is the
+ * caller told, so that nothing of its Spawn is left when it hears. */
+static int on_failed_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Launch *l = userdata;
+
+        l->pid = 0; /* reaped by sd-event as this returns */
+        send_error(l->exec_failed, l->error_text);
+        launch_free(l);
+        return 0;
+}
+
+static int wait_for_failed_child(Launch *l, const char *text) {
+        int r;
+
+        l->error_text = strdup(text);
+        if (!l->error_text)
+                return -ENOMEM;
+        l->status_source = sd_event_source_disable_unref(l->status_source);
+        if (l->pidfd >= 0) {
+                r = sd_event_add_child_pidfd(l->manager->event, &l->child_source, l->pidfd, WEXITED, on_failed_child_exit, l);
+                if (r >= 0) {
+                        (void) sd_event_source_set_child_pidfd_own(l->child_source, true);
+                        l->pidfd = -1; /* the source's now */
+                }
+        } else
+                r = sd_event_add_child(l->manager->event, &l->child_source, l->pid, WEXITED, on_failed_child_exit, l);
+        return r;
+}
+
 /* The child's status pipe hung up: it exec'd the program, or it reported why not. */
 static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Launch *l = userdata;
@@ -165,8 +199,10 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 else
                         snprintf(text, sizeof(text), "The child of %s sent a report that is not one",
                                  l->options.argv[0]);
-                send_error(l->exec_failed, text);
-                launch_free(l); /* kills and reaps the child, which is exiting anyway */
+                if (wait_for_failed_child(l, text) < 0) {
+                        send_error(l->exec_failed, text);
+                        launch_free(l); /* kills the child, reaped from the event loop */
+                }
                 return 0;
         }
 

@@ -407,6 +407,9 @@ int manager_start(Manager *m) {
         r = peer_watch_departures(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for callers leaving the bus: %m");
+        r = auth_watch_polkit(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for polkit on the bus: %m");
 
         m->fds_base = quota_descriptors_in_use();
         if (m->fds_base == UINT_MAX)

@@ -57,6 +57,7 @@ typedef struct Manager {
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
+        uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
 } Manager;
 
 int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret);

@@ -39,11 +39,6 @@
 
 #define CHILD_STACK_SIZE (256 * 1024)
 
-/* procctl-exec's flags, the fourth of its numbers. */
-#define EXEC_FLAG_SWITCH_IDENTITY 1u
-#define EXEC_FLAG_CONTROLLING_TTY 2u
-#define EXEC_FLAG_RESET_NOFILE 4u
-
 static void *child_stack;
 static bool can_share_files;
 static int exec_helper_fd = -1; /* O_PATH of procctl-exec */
@@ -217,9 +212,9 @@ static int child_main(void *userdata) {
         _exit(127);
 }
 
-/* procctl-exec's arguments: its numbers, the working directory, the file,
- * the groups, the program's arguments and its environment (it starts with an
- * empty environment of its own: the loader never sees the caller's). */
+/* procctl-exec's arguments (spawn.h): its numbers, the working directory,
+ * the file, the groups, the program's arguments and its environment (it
+ * starts with an empty environment of its own). */
 static char **helper_argv_new(const SpawnRequest *req, int status_target, struct rlimit nofile) {
         size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
         size_t n = 4 + req->n_groups + n_argv + n_env + 1, k = 0;
@@ -231,9 +226,9 @@ static char **helper_argv_new(const SpawnRequest *req, int status_target, struct
         if (!l)
                 return NULL;
         l[k++] = "procctl-exec";
-        if (asprintf(&l[k++], "%u %u %o %u %d %" PRIu64 " %" PRIu64 " %zu %zu %zu", (unsigned) req->uid,
-                     (unsigned) req->gid, (unsigned) req->umask, flags, status_target, (uint64_t) nofile.rlim_cur,
-                     (uint64_t) nofile.rlim_max, req->n_groups, n_argv, n_env) < 0) {
+        if (asprintf(&l[k++], "%u %u %o %u %d %llu %llu %zu %zu %zu", (unsigned) req->uid,
+                     (unsigned) req->gid, (unsigned) req->umask, flags, status_target, (unsigned long long) nofile.rlim_cur,
+                     (unsigned long long) nofile.rlim_max, req->n_groups, n_argv, n_env) < 0) {
                 free(l);
                 return NULL;
         }
@@ -368,59 +363,6 @@ int spawn_read_status(int status_fd, SpawnFailure *ret) {
         f.exists = f.exists != 0;
         *ret = f;
         return 1;
-}
-
-int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
-        uint64_t cur, max;
-        unsigned uid, gid, umask_value, flags;
-        size_t n_groups, n_argv, n_env;
-        int status_fd, consumed = 0;
-        ExecRequest r = {};
-
-        if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %" SCNu64 " %" SCNu64 " %zu %zu %zu%n", &uid, &gid, &umask_value,
-                               &flags, &status_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 10 ||
-            argv[1][consumed] != '\0' || status_fd < 3 || n_argv == 0)
-                return -EINVAL;
-        if (n_groups > (size_t) argc || n_argv > (size_t) argc || n_env > (size_t) argc ||
-            4 + n_groups + n_argv + n_env != (size_t) argc)
-                return -EINVAL;
-
-        r = (ExecRequest) {
-                .uid = uid,
-                .gid = gid,
-                .umask = (mode_t) (umask_value & 0777),
-                .switch_identity = flags & EXEC_FLAG_SWITCH_IDENTITY,
-                .controlling_tty = flags & EXEC_FLAG_CONTROLLING_TTY,
-                .reset_nofile = flags & EXEC_FLAG_RESET_NOFILE,
-                .nofile = { .rlim_cur = cur, .rlim_max = max },
-                .status_fd = status_fd,
-                .working_directory = argv[2],
-                .file = argv[3],
-                .n_groups = n_groups,
-        };
-        r.groups = calloc(n_groups + 1, sizeof(gid_t));
-        r.argv = calloc(n_argv + 1, sizeof(char *));
-        r.envp = calloc(n_env + 1, sizeof(char *));
-        if (!r.groups || !r.argv || !r.envp) {
-                free(r.groups);
-                free(r.argv);
-                free(r.envp);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n_groups; i++) {
-                unsigned g;
-                if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0') {
-                        free(r.groups);
-                        free(r.argv);
-                        free(r.envp);
-                        return -EINVAL;
-                }
-                r.groups[i] = g;
-        }
-        memcpy(r.argv, argv + 4 + n_groups, n_argv * sizeof(char *));
-        memcpy(r.envp, argv + 4 + n_groups + n_argv, n_env * sizeof(char *));
-        *ret = r;
-        return 0;
 }
 
 static const char *stage_call(SpawnStage s) {

@@ -100,22 +100,13 @@ int spawn_read_status(int status_fd, SpawnFailure *ret);
 int spawn_failure_message(const SpawnFailure *f, const char *file, const char *working_directory, uid_t uid, gid_t gid,
                           char *buf, size_t size);
 
-/* The helper's side: the request as procctl-exec reads it from its arguments. */
-typedef struct ExecRequest {
-        uid_t uid;
-        gid_t gid;
-        mode_t umask;
-        bool switch_identity;
-        bool controlling_tty;
-        bool reset_nofile;
-        struct rlimit nofile;
-        int status_fd;
-        const char *working_directory;
-        const char *file;
-        gid_t *groups;
-        size_t n_groups;
-        char **argv; /* NULL-terminated, allocated */
-        char **envp; /* NULL-terminated, allocated */
-} ExecRequest;
-
-int exec_request_parse(int argc, char **argv, ExecRequest *ret);
+/*
+ * procctl-exec's arguments, written by spawn_child() and read by
+ * exec-main.c: argv[1] is "UID GID UMASK(octal) FLAGS STATUS_FD NOFILE_CUR
+ * NOFILE_MAX N_GROUPS N_ARGV N_ENV", then the working directory, the file,
+ * N_GROUPS group ids, the program's N_ARGV arguments and its N_ENV
+ * environment entries.
+ */
+#define EXEC_FLAG_SWITCH_IDENTITY 1u
+#define EXEC_FLAG_CONTROLLING_TTY 2u
+#define EXEC_FLAG_RESET_NOFILE 4u
