@@ -30,6 +30,7 @@
 #define CHILD_NOFILE_SOFT 1024
 
 static bool arg_user;
+static const char *arg_runtime_directory;
 static bool arg_fd_store;
 static uint64_t arg_exit_idle_usec;
 static const char *arg_config = PROCCTL_SYSCONFDIR "/procctl/procctld.conf";
@@ -49,6 +50,9 @@ static void help(void) {
                "     --fd-store           Keep processes in the service manager's file descriptor\n"
                "                          store, to take them back after a restart\n"
                "     --log-level=LEVEL    debug, info, notice, warning or err (default: info)\n"
+               "     --runtime-directory=DIR  Record the process ids handed out in DIR, so that\n"
+               "                          none repeats after a restart (default: $RUNTIME_DIRECTORY,\n"
+               "                          else /run/procctl; with --user $XDG_RUNTIME_DIR/procctl)\n"
                "     --config=FILE        Read limits from FILE (default: %s)\n"
                "     --max-running-per-user=N   Running processes one uid may own (default: %u)\n"
                "     --max-retained-per-user=N  Exited records kept per uid, oldest dropped (default: %u)\n"
@@ -60,12 +64,14 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT, ARG_EXIT_IDLE };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT, ARG_EXIT_IDLE,
+               ARG_RUNTIME_DIRECTORY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "user", no_argument, NULL, ARG_USER },
                 { "fd-store", no_argument, NULL, ARG_FD_STORE },
+                { "runtime-directory", required_argument, NULL, ARG_RUNTIME_DIRECTORY },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "exit-idle-after", required_argument, NULL, ARG_EXIT_IDLE },
@@ -87,6 +93,13 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("procctld %s\n", PROCCTL_VERSION);
                         return 0;
+                case ARG_RUNTIME_DIRECTORY:
+                        if (optarg[0] != '/') {
+                                log_error("--runtime-directory needs an absolute path: %s", optarg);
+                                return -EINVAL;
+                        }
+                        arg_runtime_directory = optarg;
+                        break;
                 case ARG_USER:
                         arg_user = true;
                         break;
@@ -153,6 +166,23 @@ static void setup_nofile(Manager *m) {
         m->reset_child_nofile = true;
 }
 
+/* Where process ids are recorded (ids.h); NULL when there is nowhere. */
+static char *runtime_directory(void) {
+        const char *e = getenv("RUNTIME_DIRECTORY"); /* systemd's RuntimeDirectory=, colon-separated */
+        char *dir = NULL;
+
+        if (arg_runtime_directory)
+                return strdup(arg_runtime_directory);
+        if (e && e[0] == '/')
+                return strndup(e, strcspn(e, ":"));
+        if (!arg_user)
+                return strdup("/run/procctl");
+        e = getenv("XDG_RUNTIME_DIR");
+        if (e && e[0] == '/' && asprintf(&dir, "%s/procctl", e) < 0)
+                return NULL;
+        return dir;
+}
+
 /* procctl-exec lives beside procctld, installed or in the build tree. */
 static int spawn_init_beside_daemon(void) {
         char self[PATH_MAX], *slash;
@@ -176,6 +206,7 @@ static int spawn_init_beside_daemon(void) {
 int main(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *runtime_dir = NULL;
         Manager *m = NULL;
         PidfdSupport pidfd;
         const char *features[8];
@@ -223,7 +254,8 @@ int main(int argc, char *argv[]) {
                 goto fail;
         (void) sd_bus_set_exit_on_disconnect(bus, true);
 
-        r = manager_new(event, bus, arg_user, &m);
+        runtime_dir = runtime_directory();
+        r = manager_new(event, bus, arg_user, runtime_dir, &m);
         if (r < 0)
                 goto fail;
         m->pidfd = pidfd;

@@ -351,7 +351,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret) {
+int manager_new(sd_event *event, sd_bus *bus, bool user_mode, const char *runtime_dir, Manager **ret) {
         Manager *m = calloc(1, sizeof(Manager));
 
         if (!m)
@@ -360,7 +360,11 @@ int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret) {
         m->bus = sd_bus_ref(bus);
         m->user_mode = user_mode;
         m->privileged = geteuid() == 0;
-        m->next_id = 1;
+        m->devnull_fd = -1;
+        if (ids_init(&m->ids, runtime_dir) < 0) {
+                manager_free(m);
+                return -ENOMEM;
+        }
         m->limits = LIMITS_DEFAULT;
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0) {
@@ -382,6 +386,7 @@ Manager *manager_free(Manager *m) {
                 process_free(m->processes.head);
         safe_close(m->devnull_fd);
         identity_cache_clear(&m->identities);
+        ids_done(&m->ids);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         free(m);

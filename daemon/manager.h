@@ -17,6 +17,7 @@
 
 #include "settings.h"
 #include "identity.h"
+#include "ids.h"
 #include "list.h"
 #include "pidfd.h"
 
@@ -45,7 +46,7 @@ typedef struct Manager {
 
         unsigned fds_base; /* descriptors open before any process was tracked (quota.h) */
 
-        uint64_t next_id;
+        IdAllocator ids;
         unsigned n_processes;
         void *processes_by_id;    /* tsearch tree of Process */
         void *running_by_pid;     /* tsearch tree of running Process, by PID */
@@ -60,7 +61,8 @@ typedef struct Manager {
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
 } Manager;
 
-int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret);
+/* runtime_dir: where process ids are recorded (ids.h); NULL: nowhere. */
+int manager_new(sd_event *event, sd_bus *bus, bool user_mode, const char *runtime_dir, Manager **ret);
 Manager *manager_free(Manager *m);
 
 /* Registers the objects, then takes the bus name. */

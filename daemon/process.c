@@ -67,7 +67,7 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
                 goto fail_unowned;
         }
         p->manager = m;
-        p->id = id ?: m->next_id;
+        p->id = id ?: ids_next(&m->ids);
         p->state_fd = -1;
         p->pid = pid;
         p->pidfd = pidfd; /* p owns it from here on, through its watch once it has one */
@@ -97,8 +97,7 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
                 r = manager_register_process(m, p);
         if (r < 0)
                 goto fail;
-        if (p->id >= m->next_id)
-                m->next_id = p->id + 1;
+        ids_seen(&m->ids, p->id);
         *ret = p;
         return 0;
 

@@ -454,13 +454,16 @@ static void start_daemon(PcFixture *fx) {
         g_autofree char *session_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", nowhere_bus);
         const char *log_level = g_getenv("PROCCTL_TEST_LOG_LEVEL");
         g_autofree char *log_arg = g_strdup_printf("--log-level=%s", log_level ? log_level : "info");
+        /* The test's own record of process ids, not the machine's /run/procctl. */
+        g_autofree char *runtime_env = g_strdup_printf("RUNTIME_DIRECTORY=%s/run", fx->tmpdir);
 
-        /* Everything below but the two addresses is there to be *not*
-         * inherited by the daemon's children. */
+        /* Everything below but the addresses and the runtime directory is
+         * there to be *not* inherited by the daemon's children. */
         const char *const envp[] = {
                 bus_env,
                 notify_env,
                 session_env,
+                runtime_env,
                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin:/daemon-path-must-not-leak",
                 "HOME=/daemon-home-must-not-leak",
                 "USER=daemon-user-must-not-leak",

@@ -48,7 +48,7 @@
 #   pb_dir          the temporary directory
 #   pb_bus_env      DBUS_SYSTEM_BUS_ADDRESS as root, else
 #                   DBUS_SESSION_BUS_ADDRESS
-#   pb_daemon_args  () as root, else (--user)
+#   pb_daemon_args  (--runtime-directory=$pb_dir/run), with --user first when not root
 #   pb_address      the bus's address (after private_bus_start)
 #   pb_bus_pid      dbus-daemon's PID (after private_bus_start)
 #   pb_daemon_pid   procctld's PID (after procctld_start; emptied if it exits
@@ -79,6 +79,8 @@ private_bus_die() {
 
 private_bus_init() {
     pb_dir=$(mktemp -d -t "$1.XXXXXX")
+    # The daemon's record of process ids: this bus's, not the machine's /run/procctl.
+    pb_daemon_args+=(--runtime-directory="$pb_dir/run")
 }
 
 private_bus_cleanup() {
