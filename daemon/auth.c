@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "env.h"
 #include "log.h"
 #include "macro.h"
 #include "procctl-bus.h"
@@ -156,8 +157,10 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 }
 
 /* details: NULL-terminated key, value, key, value, … */
+/* binding: what else the answer holds for, compared on the second pass but
+ * not shown to polkit (the identity of the file details name), or NULL. */
 static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char *action, const char *const *details,
-                        sd_bus_error *error) {
+                        const char *binding, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         AuthQuery key = { .request = msg }, *q;
         void **found;
@@ -167,6 +170,13 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         _cleanup_free_ char *joined = details_join(details);
         if (!joined)
                 return -ENOMEM;
+        if (binding) {
+                char *b = NULL;
+                if (asprintf(&b, "%s\x01%s", joined, binding) < 0)
+                        return -ENOMEM;
+                free(joined);
+                joined = b;
+        }
 
         found = tfind(&key, &m->auth_queries, query_compare);
         if (found) {
@@ -234,9 +244,27 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         return 0;
 }
 
+/* Joins l with sep, for a polkit detail. */
+static char *strv_join(char *const *l, const char *sep) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (char *const *s = l; s && *s; s++)
+                fprintf(f, "%s%s", s == l ? "" : sep, *s);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
-                     sd_bus_error *error) {
-        char uid[16], gid[16];
+                     int program_fd, char *const *argv, char *const *environment, sd_bus_error *error) {
+        _cleanup_free_ char *command_line = NULL, *env = NULL;
+        char uid[16], gid[16], binding[64];
         bool as_other;
 
         if (peer->uid == 0)
@@ -244,11 +272,37 @@ int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity
 
         /* Another user, or a group the user is not in (the user's own groups are fine, as with newgrp). */
         as_other = target->uid != peer->uid || !identity_has_group(target, target->gid);
+
+        /* What the loader and libc honour only for trusted programs would run
+         * the caller's code as the target, whatever program polkit allowed. */
+        if (as_other)
+                for (char *const *e = environment; e && *e; e++)
+                        if (env_entry_unsecure(*e))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'environment': %.*s may not be set for a process of another "
+                                                         "user, except by root",
+                                                         (int) strcspn(*e, "="), *e);
+
+        command_line = strv_join(argv, " ");
+        env = strv_join(environment, "\n");
+        if (!command_line || !env)
+                return -ENOMEM;
         snprintf(uid, sizeof(uid), "%u", (unsigned) target->uid);
         snprintf(gid, sizeof(gid), "%u", (unsigned) target->gid);
-        const char *details[] = { "user", target->name, "uid", uid, "gid", gid, "program", program, NULL };
+        const char *details[] = { "user", target->name, "uid", uid, "gid", gid, "program", program,
+                                  "command_line", command_line, "environment", env, NULL };
 
-        return polkit_check(m, msg, peer, as_other ? PROCCTL_ACTION_SPAWN_AS_USER : PROCCTL_ACTION_SPAWN, details, error);
+        /* The file as it is now: a file put in its place while polkit decides is another request. */
+        if (program_fd >= 0) {
+                struct stat st;
+                if (fstat(program_fd, &st) < 0)
+                        return -errno;
+                snprintf(binding, sizeof(binding), "%llu:%llu", (unsigned long long) st.st_dev,
+                         (unsigned long long) st.st_ino);
+        }
+
+        return polkit_check(m, msg, peer, as_other ? PROCCTL_ACTION_SPAWN_AS_USER : PROCCTL_ACTION_SPAWN, details,
+                            program_fd >= 0 ? binding : NULL, error);
 }
 
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error) {
@@ -261,7 +315,7 @@ int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p
         snprintf(uid, sizeof(uid), "%u", (unsigned) p->uid);
         const char *details[] = { "process", p->path, "pid", pid, "owner_uid", owner, "uid", uid, "program", p->executable, NULL };
 
-        return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, error);
+        return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, NULL, error);
 }
 
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error) {
@@ -274,7 +328,7 @@ int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInf
         snprintf(uid, sizeof(uid), "%u", (unsigned) info->ruid);
         const char *details[] = { "pid", spid, "uid", uid, NULL };
 
-        return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, error);
+        return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, NULL, error);
 }
 
 /* Whether some process has the terminal rdev as its controlling terminal.

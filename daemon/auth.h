@@ -35,10 +35,16 @@
 
 typedef struct AuthQuery AuthQuery;
 
-/* Spawn as target running program: org.procctl.spawn as oneself,
- * org.procctl.spawn-as-user for another user or a group the user is not in. */
+/* Spawn as target: org.procctl.spawn as oneself, org.procctl.spawn-as-user
+ * for another user or a group the user is not in.  polkit is asked with the
+ * details of what will really run: program (the resolved absolute file, which
+ * the child then executes by descriptor), command_line (argv joined by
+ * spaces), environment (the entries the caller set, one per line), user, uid
+ * and gid; program_fd (-1: none) is that file, which must still be the same
+ * file when the call runs again with polkit's answer.  For another user, the variables glibc honours only for trusted
+ * programs (LD_PRELOAD, ...) are InvalidArgs unless the caller is root. */
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
-                     sd_bus_error *error);
+                     int program_fd, char *const *argv, char *const *environment, sd_bus_error *error);
 
 /* Signal, SignalGroup, Wait, Stop, Release, GetPidfd: the owner, root, or org.procctl.manage. */
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error);

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "env.h"
 #include "macro.h"
@@ -127,4 +131,73 @@ int exec_candidates(const char *file, const char *path, char ***ret) {
 
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int exec_resolve(const char *file, const char *path, const char *working_directory, int *ret_fd, char **ret_path) {
+        _cleanup_strv_free_ char **candidates = NULL;
+        int r, error = -ENOENT;
+        bool seen_eacces = false;
+
+        r = exec_candidates(file, path, &candidates);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(c, candidates) {
+                _cleanup_free_ char *joined = NULL;
+                const char *name = *c;
+                struct stat st;
+                int fd;
+
+                if (name[0] != '/') {
+                        if (asprintf(&joined, "%s%s%s", working_directory,
+                                     working_directory[strlen(working_directory) - 1] == '/' ? "" : "/", name) < 0)
+                                return -ENOMEM;
+                        name = joined;
+                }
+                fd = open(name, O_PATH | O_CLOEXEC);
+                if (fd < 0) {
+                        if (!seen_eacces)
+                                error = -errno;
+                        continue;
+                }
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+                        close(fd);
+                        seen_eacces = true;
+                        error = -EACCES;
+                        continue;
+                }
+                /* The path of the file itself, without symbolic links: what an
+                 * administrator's rule names ("/usr/bin/id", not "/bin/id"). */
+                char proc[64], target[PATH_MAX];
+                ssize_t n;
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                n = readlink(proc, target, sizeof(target) - 1);
+                if (n > 0 && target[0] == '/') {
+                        target[n] = '\0';
+                        *ret_path = strdup(target);
+                } else
+                        *ret_path = strdup(name);
+                if (!*ret_path) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                *ret_fd = fd;
+                return 0;
+        }
+        return error;
+}
+
+bool env_entry_unsecure(const char *entry) {
+        /* glibc's list of variables it drops for a secure (setuid) exec. */
+        static const char *const unsecure[] = {
+                "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LD_AUDIT", "LD_DEBUG", "LD_DEBUG_OUTPUT",
+                "LD_DYNAMIC_WEAK", "LD_HWCAP_MASK", "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "LD_PRELOAD", "LD_PROFILE",
+                "LD_SHOW_AUXV", "LD_USE_LOAD_BIAS", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH",
+                "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
+        };
+        size_t n = key_length(entry);
+
+        for (size_t i = 0; i < ELEMENTSOF(unsecure); i++)
+                if (strlen(unsecure[i]) == n && strncmp(entry, unsecure[i], n) == 0)
+                        return true;
+        return false;
 }

@@ -28,3 +28,19 @@ const char *env_get(char *const *env, const char *key);
  * else file in each PATH directory in order (an empty one meaning the working
  * directory, so plain file). */
 int exec_candidates(const char *file, const char *path, char ***ret);
+
+/* The file exec would run for file, found in the daemon before anything is
+ * started, for the caller's authorization to name it: each of
+ * exec_candidates() in turn, relative ones under working_directory, opened
+ * O_PATH as root (a user's FUSE mount refuses root at once, so a caller
+ * cannot make this wait) and taken when it is a regular file with an
+ * execute bit.  Returns 0 with the descriptor and its absolute path without
+ * symbolic links, or the
+ * negative errno execvp would give: EACCES if a candidate was found but not
+ * executable, else the last candidate's. */
+int exec_resolve(const char *file, const char *path, const char *working_directory, int *ret_fd, char **ret_path);
+
+/* Whether key=value is one of the variables that glibc's dynamic loader and
+ * libc ignore in a setuid program (its list of unsecure variables:
+ * LD_PRELOAD, LD_LIBRARY_PATH, GCONV_PATH, ...). */
+bool env_entry_unsecure(const char *entry);

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -37,6 +38,7 @@ typedef struct ExecRequest {
         bool reset_nofile;
         struct rlimit nofile;
         int status_fd;
+        int exec_fd; /* the file to run, found by the daemon; -1: look file up in PATH */
         const char *working_directory;
         const char *file;
         gid_t *groups;
@@ -50,12 +52,12 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         unsigned long long cur, max;
         unsigned uid, gid, umask_value, flags;
         size_t n_groups, n_argv, n_env;
-        int status_fd, consumed = 0;
+        int status_fd, exec_fd, consumed = 0;
         ExecRequest r = {};
 
-        if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %llu %llu %zu %zu %zu%n", &uid, &gid, &umask_value,
-                               &flags, &status_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 10 ||
-            argv[1][consumed] != '\0' || status_fd < 3 || n_argv == 0)
+        if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %d %llu %llu %zu %zu %zu%n", &uid, &gid, &umask_value,
+                               &flags, &status_fd, &exec_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 11 ||
+            argv[1][consumed] != '\0' || status_fd < 3 || exec_fd < -1 || n_argv == 0)
                 return -EINVAL;
         if (n_groups > (size_t) argc || n_argv > (size_t) argc || n_env > (size_t) argc ||
             4 + n_groups + n_argv + n_env != (size_t) argc)
@@ -70,6 +72,7 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
                 .reset_nofile = flags & EXEC_FLAG_RESET_NOFILE,
                 .nofile = { .rlim_cur = cur, .rlim_max = max },
                 .status_fd = status_fd,
+                .exec_fd = exec_fd,
                 .working_directory = argv[2],
                 .file = argv[3],
                 .n_groups = n_groups,
@@ -125,6 +128,8 @@ int main(int argc, char *argv[]) {
         }
         if (fcntl(r.status_fd, F_SETFD, FD_CLOEXEC) < 0)
                 fail(-1, &f, SPAWN_STAGE_HELPER, errno);
+        if (r.exec_fd >= 0 && fcntl(r.exec_fd, F_SETFD, FD_CLOEXEC) < 0)
+                fail(r.status_fd, &f, SPAWN_STAGE_HELPER, errno);
 
         /* The descriptor limit a login gets, not the daemon's raised one. */
         if (r.reset_nofile && setrlimit(RLIMIT_NOFILE, &r.nofile) < 0)
@@ -145,8 +150,23 @@ int main(int argc, char *argv[]) {
         if (chdir(r.working_directory) < 0)
                 fail(r.status_fd, &f, SPAWN_STAGE_CHDIR, errno);
 
-        /* execvp's search, as the user, through the program's own PATH. */
-        if (exec_candidates(r.file, env_get(r.envp, "PATH"), &candidates) < 0)
+        /* The file the caller was authorized for, by descriptor: no rename or
+         * PATH can make it another.  A script cannot be run that way from a
+         * close-on-exec descriptor (its interpreter opens it by name): by
+         * path then, as the interpreter would anyway. */
+        if (r.exec_fd >= 0) {
+                syscall(SYS_execveat, r.exec_fd, "", r.argv, r.envp, AT_EMPTY_PATH);
+                if (errno != ENOENT) {
+                        f.stage = SPAWN_STAGE_EXEC;
+                        f.error = errno;
+                        snprintf(f.file, sizeof(f.file), "%s", r.file);
+                        fail(r.status_fd, &f, SPAWN_STAGE_EXEC, f.error);
+                }
+        }
+
+        /* execvp's search, as the user, through the program's own PATH (or the
+         * file found already). */
+        if (exec_candidates(r.file, r.exec_fd >= 0 ? NULL : env_get(r.envp, "PATH"), &candidates) < 0)
                 fail(r.status_fd, &f, SPAWN_STAGE_HELPER, ENOMEM);
         child_exec(candidates, r.argv, r.envp, &f);
         fail(r.status_fd, &f, SPAWN_STAGE_EXEC, f.error);

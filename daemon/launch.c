@@ -92,6 +92,17 @@ static bool fds_below_floor(const SpawnFd *fds, size_t n) {
         return true;
 }
 
+/* No file to run: the error the child's execvp would have given. */
+static int bus_error_not_found(Launch *l, int r, sd_bus_error *error) {
+        SpawnFailure f = { .stage = SPAWN_STAGE_EXEC, .error = -r };
+        const char *file = l->options.executable ?: l->options.argv[0];
+
+        if (r == -ENOMEM)
+                return r;
+        snprintf(f.file, sizeof(f.file), "%s", file);
+        return bus_error_from_spawn_failure(error, &f, file, l->options.working_directory ?: "/", l->uid, l->gid);
+}
+
 /* What the new process is: the Launch's options, taken over. */
 static int describe_spawned(Process *p, void *userdata) {
         Launch *l = userdata;
@@ -283,6 +294,8 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         const Identity *id = NULL;
         _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
         _cleanup_free_ SpawnFd *fds = NULL;
+        _cleanup_free_ char *exec_path = NULL;
+        _cleanup_close_ int exec_fd = -1;
         Launch l = { .manager = m, .pidfd = -1 };
         SpawnRequest req;
         SpawnResult child;
@@ -305,7 +318,24 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = resolve_identity(m, l.peer, o, &resolved, &id, error);
         if (r < 0)
                 goto finish;
-        r = auth_check_spawn(m, msg, l.peer, id, o->executable ?: o->argv[0], error);
+        r = env_build(id, o->environment, &envp);
+        if (r < 0)
+                goto finish;
+        l.uid = id->uid;
+        l.gid = id->gid;
+        if (l.peer->uid != 0) {
+                /* polkit is asked about the file that will run, found now and
+                 * executed by descriptor, so that no PATH or later swap can
+                 * make it another. */
+                r = exec_resolve(o->executable ?: o->argv[0], env_get(envp, "PATH"), o->working_directory ?: "/",
+                                 &exec_fd, &exec_path);
+                if (r < 0) {
+                        r = bus_error_not_found(&l, r, error);
+                        goto finish;
+                }
+        }
+        r = auth_check_spawn(m, msg, l.peer, id, exec_path ?: o->executable ?: o->argv[0], exec_fd, o->argv,
+                             o->environment, error);
         if (r <= 0) {
                 r = r < 0 ? r : 1; /* polkit was asked: this call runs again when it answers */
                 goto finish;
@@ -313,17 +343,14 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = auth_check_spawn_identity(m, l.peer, o, id, error);
         if (r < 0)
                 goto finish;
-        l.uid = id->uid;
-        l.gid = id->gid;
 
-        r = env_build(id, o->environment, &envp);
-        if (r < 0)
-                goto finish;
         r = build_fd_map(m, o, &fds, &n_fds);
         if (r < 0)
                 goto finish;
         req = (SpawnRequest) {
                 .file = o->executable ?: o->argv[0],
+                .exec_fd = exec_fd,
+                .exec_path = exec_path,
                 .argv = o->argv,
                 .envp = envp,
                 .working_directory = o->working_directory ?: "/",
@@ -343,8 +370,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
         };
         if (!req.through_helper) {
-                /* The daemon's own child walks ready-made candidates. */
-                r = exec_candidates(req.file, env_get(envp, "PATH"), &candidates);
+                /* The daemon's own child walks ready-made candidates: the file
+                 * found already, or execvp's list. */
+                r = exec_candidates(exec_path ?: req.file, env_get(envp, "PATH"), &candidates);
                 if (r < 0)
                         goto finish;
                 req.candidates = candidates;

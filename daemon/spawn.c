@@ -51,13 +51,13 @@ static size_t n_non_default_signals;
 
 typedef struct ChildContext {
         const SpawnRequest *req;
-        const SpawnFd *fds; /* req->fds, plus procctl-exec's two with through_helper */
+        const SpawnFd *fds; /* req->fds, plus procctl-exec's two (three with exec_fd) with through_helper */
         size_t n_fds;
         int exec_helper_target; /* with through_helper: where procctl-exec's descriptor lands */
         char **helper_argv;
         struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
-        int moved[SPAWN_MAX_FD + 2]; /* source descriptors, moved above every target */
+        int moved[SPAWN_MAX_FD + 3]; /* source descriptors, moved above every target */
 } ChildContext;
 
 int spawn_init(const char *exec_helper) {
@@ -215,7 +215,7 @@ static int child_main(void *userdata) {
 /* procctl-exec's arguments (spawn.h): its numbers, the working directory,
  * the file, the groups, the program's arguments and its environment (it
  * starts with an empty environment of its own). */
-static char **helper_argv_new(const SpawnRequest *req, int status_target, struct rlimit nofile) {
+static char **helper_argv_new(const SpawnRequest *req, int status_target, int exec_target, struct rlimit nofile) {
         size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
         size_t n = 4 + req->n_groups + n_argv + n_env + 1, k = 0;
         unsigned flags = (req->controlling_tty ? EXEC_FLAG_CONTROLLING_TTY : 0) |
@@ -226,14 +226,14 @@ static char **helper_argv_new(const SpawnRequest *req, int status_target, struct
         if (!l)
                 return NULL;
         l[k++] = "procctl-exec";
-        if (asprintf(&l[k++], "%u %u %o %u %d %llu %llu %zu %zu %zu", (unsigned) req->uid,
-                     (unsigned) req->gid, (unsigned) req->umask, flags, status_target, (unsigned long long) nofile.rlim_cur,
+        if (asprintf(&l[k++], "%u %u %o %u %d %d %llu %llu %zu %zu %zu", (unsigned) req->uid, (unsigned) req->gid,
+                     (unsigned) req->umask, flags, status_target, exec_target, (unsigned long long) nofile.rlim_cur,
                      (unsigned long long) nofile.rlim_max, req->n_groups, n_argv, n_env) < 0) {
                 free(l);
                 return NULL;
         }
         l[k++] = (char *) req->working_directory;
-        l[k++] = (char *) req->file;
+        l[k++] = (char *) (req->exec_fd >= 0 ? req->exec_path : req->file);
         for (size_t i = 0; i < req->n_groups; i++)
                 if (asprintf(&l[k++], "%u", (unsigned) req->groups[i]) < 0) {
                         l[--k] = NULL;
@@ -263,7 +263,7 @@ static void helper_argv_free(const SpawnRequest *req, char **l) {
 
 int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure) {
         ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds };
-        SpawnFd fds[SPAWN_MAX_FD + 2];
+        SpawnFd fds[SPAWN_MAX_FD + 3];
         int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
         int status[2] = { -1, -1 };
         sigset_t all, saved;
@@ -302,8 +302,10 @@ int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_fai
                 fds[req->n_fds + 1] = (SpawnFd) { .source = exec_helper_fd, .target = top + 2 };
                 ctx.fds = fds;
                 ctx.n_fds = req->n_fds + 2;
+                if (req->exec_fd >= 0)
+                        fds[ctx.n_fds++] = (SpawnFd) { .source = req->exec_fd, .target = top + 3 };
                 ctx.exec_helper_target = top + 2;
-                ctx.helper_argv = helper_argv_new(req, top + 1, ctx.nofile);
+                ctx.helper_argv = helper_argv_new(req, top + 1, req->exec_fd >= 0 ? top + 3 : -1, ctx.nofile);
                 if (!ctx.helper_argv) {
                         safe_close(status[0]);
                         safe_close(status[1]);

@@ -44,6 +44,8 @@ typedef struct SpawnFd {
 
 typedef struct SpawnRequest {
         const char *file;  /* what the caller named: a path, or a name looked up in PATH */
+        int exec_fd;           /* the file found already (env.h exec_resolve()), run by descriptor; -1: none */
+        const char *exec_path; /* with exec_fd: its path */
         char **candidates; /* with the in-daemon exec: the files to try, in order (env.h) */
         char **argv;
         char **envp;
@@ -102,8 +104,10 @@ int spawn_failure_message(const SpawnFailure *f, const char *file, const char *w
 
 /*
  * procctl-exec's arguments, written by spawn_child() and read by
- * exec-main.c: argv[1] is "UID GID UMASK(octal) FLAGS STATUS_FD NOFILE_CUR
- * NOFILE_MAX N_GROUPS N_ARGV N_ENV", then the working directory, the file,
+ * exec-main.c: argv[1] is "UID GID UMASK(octal) FLAGS STATUS_FD EXEC_FD
+ * NOFILE_CUR NOFILE_MAX N_GROUPS N_ARGV N_ENV" (EXEC_FD -1 when the file is
+ * to be looked up), then the working directory, the file (with EXEC_FD, its
+ * path),
  * N_GROUPS group ids, the program's N_ARGV arguments and its N_ENV
  * environment entries.
  */

@@ -240,7 +240,12 @@ static GVariant *expected_details(Run *r) {
                 g_variant_builder_add(&b, "{ss}", "user", user_names[t]);
                 g_variant_builder_add(&b, "{ss}", "uid", uid);
                 g_variant_builder_add(&b, "{ss}", "gid", gid);
-                g_variant_builder_add(&b, "{ss}", "program", "/bin/sleep");
+                /* What will really run: the resolved file, the command line,
+                 * the environment the caller set (none here). */
+                g_autofree char *program = realpath("/bin/sleep", NULL);
+                g_variant_builder_add(&b, "{ss}", "program", program);
+                g_variant_builder_add(&b, "{ss}", "command_line", "/bin/sleep 1000");
+                g_variant_builder_add(&b, "{ss}", "environment", "");
                 break;
         }
         case M_ADOPT: {
