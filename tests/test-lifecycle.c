@@ -869,6 +869,43 @@ static void test_timeout_stops_process(PcFixture *fx) {
         g_assert_cmpstr(s2, ==, "running");
 }
 
+/* A timeout near 2^64 once wrapped past the clock and stopped the process at
+ * once: such a timeout is saturated, the process runs on (polled for a
+ * second) until stopped. */
+static gboolean any_stopped_running(gpointer user_data) {
+        PcFixture *fx = ((gpointer *) user_data)[0];
+        char **paths = ((gpointer *) user_data)[1];
+        for (guint i = 0; paths[i]; i++) {
+                g_autofree char *state = pc_get_process_string(fx, paths[i], "State");
+                if (g_strcmp0(state, "running") != 0) {
+                        g_test_message("%s is %s", paths[i], state);
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
+static void test_huge_timeout_does_not_wrap(PcFixture *fx) {
+        const guint64 timeouts[] = { G_MAXUINT64 - 1, G_MAXUINT64 - G_USEC_PER_SEC, G_GUINT64_CONSTANT(1) << 63 };
+        g_auto(GStrv) paths = g_new0(char *, G_N_ELEMENTS(timeouts) + 1);
+
+        for (guint i = 0; i < G_N_ELEMENTS(timeouts); i++)
+                paths[i] = spawn_ok(fx, PC_ARGV("/bin/sleep", "30"),
+                                    pc_options("timeout", g_variant_new_uint64(timeouts[i]), NULL), NULL, NULL);
+        gpointer args[] = { fx, paths };
+        g_assert_false(pc_poll_until(any_stopped_running, args, 1000));
+
+        for (guint i = 0; paths[i]; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *reason = NULL;
+                gint32 status;
+                g_assert_true(pc_stop(fx, paths[i], &reason, &status, &error));
+                g_assert_no_error(error);
+                g_assert_cmpstr(reason, ==, "killed");
+                g_assert_cmpint(status, ==, SIGTERM);
+        }
+}
+
 static void test_timeout_escalates_with_stop_timeout(PcFixture *fx) {
         int out;
         g_autofree char *path = spawn_term_ignorer(fx, pc_options("timeout", g_variant_new_uint64(100000),
@@ -964,6 +1001,7 @@ int main(int argc, char **argv) {
         pc_test_add("/stop/escalates-to-sigkill-after-stop-timeout", PC_FIXTURE_DEFAULT, test_stop_escalates_to_kill);
         pc_test_add("/stop/through-the-process-object", PC_FIXTURE_DEFAULT, test_stop_through_process_object);
         pc_test_add("/stop/timeout-option-stops-the-process", PC_FIXTURE_DEFAULT, test_timeout_stops_process);
+        pc_test_add("/stop/timeout-near-2-64-does-not-wrap", PC_FIXTURE_DEFAULT, test_huge_timeout_does_not_wrap);
         pc_test_add("/stop/timeout-escalates-after-stop-timeout", PC_FIXTURE_DEFAULT, test_timeout_escalates_with_stop_timeout);
         pc_test_add("/stop/kill-on-disconnect-stops-only-that-connections-processes", PC_FIXTURE_DEFAULT, test_kill_on_disconnect);
 

@@ -13,7 +13,11 @@
  *    before, and does not act on polkit's late answer;
  *  - MaxPendingAuthPerUser: a third pending check of one uid is
  *    LimitExceeded at once, another uid is not held up by it, and the slots
- *    come back when the callers leave.
+ *    come back when the callers leave;
+ *  - a check whose call cannot go on once polkit says yes (the process was
+ *    released, the process to adopt exited) gives its slot and descriptors
+ *    back at once: more such calls than the limit on one connection, and
+ *    that connection still reaches polkit.
  *
  * After each case, procctld is asked something and its descriptor count is
  * compared with the count before the case.
@@ -243,6 +247,71 @@ static void test_process_gone_while_pending(gconstpointer data) {
         auth_bus_set_answer(bus, MOCK_YES);
 }
 
+/* Calls that waited for polkit and cannot go on once it says yes (the
+ * process was released, the process to adopt exited), all on one connection
+ * (nobody's agent): each finished check must be freed with its call, request,
+ * descriptors and MaxPendingAuthPerUser slot.  More of them than the limit
+ * (2), then a call that must still reach polkit, not LimitExceeded. */
+static void test_checks_freed_when_call_cannot_go_on(void) {
+        NEEDS_BUS();
+        auth_bus_polkit_return(bus);
+        auth_bus_set_answer(bus, MOCK_NO_REPLY);
+        g_ptr_array_unref(auth_bus_take_requests(bus));
+        guint fds = auth_bus_daemon_fd_count(bus);
+        const char *agent_name = NULL;
+
+        for (guint round = 0; round < 4; round++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(AuthCaller) c = NULL;
+                if (round % 2 == 0) {
+                        guint32 pid;
+                        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+                                              "Signal", g_variant_new("(oi)", path, SIGKILL));
+                        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+                        auth_bus_forget_process(bus, path);
+                        auth_bus_answer_held(bus, MOCK_YES);
+                        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+                        auth_assert_dbus_error(error, AUTH_ERROR_UNKNOWN_OBJECT);
+                } else {
+                        /* Adopt carries a pidfd: the check held it. */
+                        pid_t foreign = auth_start_foreign_sleep(daemon_uid, daemon_gid);
+                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, foreign, AUTH_MANAGER_PATH,
+                                              AUTH_MANAGER_IFACE, "Adopt", g_variant_new_parsed("(@h 0, @a{sv} {})"));
+                        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+                        auth_kill_process(foreign);
+                        auth_bus_answer_held(bus, MOCK_YES);
+                        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+                        auth_assert_dbus_error(error, "org.procctl.Error.NotRunning");
+                        g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
+                }
+                g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
+                g_assert_cmpuint(requests->len, ==, 1);
+                g_assert_cmpstr(((PolkitRequest *) g_ptr_array_index(requests, 0))->action, ==, AUTH_ACTION_MANAGE);
+                /* One connection throughout. */
+                if (!agent_name)
+                        agent_name = g_strdup(auth_caller_name(c));
+                g_assert_cmpstr(auth_caller_name(c), ==, agent_name);
+                assert_daemon_unchanged(fds);
+        }
+
+        /* The same connection still reaches polkit, and is answered. */
+        auth_bus_set_answer(bus, MOCK_YES);
+        guint32 pid;
+        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = NULL;
+        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+                                                 "Signal", g_variant_new("(oi)", path, 0), &name, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(name, ==, agent_name);
+        g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
+        g_assert_cmpuint(requests->len, ==, 1);
+        auth_bus_forget_process(bus, path);
+        assert_daemon_unchanged(fds);
+        g_free((char *) agent_name);
+}
+
 static AuthCaller *hold_signal(uid_t uid, gid_t gid, const char *path) {
         AuthCaller *c = auth_caller_start(bus, uid, gid, CALLER_HOLD, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Signal",
                                           g_variant_new("(oi)", path, 0));
@@ -323,6 +392,8 @@ int main(int argc, char **argv) {
         g_test_add_data_func("/auth/deny/process-released-while-polkit-decides/process", GINT_TO_POINTER(FALSE),
                              test_process_gone_while_pending);
         g_test_add_func("/auth/deny/max-pending-auth-per-user-is-limit-exceeded", test_max_pending_auth_per_user);
+        g_test_add_func("/auth/deny/checks-are-freed-when-their-call-cannot-go-on",
+                        test_checks_freed_when_call_cannot_go_on);
 
         if (geteuid() == 0)
                 bus = auth_bus_start_mock((const char *const[]) { "--max-auth-per-user=2", NULL });

@@ -19,6 +19,7 @@
 #include <gio/gunixfdlist.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -443,6 +444,29 @@ static void test_fds_target_below_3(PcFixture *fx) {
         close(fd);
         assert_spawn_refused_with(fx, PC_ARGV("/bin/true"), pc_options("fds", g_variant_new_parsed("{uint32 4294967295: handle 0}"), NULL),
                                   fds, PC_ERROR_INVALID_ARGS, "out of range");
+}
+
+/* A terminal becomes the controlling one (`tty`) only from a descriptor open
+ * for reading and writing: a write-only one (what write(1) and wall get of
+ * another user's terminal) made the child's /dev/tty readable. */
+static void test_tty_stdin_not_read_write(PcFixture *fx) {
+        const int modes[] = { O_WRONLY, O_RDONLY };
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        g_assert_cmpint(master, >=, 0);
+        g_assert_cmpint(grantpt(master), ==, 0);
+        g_assert_cmpint(unlockpt(master), ==, 0);
+        for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
+                g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+                int slave = open(ptsname(master), modes[i] | O_NOCTTY | O_CLOEXEC);
+                g_assert_cmpint(slave, >=, 0);
+                g_assert_cmpint(g_unix_fd_list_append(fds, slave, NULL), ==, 0);
+                close(slave);
+                assert_spawn_refused_with(fx, PC_ARGV("/bin/sh", "-c", "cat /dev/tty"),
+                                          pc_options("stdin", g_variant_new_handle(0), "tty", g_variant_new_boolean(TRUE), NULL),
+                                          fds, PC_ERROR_INVALID_ARGS, "reading and writing");
+        }
+        close(master);
 }
 
 /* --- Sizes -------------------------------------------------------------- */
@@ -1090,6 +1114,8 @@ int main(int argc, char **argv) {
                     test_handle_without_descriptor);
         pc_test_add("/hostile/fds/o-path-is-invalid-args", PC_FIXTURE_DEFAULT, test_o_path_fd);
         pc_test_add("/hostile/fds/target-below-3-is-invalid-args", PC_FIXTURE_DEFAULT, test_fds_target_below_3);
+        pc_test_add("/hostile/fds/tty-stdin-not-open-read-write-is-invalid-args", PC_FIXTURE_DEFAULT,
+                    test_tty_stdin_not_read_write);
         pc_test_add("/hostile/size/argument-over-128k-is-exec-failed-e2big", PC_FIXTURE_DEFAULT, test_argument_over_128k);
         pc_test_add("/hostile/size/100000-arguments-is-limit-exceeded", PC_FIXTURE_DEFAULT, test_100000_arguments);
         pc_test_add("/hostile/size/huge-environment-is-limit-exceeded", PC_FIXTURE_DEFAULT, test_huge_environment);
