@@ -6,6 +6,12 @@
 #
 #   bench/run.sh [spawn-wait options]        e.g. bench/run.sh -n 5000
 #
+# As root it measures three callers side by side on one daemon, each against
+# its own posix_spawn+waitpid: root starting a program as root (the
+# vfork-style child), root starting it as nobody (through procctl-exec), and
+# nobody starting it as itself (authorization and identity switch included;
+# polkit is not on this bus).
+#
 # Builds first if needed (in build/, or $BUILD_DIR). As root, the bus is a
 # system-type bus with the project's own policy and procctld runs as a
 # system daemon; otherwise it is a session-type bus and procctld --user.
@@ -33,4 +39,18 @@ address=$pb_address
 version=$(busctl --address="$address" get-property org.procctl.Manager1 \
     /org/procctl/Manager1 org.procctl.Manager1 Version | sed -E 's/^s "(.*)"$/\1/')
 echo "procctld $version on $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ $EUID -ne 0 ]]; then
+    "$build/bench/spawn-wait" --address="$address" "$@"
+    exit
+fi
+
+echo
+echo "== root, program as root (target: ratio <= 1.3)"
 "$build/bench/spawn-wait" --address="$address" "$@"
+echo
+echo "== root, program as nobody (through procctl-exec)"
+"$build/bench/spawn-wait" --address="$address" --spawn-user=nobody "$@"
+echo
+echo "== nobody, program as itself (target: ratio <= 1.5)"
+chmod 755 "$pb_dir"   # nobody reaches the bus socket
+setpriv --reuid=65534 --regid=65534 --clear-groups "$build/bench/spawn-wait" --address="$address" "$@"
