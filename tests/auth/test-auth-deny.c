@@ -213,16 +213,11 @@ static void test_caller_leaves_while_pending(void) {
 }
 
 /* The process goes while polkit decides; polkit then says yes.  The call,
- * run again, finds no such process any more. */
-static void test_process_gone_while_pending(gconstpointer data) {
-        NEEDS_BUS();
-        gboolean on_manager = GPOINTER_TO_INT(data);
-        auth_bus_polkit_return(bus);
-        auth_bus_set_answer(bus, MOCK_NO_REPLY);
-        g_ptr_array_unref(auth_bus_take_requests(bus));
-
-        /* Before the process: its pidfd goes with it. */
-        guint fds = auth_bus_daemon_fd_count(bus);
+ * run again, finds no such process any more and is answered UnknownObject;
+ * its polkit query is freed all the same.  A query left behind would keep
+ * one of nobody's MaxPendingAuthPerUser (2) slots: the third round would be
+ * LimitExceeded, and hold_two_pending() below would fail. */
+static void released_while_pending(gboolean on_manager) {
         guint32 pid;
         g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
 
@@ -232,13 +227,49 @@ static void test_process_gone_while_pending(gconstpointer data) {
                                                     on_manager ? g_variant_new("(oi)", path, SIGKILL)
                                                                : g_variant_new("(i)", SIGKILL));
         g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+        g_ptr_array_unref(auth_bus_take_requests(bus));
         auth_bus_forget_process(bus, path);
         auth_bus_answer_held(bus, MOCK_YES);
 
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
         auth_assert_dbus_error(error, AUTH_ERROR_UNKNOWN_OBJECT);
+}
+
+static AuthCaller *hold_signal(uid_t uid, gid_t gid, const char *path);
+
+/* Both of nobody's pending-check slots are free: two held checks reach
+ * polkit, neither is LimitExceeded. */
+static void assert_two_pending_checks_allowed(void) {
+        guint32 pid;
+        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+        g_autoptr(AuthCaller) first = hold_signal(nobody_uid, nobody_gid, path);
+        g_autoptr(AuthCaller) second = hold_signal(nobody_uid, nobody_gid, path);
+        g_assert_true(auth_bus_wait_requests(bus, 2, AUTH_TIMEOUT_MS));
+        g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
+        g_assert_cmpuint(requests->len, ==, 2);
+
+        auth_caller_leave(first);
+        auth_bus_wait_caller_gone(bus, auth_caller_name(first));
+        auth_caller_leave(second);
+        auth_bus_wait_caller_gone(bus, auth_caller_name(second));
+        auth_bus_answer_held(bus, MOCK_YES);
+        auth_bus_forget_process(bus, path);
+}
+
+static void test_process_gone_while_pending(gconstpointer data) {
+        NEEDS_BUS();
+        gboolean on_manager = GPOINTER_TO_INT(data);
+        auth_bus_polkit_return(bus);
+        auth_bus_set_answer(bus, MOCK_NO_REPLY);
         g_ptr_array_unref(auth_bus_take_requests(bus));
+
+        /* Before the processes: their pidfds go with them. */
+        guint fds = auth_bus_daemon_fd_count(bus);
+        for (int i = 0; i < 3; i++) /* one more round than nobody has slots */
+                released_while_pending(on_manager);
+        assert_two_pending_checks_allowed();
+
         assert_daemon_unchanged(fds);
         auth_bus_set_answer(bus, MOCK_YES);
 }
