@@ -538,8 +538,8 @@ static void test_manager_properties(PcFixture *fx) {
         if (strv_contains(f, "fallback-pid"))
                 g_assert_cmpuint(g_strv_length((char **) f), ==, 1);
         else {
-                /* The minimum the issue builds on: pidfds from clone, signals
-                 * and waits through them. */
+                /* Without the fallback, at least: pidfds from clone, and
+                 * signals and waits through them. */
                 g_assert_true(strv_contains(f, "clone3-pidfd"));
                 g_assert_true(strv_contains(f, "pidfd-send-signal"));
                 g_assert_true(strv_contains(f, "waitid-pidfd"));
