@@ -519,8 +519,7 @@ void pc_fixture_setup(PcFixture *fx, gconstpointer data) {
                 return;
         }
 
-        fx->tmpdir = g_dir_make_tmp("procctl-test-XXXXXX", &error);
-        g_assert_no_error(error);
+        fx->tmpdir = pc_make_tmpdir("procctl-test-XXXXXX");
         /* Others (uid 65534 in the identity tests) must reach the socket. */
         g_assert_cmpint(chmod(fx->tmpdir, 0755), ==, 0);
         fx->outdir = g_build_filename(fx->tmpdir, "out", NULL);
@@ -545,12 +544,6 @@ void pc_fixture_setup(PcFixture *fx, gconstpointer data) {
 
 void pc_fixture_export_bus_address(PcFixture *fx) {
         g_setenv("DBUS_SYSTEM_BUS_ADDRESS", fx->bus_address, TRUE);
-}
-
-static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if (remove(path) < 0 && errno != ENOENT)
-                g_test_message("cannot remove %s: %s", path, g_strerror(errno));
-        return 0;
 }
 
 void pc_fixture_teardown(PcFixture *fx, gconstpointer data) {
@@ -601,9 +594,8 @@ void pc_fixture_teardown(PcFixture *fx, gconstpointer data) {
                 fx->bus_pid = 0;
         }
 
-        if (fx->tmpdir && !g_getenv("PROCCTL_TEST_KEEP_TMPDIR"))
-                nftw(fx->tmpdir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
-
+        if (fx->tmpdir)
+                pc_remove_tmpdir(fx->tmpdir);
         g_clear_pointer(&fx->tmpdir, g_free);
         g_clear_pointer(&fx->outdir, g_free);
         g_clear_pointer(&fx->bus_address, g_free);
@@ -1350,4 +1342,58 @@ char **pc_features(PcFixture *fx) {
         g_autoptr(GVariant) v = pc_get_property_checked(fx, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Features",
                                                         G_VARIANT_TYPE_STRING_ARRAY);
         return g_variant_dup_strv(v, NULL);
+}
+
+/* --- Temporary directories ---------------------------------------------- */
+
+/* The directories to remove should the test abort: a failed assertion
+ * ends the program with abort(), and no teardown runs. */
+#define MAX_TMPDIRS 16
+static char *tmpdirs[MAX_TMPDIRS];
+
+static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+static void rm_rf(const char *dir) {
+        if (!g_getenv("PROCCTL_TEST_KEEP_TMPDIR"))
+                nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_tmpdirs_on_abort(int sig) {
+        /* Not async-signal-safe in general, but abort() here comes from the
+         * test's own failed assertion, not from inside malloc. */
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (tmpdirs[i])
+                        rm_rf(tmpdirs[i]);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+char *pc_make_tmpdir(const char *template) {
+        static gboolean handler_installed;
+        g_autoptr(GError) error = NULL;
+        char *dir = g_dir_make_tmp(template, &error);
+        g_assert_no_error(error);
+
+        if (!handler_installed) {
+                struct sigaction sa = { .sa_handler = remove_tmpdirs_on_abort };
+                g_assert_cmpint(sigaction(SIGABRT, &sa, NULL), ==, 0);
+                handler_installed = TRUE;
+        }
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (!tmpdirs[i]) {
+                        tmpdirs[i] = g_strdup(dir);
+                        return dir;
+                }
+        pc_fail("more than %d temporary directories at once", MAX_TMPDIRS);
+        return dir;
+}
+
+void pc_remove_tmpdir(const char *dir) {
+        rm_rf(dir);
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (g_strcmp0(tmpdirs[i], dir) == 0)
+                        g_clear_pointer(&tmpdirs[i], g_free);
 }

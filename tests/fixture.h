@@ -303,6 +303,14 @@ const char *pc_report_get(PcReport *r, const char *key);
  * the report. */
 const char *const *pc_report_get_all(PcReport *r, const char *key);
 
+/* --- Temporary directories ---------------------------------------------- */
+
+/* g_dir_make_tmp(template), asserting success; the directory is removed
+ * with everything in it by pc_remove_tmpdir(), or should the test abort (a
+ * failed assertion), by then.  PROCCTL_TEST_KEEP_TMPDIR keeps them all. */
+char *pc_make_tmpdir(const char *template);
+void pc_remove_tmpdir(const char *dir);
+
 /* --- Processes the test starts itself, and the pidfd methods ---------- */
 
 /* The inode number of a descriptor (pidfs: one per process). */

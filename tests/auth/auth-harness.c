@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -408,14 +407,12 @@ gboolean auth_bus_daemon_running(AuthBus *b) {
 }
 
 static AuthBus *auth_bus_new(void) {
-        g_autoptr(GError) error = NULL;
         AuthBus *b = g_new0(AuthBus, 1);
         g_mutex_init(&b->lock);
         b->requests = g_ptr_array_new_with_free_func((GDestroyNotify) polkit_request_free);
         b->held = g_ptr_array_new();
         b->agents = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) agent_free);
-        b->tmpdir = g_dir_make_tmp("procctl-auth-XXXXXX", &error);
-        g_assert_no_error(error);
+        b->tmpdir = pc_make_tmpdir("procctl-auth-XXXXXX");
         /* Callers of other uids reach sockets here. */
         g_assert_cmpint(chmod(b->tmpdir, 0755), ==, 0);
         return b;
@@ -548,15 +545,6 @@ AuthBus *auth_bus_start_polkitd(void) {
         return b;
 }
 
-static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if (remove(path) < 0 && errno != ENOENT)
-                g_printerr("cannot remove %s: %s\n", path, g_strerror(errno));
-        return 0;
-}
-
-static void rm_rf(const char *dir) {
-        nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void stop_subprocess(GSubprocess *sp) {
         if (!sp || g_subprocess_get_identifier(sp) == NULL)
@@ -599,7 +587,7 @@ void auth_bus_stop(AuthBus *b) {
         stop_subprocess(b->bus);
         g_clear_object(&b->bus);
 
-        rm_rf(b->tmpdir);
+        pc_remove_tmpdir(b->tmpdir);
         g_free(b->tmpdir);
         g_free(b->address);
         g_free(b->daemon_name);
