@@ -2,9 +2,10 @@
 #pragma once
 
 /*
- * The names of the procctl bus contract (shared/INTERFACE.md), shared by the
- * daemon and the client library.  Nothing here has behaviour: it is the one
- * place where a bus name, path, interface or error name is spelled.
+ * The names of the procctl bus contract (org.procctl.Manager1(5) and the
+ * interface XML beside this file), shared by the daemon and the client
+ * library.  Nothing here has behaviour: it is the one place where a bus name,
+ * path, interface or error name is spelled.
  */
 
 #define PROCCTL_BUS_NAME            "org.procctl.Manager1"

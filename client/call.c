@@ -32,7 +32,7 @@ static procctl_call *call_ref(procctl_call *call) {
 
 void call_unlink(procctl_call *call) {
         if (call->client) {
-                LIST_REMOVE(call->client->calls, call);
+                LIST_REMOVE(calls, call->client->calls, call);
                 call->client = NULL;
         }
 }
@@ -188,7 +188,7 @@ int call_async(procctl_client *client, procctl_process *process, sd_bus_message 
         call->slot = slot;
         sd_bus_slot_unref(slot);  /* the bus keeps it now */
         call->client = client;
-        LIST_PREPEND(client->calls, call);
+        LIST_APPEND(calls, client->calls, call);
 
         if (ret_call)
                 *ret_call = call_ref(call);

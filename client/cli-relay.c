@@ -164,17 +164,20 @@ void stdio_relay_drain(StdioRelay *r) {
         for (int i = DIR_OUT; i < _DIR_MAX; i++) {
                 Direction *d = &r->dir[i];
 
-                /* The child has exited: all it wrote is in the pipe, read until it is empty
-                 * (EAGAIN: what it started may still hold the pipe open). */
-                while (d->src >= 0 && !d->eof) {
-                        struct pollfd p = { .fd = d->dst, .events = POLLOUT };
+                struct pollfd p = { .fd = d->dst, .events = POLLOUT };
 
-                        d->start = d->end = 0;
+                /* The child has exited: all it wrote is in the pipe, or already in our
+                 * buffer (read in the loop's last round, when the exit was not yet
+                 * known: written first).  Read until the pipe is empty (EAGAIN: what
+                 * it started may still hold the pipe open). */
+                for (;;) {
+                        while (d->start != d->end && poll(&p, 1, -1) >= 0)
+                                direction_write(d);
+                        if (d->src < 0 || d->eof)
+                                break;
                         direction_read(d);
                         if (d->start == d->end)
                                 break;
-                        while (d->start != d->end && poll(&p, 1, -1) >= 0)
-                                direction_write(d);
                 }
         }
 }

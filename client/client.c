@@ -121,15 +121,15 @@ _public_ procctl_client *procctl_client_unref(procctl_client *client) {
                 return NULL;
 
         /* Pending calls end here, without their callbacks. */
-        while (client->calls) {
-                procctl_call *call = client->calls;
+        while (client->calls.head) {
+                procctl_call *call = client->calls.head;
 
                 call_unlink(call);
                 procctl_call_cancel(call);
         }
         /* Handles outlive the client as names only. */
-        while (client->processes)
-                process_detach(client->processes);
+        while (client->processes.head)
+                process_detach(client->processes.head);
 
         /* Flush so that fire-and-forget requests reach the daemon. */
         if (client->own_bus)

@@ -8,6 +8,7 @@
  * negative errno plus a procctl_error.
  */
 
+#include "list.h"
 #include "macro.h"
 #include "procctl.h"
 #include "procctl-bus.h"
@@ -25,14 +26,14 @@ struct procctl_client {
         sd_bus *bus;
         bool own_bus;           /* opened here: closed when the client goes */
         uint64_t call_timeout;  /* for calls other than Wait/Stop; 0: sd-bus default */
-        procctl_process *processes;
-        procctl_call *calls;
+        LIST_HEAD(procctl_process, processes);
+        LIST_HEAD(procctl_call, calls);
 };
 
 struct procctl_process {
         unsigned n_ref;
         procctl_client *client;  /* borrowed; NULL once the client is gone */
-        procctl_process *prev, *next;
+        LIST_FIELDS(procctl_process, processes);
         char *path;
         uint64_t id;
         pid_t pid;
@@ -87,7 +88,7 @@ struct procctl_call {
         unsigned n_ref;
         sd_bus_slot *slot;          /* borrowed floating slot; NULL once completed or cancelled */
         procctl_client *client;     /* borrowed; NULL once unlinked from it */
-        procctl_call *prev, *next;
+        LIST_FIELDS(procctl_call, calls);
         procctl_process *process;   /* a reference, for calls on a process */
         CallKind kind;
         union {

@@ -47,7 +47,7 @@ static int process_new_from_id(procctl_client *client, uint64_t id, pid_t pid, p
         }
         p->n_ref = 1;
         p->client = client;
-        LIST_PREPEND(client->processes, p);
+        LIST_APPEND(processes, client->processes, p);
         p->id = id;
         p->pid = pid;
         *ret = p;
@@ -90,7 +90,7 @@ _public_ int procctl_process_new_from_id(procctl_client *client, uint64_t id, pr
 
 void process_detach(procctl_process *process) {
         if (process->client) {
-                LIST_REMOVE(process->client->processes, process);
+                LIST_REMOVE(processes, process->client->processes, process);
                 process->client = NULL;
         }
 }

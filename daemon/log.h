@@ -11,12 +11,10 @@
 #include <syslog.h>
 
 void log_set_max_level(int level);
-int log_get_max_level(void);
 int log_level_from_string(const char *s);
 
 int log_internal(int level, int error, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
-#define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
 #define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
 #define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)

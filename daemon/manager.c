@@ -208,7 +208,7 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return r < 0 ? r : process_act_release(msg, p, error);
 }
 
-static int pidfds_not_supported(Manager *m, sd_bus_error *error) {
+static int pidfds_not_supported(sd_bus_error *error) {
         return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
                                 "pidfds are not usable on this system (procctld runs on PIDs)");
 }
@@ -227,7 +227,7 @@ static int method_get_process_by_pidfd(sd_bus_message *msg, void *userdata, sd_b
         int fd, r;
 
         if (!m->pidfd.usable)
-                return pidfds_not_supported(m, error);
+                return pidfds_not_supported(error);
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
@@ -257,7 +257,7 @@ static int method_adopt(sd_bus_message *msg, void *userdata, sd_bus_error *error
         int fd, r;
 
         if (!m->pidfd.usable)
-                return pidfds_not_supported(m, error);
+                return pidfds_not_supported(error);
         r = peer_from_message(m, msg, &peer, error);
         if (r < 0)
                 return r;

@@ -46,11 +46,6 @@ struct procctl_pidfd_info {
 };
 #define PIDFD_GET_INFO _IOWR(PIDFS_IOCTL_MAGIC, 11, struct procctl_pidfd_info)
 
-int pidfd_open_pid(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        return fd < 0 ? -errno : fd;
-}
-
 int pidfd_signal(int pidfd, int sig, bool process_group) {
         if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, process_group ? PIDFD_SIGNAL_PROCESS_GROUP : 0) < 0)
                 return -errno;

@@ -27,7 +27,6 @@ void pidfd_probe(PidfdSupport *ret);
 /* The names of the Features property, NULL-terminated, static strings. */
 void pidfd_feature_names(const PidfdSupport *s, const char *ret[static 8]);
 
-int pidfd_open_pid(pid_t pid);
 int pidfd_signal(int pidfd, int sig, bool process_group);
 
 /* Whether the process behind the pidfd has exited (it may still be a zombie). */

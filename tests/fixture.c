@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -520,8 +522,7 @@ void pc_fixture_setup(PcFixture *fx, gconstpointer data) {
                 return;
         }
 
-        fx->tmpdir = g_dir_make_tmp("procctl-test-XXXXXX", &error);
-        g_assert_no_error(error);
+        fx->tmpdir = pc_make_tmpdir("procctl-test-XXXXXX");
         /* Others (uid 65534 in the identity tests) must reach the socket. */
         g_assert_cmpint(chmod(fx->tmpdir, 0755), ==, 0);
         fx->outdir = g_build_filename(fx->tmpdir, "out", NULL);
@@ -546,12 +547,6 @@ void pc_fixture_setup(PcFixture *fx, gconstpointer data) {
 
 void pc_fixture_export_bus_address(PcFixture *fx) {
         g_setenv("DBUS_SYSTEM_BUS_ADDRESS", fx->bus_address, TRUE);
-}
-
-static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if (remove(path) < 0 && errno != ENOENT)
-                g_test_message("cannot remove %s: %s", path, g_strerror(errno));
-        return 0;
 }
 
 void pc_fixture_teardown(PcFixture *fx, gconstpointer data) {
@@ -602,9 +597,8 @@ void pc_fixture_teardown(PcFixture *fx, gconstpointer data) {
                 fx->bus_pid = 0;
         }
 
-        if (fx->tmpdir && !g_getenv("PROCCTL_TEST_KEEP_TMPDIR"))
-                nftw(fx->tmpdir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
-
+        if (fx->tmpdir)
+                pc_remove_tmpdir(fx->tmpdir);
         g_clear_pointer(&fx->tmpdir, g_free);
         g_clear_pointer(&fx->outdir, g_free);
         g_clear_pointer(&fx->bus_address, g_free);
@@ -923,7 +917,11 @@ gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data,
 /* --- Processes and descriptors ---------------------------------------- */
 
 guint pc_fixture_daemon_fd_count(PcFixture *fx) {
-        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) fx->daemon_pid);
+        return pc_fd_count(fx->daemon_pid);
+}
+
+guint pc_fd_count(pid_t pid) {
+        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) pid);
         g_autoptr(GError) error = NULL;
         g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
         g_assert_no_error(error);
@@ -1138,4 +1136,267 @@ const char *const *pc_report_get_all(PcReport *r, const char *key) {
         static const char *const none[] = { NULL };
         GPtrArray *a = g_hash_table_lookup(r->values, key);
         return a ? (const char *const *) a->pdata : none;
+}
+
+/* --- Processes the test starts itself, and the pidfd methods ---------- */
+
+#define PIDFS_MAGIC 0x50494446
+
+guint64 pc_inode(int fd) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                pc_fail("fstat(%d): %s", fd, g_strerror(errno));
+        return (guint64) st.st_ino;
+}
+
+gboolean pc_is_on_pidfs(int fd) {
+        struct statfs sfs;
+        return fstatfs(fd, &sfs) == 0 && (guint32) sfs.f_type == PIDFS_MAGIC;
+}
+
+pid_t pc_start_child_full(const char *const *argv, const PcChildOptions *o) {
+        const char *const default_envp[] = { "PATH=/usr/bin:/bin", NULL };
+        const char *const *envp = o->envp ? o->envp : default_envp;
+        pid_t parent = getpid();
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        g_assert_cmpint(devnull, >=, 0);
+
+        pid_t pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                /* Async-signal-safe only: GDBus threads run in the parent. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
+                if (dup2(o->stdin_fd >= 0 ? o->stdin_fd : devnull, 0) < 0 ||
+                    dup2(o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1) < 0 ||
+                    (!o->keep_stderr && dup2(devnull, 2) < 0))
+                        _exit(127);
+                syscall(SYS_close_range, 3, ~0U, 0);
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                for (int s = 1; s < NSIG; s++)
+                        signal(s, SIG_DFL);
+                if (o->ignore_term)
+                        signal(SIGTERM, SIG_IGN);
+                if (o->as_user) {
+                        if (setsid() < 0 || setgroups(0, NULL) < 0 || setresgid(o->gid, o->gid, o->gid) < 0 ||
+                            setresuid(o->uid, o->uid, o->uid) < 0)
+                                _exit(127);
+                        /* Changing credentials cleared it. */
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        if (getppid() != parent)
+                                _exit(127);
+                }
+                execve(argv[0], (char *const *) argv, (char *const *) envp);
+                _exit(127);
+        }
+        close(devnull);
+        return pid;
+}
+
+pid_t pc_start_child(const char *const *argv, int stdin_fd, gboolean ignore_term) {
+        return pc_start_child_full(argv, &(PcChildOptions) { .stdin_fd = stdin_fd, .stdout_fd = -1,
+                                                            .ignore_term = ignore_term });
+}
+
+pid_t pc_start_child_as(const char *const *argv, uid_t uid, gid_t gid) {
+        return pc_start_child_full(argv, &(PcChildOptions) { .stdin_fd = -1, .stdout_fd = -1, .as_user = TRUE,
+                                                            .uid = uid, .gid = gid });
+}
+
+void pc_wait_exec(pid_t pid, const char *exe_suffix) {
+        g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int) pid);
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
+        for (;;) {
+                g_autofree char *exe = g_file_read_link(link, NULL);
+                if (exe && g_str_has_suffix(exe, exe_suffix))
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        pc_fail("process %d did not exec *%s within %d ms", (int) pid, exe_suffix, PC_TIMEOUT_MS);
+                g_usleep(2 * 1000);
+        }
+}
+
+struct PcReaper {
+        pid_t pid;
+        GThread *thread;
+};
+
+static gpointer reaper_thread(gpointer data) {
+        PcReaper *r = data;
+        int status;
+        while (waitpid(r->pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return GINT_TO_POINTER(-1);
+        return GINT_TO_POINTER(status);
+}
+
+PcReaper *pc_reaper_new(pid_t pid) {
+        PcReaper *r = g_new0(PcReaper, 1);
+        r->pid = pid;
+        r->thread = g_thread_new("reaper", reaper_thread, r);
+        return r;
+}
+
+int pc_reaper_join(PcReaper *r) {
+        int status = GPOINTER_TO_INT(g_thread_join(r->thread));
+        g_free(r);
+        return status;
+}
+
+void pc_kill_and_reap(pid_t pid) {
+        if (pid <= 0)
+                return;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+char *pc_adopt_on(PcFixture *fx, GDBusConnection *conn, int pidfd, GVariant *options, GError **error) {
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+        g_autoptr(GError) local = NULL;
+        int handle = g_unix_fd_list_append(fds, pidfd, &local);
+        g_assert_no_error(local);
+        GVariant *opts = options ? options : g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+        g_autoptr(GVariant) reply = pc_call(fx, conn, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Adopt",
+                                            g_variant_new("(h@a{sv})", handle, opts), G_VARIANT_TYPE("(o)"),
+                                            fds, NULL, error);
+        if (!reply)
+                return NULL;
+        char *path;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+char *pc_adopt(PcFixture *fx, int pidfd, GVariant *options, GError **error) {
+        return pc_adopt_on(fx, NULL, pidfd, options, error);
+}
+
+int pc_get_pidfd(PcFixture *fx, const char *path, GError **error) {
+        g_autoptr(GUnixFDList) out = NULL;
+        g_autoptr(GVariant) reply = pc_call(fx, NULL, PC_MANAGER_PATH, PC_MANAGER_IFACE, "GetPidfd",
+                                            g_variant_new("(o)", path), G_VARIANT_TYPE("(h)"), NULL, &out, error);
+        if (!reply)
+                return -1;
+        gint32 handle;
+        g_variant_get(reply, "(h)", &handle);
+        g_assert_nonnull(out);
+        g_assert_cmpint(g_unix_fd_list_get_length(out), ==, 1);
+        g_autoptr(GError) local = NULL;
+        int fd = g_unix_fd_list_get(out, handle, &local);
+        g_assert_no_error(local);
+        return fd;
+}
+
+char *pc_get_process_by_pidfd(PcFixture *fx, int pidfd, GError **error) {
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+        g_autoptr(GError) local = NULL;
+        int handle = g_unix_fd_list_append(fds, pidfd, &local);
+        g_assert_no_error(local);
+        g_autoptr(GVariant) reply = pc_call(fx, NULL, PC_MANAGER_PATH, PC_MANAGER_IFACE, "GetProcessByPidfd",
+                                            g_variant_new("(h)", handle), G_VARIANT_TYPE("(o)"), fds, NULL, error);
+        if (!reply)
+                return NULL;
+        char *path;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+char *pc_pidfd_call_as(PcFixture *fx, uid_t uid, gid_t gid, const char *call, const char *arg, GError **error) {
+        const char *helper = g_getenv("PROCCTL_TEST_PIDFD_CALL");
+        if (!helper)
+                pc_fail("PROCCTL_TEST_PIDFD_CALL is not set: run the tests through `meson test`");
+        g_autofree char *reuid = g_strdup_printf("--reuid=%u", (unsigned) uid);
+        g_autofree char *regid = g_strdup_printf("--regid=%u", (unsigned) gid);
+        const char *argv[] = {
+                "/usr/bin/setpriv", reuid, regid, "--clear-groups", helper, fx->bus_address, call, arg, NULL,
+        };
+        g_autoptr(GError) local = NULL;
+        g_autoptr(GSubprocess) sp = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                                      &local);
+        g_assert_no_error(local);
+        g_autofree char *out = NULL, *err = NULL;
+        g_subprocess_communicate_utf8(sp, NULL, NULL, &out, &err, &local);
+        g_assert_no_error(local);
+        if (!g_subprocess_get_if_exited(sp) || g_subprocess_get_exit_status(sp) != 0)
+                pc_fail("pc-pidfd-call %s as %u:%u failed: %s", call, (unsigned) uid, (unsigned) gid, err);
+
+        g_auto(GStrv) lines = g_strsplit(out, "\n", 4);
+        if (g_strcmp0(lines[0], "OK") == 0 && lines[1])
+                return g_strdup(lines[1]);
+        if (g_strcmp0(lines[0], "ERROR") == 0 && lines[1] && lines[2]) {
+                g_propagate_error(error, g_dbus_error_new_for_dbus_error(lines[1], lines[2]));
+                return NULL;
+        }
+        pc_fail("unexpected output of pc-pidfd-call: %s", out);
+        return NULL;
+}
+
+char *pc_spawn_ok(PcFixture *fx, const char *const *argv, GVariant *options, guint32 *pid) {
+        g_autoptr(GError) error = NULL;
+        char *path = pc_fixture_spawn(fx, argv, options, NULL, pid, &error);
+        g_assert_no_error(error);
+        return path;
+}
+
+char **pc_features(PcFixture *fx) {
+        g_autoptr(GVariant) v = pc_get_property_checked(fx, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Features",
+                                                        G_VARIANT_TYPE_STRING_ARRAY);
+        return g_variant_dup_strv(v, NULL);
+}
+
+/* --- Temporary directories ---------------------------------------------- */
+
+/* The directories to remove should the test abort: a failed assertion
+ * ends the program with abort(), and no teardown runs. */
+#define MAX_TMPDIRS 16
+static char *tmpdirs[MAX_TMPDIRS];
+
+static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+static void rm_rf(const char *dir) {
+        if (!g_getenv("PROCCTL_TEST_KEEP_TMPDIR"))
+                nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_tmpdirs_on_abort(int sig) {
+        /* Not async-signal-safe in general, but abort() here comes from the
+         * test's own failed assertion, not from inside malloc. */
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (tmpdirs[i])
+                        rm_rf(tmpdirs[i]);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+char *pc_make_tmpdir(const char *template) {
+        static gboolean handler_installed;
+        g_autoptr(GError) error = NULL;
+        char *dir = g_dir_make_tmp(template, &error);
+        g_assert_no_error(error);
+
+        if (!handler_installed) {
+                struct sigaction sa = { .sa_handler = remove_tmpdirs_on_abort };
+                g_assert_cmpint(sigaction(SIGABRT, &sa, NULL), ==, 0);
+                handler_installed = TRUE;
+        }
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (!tmpdirs[i]) {
+                        tmpdirs[i] = g_strdup(dir);
+                        return dir;
+                }
+        pc_fail("more than %d temporary directories at once", MAX_TMPDIRS);
+        return dir;
+}
+
+void pc_remove_tmpdir(const char *dir) {
+        rm_rf(dir);
+        for (size_t i = 0; i < MAX_TMPDIRS; i++)
+                if (g_strcmp0(tmpdirs[i], dir) == 0)
+                        g_clear_pointer(&tmpdirs[i], g_free);
 }

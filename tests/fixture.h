@@ -64,6 +64,8 @@
 #define PC_ERROR_INVALID_ARGS   "org.freedesktop.DBus.Error.InvalidArgs"
 #define PC_ERROR_ACCESS_DENIED  "org.freedesktop.DBus.Error.AccessDenied"
 #define PC_ERROR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
+#define PC_ERROR_NOT_SUPPORTED  "org.freedesktop.DBus.Error.NotSupported"
+#define PC_ERROR_INTERACTIVE    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
 /* Default timeout of every wait and call, in milliseconds. */
 #define PC_TIMEOUT_MS 10000
@@ -251,8 +253,9 @@ gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data,
 
 /* --- Processes and descriptors ---------------------------------------- */
 
-/* Number of open descriptors of the daemon (/proc/<pid>/fd). */
+/* Number of open descriptors of the daemon, or of pid (/proc/<pid>/fd). */
 guint pc_fixture_daemon_fd_count(PcFixture *fx);
+guint pc_fd_count(pid_t pid);
 /* PIDs (outer namespace) of the daemon's children; zombies only if asked. */
 GArray *pc_process_children(pid_t parent, gboolean include_zombies);
 /* TRUE if pid exists and is not a zombie. */
@@ -299,3 +302,80 @@ const char *pc_report_get(PcReport *r, const char *key);
 /* All values of a multi-valued key ("env", "fd"), NULL-terminated, owned by
  * the report. */
 const char *const *pc_report_get_all(PcReport *r, const char *key);
+
+/* --- Temporary directories ---------------------------------------------- */
+
+/* g_dir_make_tmp(template), asserting success; the directory is removed
+ * with everything in it by pc_remove_tmpdir(), or should the test abort (a
+ * failed assertion), by then.  PROCCTL_TEST_KEEP_TMPDIR keeps them all. */
+char *pc_make_tmpdir(const char *template);
+void pc_remove_tmpdir(const char *dir);
+
+/* --- Processes the test starts itself, and the pidfd methods ---------- */
+
+/* The inode number of a descriptor (pidfs: one per process). */
+guint64 pc_inode(int fd);
+
+/* Whether fd lives on pidfs (Linux 6.9+): pidfds of one process then share
+ * one inode number. */
+gboolean pc_is_on_pidfs(int fd);
+
+/* Forks and execs argv (argv[0] an absolute path) as a child of the test,
+ * with stdin from stdin_fd (or /dev/null when -1), stdout/stderr to
+ * /dev/null, every other descriptor closed, default signal handling, killed
+ * if the test dies.  ignore_term leaves SIGTERM ignored across exec.
+ * Returns its PID. */
+pid_t pc_start_child(const char *const *argv, int stdin_fd, gboolean ignore_term);
+/* The same, in a session of its own, as uid:gid with no supplementary
+ * groups (the test runs as root). */
+pid_t pc_start_child_as(const char *const *argv, uid_t uid, gid_t gid);
+/* Both, and more: */
+typedef struct {
+        const char *const *envp; /* NULL: PATH=/usr/bin:/bin alone */
+        int stdin_fd;            /* -1: /dev/null */
+        int stdout_fd;           /* -1: /dev/null */
+        gboolean keep_stderr;    /* the test's stderr; otherwise /dev/null */
+        gboolean ignore_term;
+        gboolean as_user;        /* in a session of its own, as uid:gid */
+        uid_t uid;
+        gid_t gid;
+} PcChildOptions;
+pid_t pc_start_child_full(const char *const *argv, const PcChildOptions *o);
+
+/* Waits until pid runs a program whose path ends with exe_suffix (after
+ * fork, before exec, it still is a copy of the test); fails the test after
+ * PC_TIMEOUT_MS. */
+void pc_wait_exec(pid_t pid, const char *exe_suffix);
+
+/* Reaps a child of the test in a thread of its own, as a parent that does
+ * its duty would, so that the test can make blocking calls meanwhile. */
+typedef struct PcReaper PcReaper;
+PcReaper *pc_reaper_new(pid_t pid);
+/* Waits for the reaper; returns the wait status. */
+int pc_reaper_join(PcReaper *r);
+
+/* Kills (SIGKILL) and reaps a child of the test, if it still exists. */
+void pc_kill_and_reap(pid_t pid);
+
+/* Adopt(pidfd, options) on conn (fx->conn when NULL); options NULL for none.
+ * Returns the object path or NULL with error set. */
+char *pc_adopt_on(PcFixture *fx, GDBusConnection *conn, int pidfd, GVariant *options, GError **error);
+char *pc_adopt(PcFixture *fx, int pidfd, GVariant *options, GError **error);
+
+/* GetPidfd(path): returns the received descriptor (owned by the caller) or -1
+ * with error set. */
+int pc_get_pidfd(PcFixture *fx, const char *path, GError **error);
+
+/* GetProcessByPidfd(pidfd): the object path or NULL with error set. */
+char *pc_get_process_by_pidfd(PcFixture *fx, int pidfd, GError **error);
+
+/* Runs pc-pidfd-call as uid:gid (setpriv) with call ("adopt", "find",
+ * "get-pidfd") and its argument; returns the result line, or NULL with the
+ * remote error set. */
+char *pc_pidfd_call_as(PcFixture *fx, uid_t uid, gid_t gid, const char *call, const char *arg, GError **error);
+
+/* Spawn, asserting success. */
+char *pc_spawn_ok(PcFixture *fx, const char *const *argv, GVariant *options, guint32 *pid);
+
+/* The Features property. */
+char **pc_features(PcFixture *fx);

@@ -10,6 +10,7 @@
 #include "fixture.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -537,8 +538,8 @@ static void test_manager_properties(PcFixture *fx) {
         if (strv_contains(f, "fallback-pid"))
                 g_assert_cmpuint(g_strv_length((char **) f), ==, 1);
         else {
-                /* The minimum the issue builds on: pidfds from clone, signals
-                 * and waits through them. */
+                /* Without the fallback, at least: pidfds from clone, and
+                 * signals and waits through them. */
                 g_assert_true(strv_contains(f, "clone3-pidfd"));
                 g_assert_true(strv_contains(f, "pidfd-send-signal"));
                 g_assert_true(strv_contains(f, "waitid-pidfd"));
@@ -585,20 +586,16 @@ static void test_introspection(PcFixture *fx) {
                 { "Stop", "o", "si" },
                 { "Release", "o", "" },
                 { "ListProcesses", "", "a(ouuss)" },
-                /* From the later pidfd issue; optional here. */
+                /* Present on a daemon that runs on PIDs too (NotSupported there). */
                 { "GetPidfd", "o", "h" },
                 { "GetProcessByPidfd", "h", "o" },
                 { "Adopt", "ha{sv}", "o" },
         };
-        const gsize required = 7;
 
         for (gsize i = 0; i < G_N_ELEMENTS(contract); i++) {
                 GDBusMethodInfo *mi = g_dbus_interface_info_lookup_method(m, contract[i][0]);
-                if (!mi) {
-                        if (i < required)
-                                pc_fail("Manager1.%s is not introspectable", contract[i][0]);
-                        continue;
-                }
+                if (!mi)
+                        pc_fail("Manager1.%s is not introspectable", contract[i][0]);
                 GString *in = g_string_new(NULL), *out = g_string_new(NULL);
                 for (GDBusArgInfo **a = mi->in_args; a && *a; a++)
                         g_string_append(in, (*a)->signature);
@@ -626,6 +623,74 @@ static void test_introspection(PcFixture *fx) {
         g_assert_nonnull(g_dbus_interface_info_lookup_property(m, "ProcessCount"));
         g_assert_nonnull(g_dbus_interface_info_lookup_property(m, "Features"));
         g_assert_nonnull(g_dbus_node_info_lookup_interface(node, "org.freedesktop.DBus.ObjectManager"));
+}
+
+/* The pid that a pidfd of the test's refers to (its fdinfo), 0 if none. */
+static pid_t pidfd_pid(int fd) {
+        g_autofree char *path = g_strdup_printf("/proc/self/fdinfo/%d", fd);
+        g_autofree char *contents = NULL;
+        g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+        const char *p = strstr(contents, "\nPid:");
+        return p ? (pid_t) atoi(p + strlen("\nPid:")) : 0;
+}
+
+/* GetPidfd hands out a pidfd of the process, GetProcessByPidfd finds the
+ * process from a pidfd the caller opened, Adopt tracks a child of the
+ * caller's.  On a daemon that runs on PIDs (Features: fallback-pid) each is
+ * NotSupported, and the rest of the test is skipped. */
+static void test_pidfd_methods(PcFixture *fx) {
+        g_auto(GStrv) features = pc_features(fx);
+        g_autoptr(GError) error = NULL;
+        guint32 pid;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
+        int own = pc_pidfd_open((pid_t) pid);
+        pid_t child = pc_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
+        int child_fd = pc_pidfd_open(child);
+        pc_wait_exec(child, "/sleep");
+        PcReaper *reaper = pc_reaper_new(child);
+
+        if (g_strv_contains((const char *const *) features, "fallback-pid")) {
+                g_assert_cmpint(pc_get_pidfd(fx, path, &error), ==, -1);
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+                g_clear_error(&error);
+                g_assert_null(pc_get_process_by_pidfd(fx, own, &error));
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+                g_clear_error(&error);
+                g_assert_null(pc_adopt(fx, child_fd, NULL, &error));
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+                g_clear_error(&error);
+        } else {
+                int fd = pc_get_pidfd(fx, path, &error);
+                g_assert_no_error(error);
+                g_assert_cmpint(pidfd_pid(fd), ==, (pid_t) pid);
+                close(fd);
+
+                g_autofree char *found = pc_get_process_by_pidfd(fx, own, &error);
+                g_assert_no_error(error);
+                g_assert_cmpstr(found, ==, path);
+
+                g_autofree char *adopted = pc_adopt(fx, child_fd, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_true(g_str_has_prefix(adopted, PC_PROCESS_PREFIX));
+                g_assert_cmpuint(pc_get_process_u32(fx, adopted, "Pid"), ==, (guint32) child);
+                g_autofree char *state = pc_get_process_string(fx, adopted, "State");
+                g_assert_cmpstr(state, ==, "running");
+                g_assert_true(pc_signal(fx, adopted, SIGKILL, &error));
+                g_assert_no_error(error);
+                (void) pc_reaper_join(g_steal_pointer(&reaper));
+                pc_assert_wait_result(fx, adopted, "killed", SIGKILL);
+        }
+
+        if (reaper) {
+                kill(child, SIGKILL);
+                (void) pc_reaper_join(reaper);
+        }
+        close(child_fd);
+        close(own);
+        pc_stop(fx, path, NULL, NULL, &error);
+        g_assert_no_error(error);
+        if (g_strv_contains((const char *const *) features, "fallback-pid"))
+                g_test_skip("procctld runs on PIDs (fallback-pid): GetPidfd, GetProcessByPidfd and Adopt are NotSupported");
 }
 
 /* --- Exit statuses ------------------------------------------------------- */
@@ -984,6 +1049,7 @@ int main(int argc, char **argv) {
         pc_test_add("/lifecycle/list-processes-describes-each-process", PC_FIXTURE_DEFAULT, test_list_processes);
         pc_test_add("/lifecycle/manager-properties", PC_FIXTURE_DEFAULT, test_manager_properties);
         pc_test_add("/lifecycle/introspection-matches-the-contract", PC_FIXTURE_DEFAULT, test_introspection);
+        pc_test_add("/lifecycle/pidfd-methods-find-hand-out-and-adopt", PC_FIXTURE_DEFAULT, test_pidfd_methods);
         pc_test_add("/lifecycle/lost-bus-is-an-exit-with-failure", PC_FIXTURE_DEFAULT, test_lost_bus_is_an_exit_with_failure);
 
         pc_test_add("/exit/exited-with-code", PC_FIXTURE_DEFAULT, test_exit_exited_with_code);

@@ -10,14 +10,14 @@
 # prints each median and its difference from /bin/true's:
 #
 #   /bin/true                     the baseline
-#   procctl run -- /bin/true      what issue 3 measures
+#   procctl run -- /bin/true      what the bar below is about
 #   bare-run ADDRESS /bin/true    the same bus calls with libc only: the
 #                                 floor for any client on this machine
 #   busctl call ... Ping          one call with busctl, a reference point
-#                                 the issue gives (4.3 ms on its machine)
+#                                 the bar comes with (4.3 ms on its machine)
 #   procctl --version             starting procctl alone, no bus
 #
-# The issue's bar is +1.6 ms on a machine where /bin/true takes 0.9 ms and a
+# The bar is +1.6 ms on a machine where /bin/true takes 0.9 ms and a
 # busctl call 4.3 ms.  The summary restates that bar for this machine both
 # ways (scaled by /bin/true, and by what busctl adds to /bin/true) and says
 # which are met; nothing here is a pass/fail test.
@@ -95,7 +95,7 @@ function row(name, bar) {
     printf "  %-42s %7.3f ms   %-16s %s\n", name, bar, verdict(run, bar), verdict(bare, bar)
 }
 BEGIN {
-    printf "== issue 3: procctl run -- /bin/true may add 1.6 ms (its machine: /bin/true 0.9 ms, busctl call 4.3 ms)\n"
+    printf "== the bar: procctl run -- /bin/true may add 1.6 ms (its machine: /bin/true 0.9 ms, busctl call 4.3 ms)\n"
     printf "here /bin/true takes %.3f ms; procctl run adds %+.3f ms; bare-run, the same calls with libc only, %+.3f ms\n", t, run, bare
     printf "  %-42s %10s   %-16s %s\n", "bar", "", "procctl run", "bare-run (floor)"
     row("as given", 1.6)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Runs the scale benchmarks (issue 5, "Scale and speed") against the procctld
+# Runs the scale benchmarks against the procctld
 # of a build tree, on a private bus that lives only as long as this script,
 # and prints one table of figures and ratios (see docs/PERFORMANCE.md):
 #

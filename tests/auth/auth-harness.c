@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -235,7 +234,7 @@ static gboolean name_has_owner(AuthBus *b, const char *name) {
         g_autoptr(GVariant) r = g_dbus_connection_call_sync(
                         b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                         "NameHasOwner", g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"),
-                        G_DBUS_CALL_FLAGS_NONE, AUTH_TIMEOUT_MS, NULL, &error);
+                        G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, &error);
         g_assert_no_error(error);
         gboolean owned;
         g_variant_get(r, "(b)", &owned);
@@ -243,10 +242,10 @@ static gboolean name_has_owner(AuthBus *b, const char *name) {
 }
 
 static void wait_name(AuthBus *b, const char *name, gboolean owned) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) AUTH_TIMEOUT_MS * 1000;
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
         while (name_has_owner(b, name) != owned) {
                 if (g_get_monotonic_time() > deadline)
-                        g_error("%s was not %s within %d ms", name, owned ? "taken" : "released", AUTH_TIMEOUT_MS);
+                        g_error("%s was not %s within %d ms", name, owned ? "taken" : "released", PC_TIMEOUT_MS);
                 g_usleep(5000);
         }
 }
@@ -368,10 +367,10 @@ static void start_procctld(AuthBus *b, const char *const *extra_args) {
         g_assert_no_error(error);
         b->daemon_pid = atoi(g_subprocess_get_identifier(b->daemon));
 
-        gint64 deadline = g_get_monotonic_time() + (gint64) AUTH_TIMEOUT_MS * 1000;
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
         for (;;) {
                 if (g_get_monotonic_time() > deadline)
-                        g_error("procctld did not send READY=1 within %d ms", AUTH_TIMEOUT_MS);
+                        g_error("procctld did not send READY=1 within %d ms", PC_TIMEOUT_MS);
                 if (!auth_bus_daemon_running(b))
                         g_error("procctld exited before sending READY=1");
                 struct pollfd p = { .fd = notify_fd, .events = POLLIN };
@@ -390,7 +389,7 @@ static void start_procctld(AuthBus *b, const char *const *extra_args) {
         g_autoptr(GVariant) owner = g_dbus_connection_call_sync(
                         b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                         "GetNameOwner", g_variant_new("(s)", "org.procctl.Manager1"), G_VARIANT_TYPE("(s)"),
-                        G_DBUS_CALL_FLAGS_NONE, AUTH_TIMEOUT_MS, NULL, &error);
+                        G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, &error);
         g_assert_no_error(error);
         g_variant_get(owner, "(s)", &b->daemon_name);
 }
@@ -408,14 +407,12 @@ gboolean auth_bus_daemon_running(AuthBus *b) {
 }
 
 static AuthBus *auth_bus_new(void) {
-        g_autoptr(GError) error = NULL;
         AuthBus *b = g_new0(AuthBus, 1);
         g_mutex_init(&b->lock);
         b->requests = g_ptr_array_new_with_free_func((GDestroyNotify) polkit_request_free);
         b->held = g_ptr_array_new();
         b->agents = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) agent_free);
-        b->tmpdir = g_dir_make_tmp("procctl-auth-XXXXXX", &error);
-        g_assert_no_error(error);
+        b->tmpdir = pc_make_tmpdir("procctl-auth-XXXXXX");
         /* Callers of other uids reach sockets here. */
         g_assert_cmpint(chmod(b->tmpdir, 0755), ==, 0);
         return b;
@@ -535,12 +532,12 @@ AuthBus *auth_bus_start_polkitd(void) {
         g_subprocess_launcher_set_child_setup(pl, polkitd_setup, actions, NULL);
         b->polkitd = g_subprocess_launcher_spawn(pl, &error, POLKITD, "--no-debug", NULL);
         g_assert_no_error(error);
-        gint64 deadline = g_get_monotonic_time() + (gint64) AUTH_TIMEOUT_MS * 1000;
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
         while (!name_has_owner(b, POLKIT_NAME)) {
                 if (g_subprocess_get_identifier(b->polkitd) == NULL)
                         g_error("polkitd exited before taking %s", POLKIT_NAME);
                 if (g_get_monotonic_time() > deadline)
-                        g_error("polkitd did not take %s within %d ms", POLKIT_NAME, AUTH_TIMEOUT_MS);
+                        g_error("polkitd did not take %s within %d ms", POLKIT_NAME, PC_TIMEOUT_MS);
                 g_usleep(10000);
         }
 
@@ -548,15 +545,6 @@ AuthBus *auth_bus_start_polkitd(void) {
         return b;
 }
 
-static int rm_rf_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if (remove(path) < 0 && errno != ENOENT)
-                g_printerr("cannot remove %s: %s\n", path, g_strerror(errno));
-        return 0;
-}
-
-static void rm_rf(const char *dir) {
-        nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void stop_subprocess(GSubprocess *sp) {
         if (!sp || g_subprocess_get_identifier(sp) == NULL)
@@ -599,7 +587,7 @@ void auth_bus_stop(AuthBus *b) {
         stop_subprocess(b->bus);
         g_clear_object(&b->bus);
 
-        rm_rf(b->tmpdir);
+        pc_remove_tmpdir(b->tmpdir);
         g_free(b->tmpdir);
         g_free(b->address);
         g_free(b->daemon_name);
@@ -618,29 +606,22 @@ const char *auth_bus_daemon_name(AuthBus *b) {
 }
 
 guint auth_bus_daemon_fd_count(AuthBus *b) {
-        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) b->daemon_pid);
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
-        g_assert_no_error(error);
-        guint n = 0;
-        while (g_dir_read_name(d))
-                n++;
-        return n;
+        return pc_fd_count(b->daemon_pid);
 }
 
 /* --- Calls as root ------------------------------------------------------ */
 
 GVariant *auth_bus_call(AuthBus *b, const char *method, GVariant *params, GError **error) {
-        return g_dbus_connection_call_sync(b->conn, "org.procctl.Manager1", AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
-                                           method, params, NULL, G_DBUS_CALL_FLAGS_NONE, AUTH_TIMEOUT_MS, NULL, error);
+        return g_dbus_connection_call_sync(b->conn, "org.procctl.Manager1", PC_MANAGER_PATH, PC_MANAGER_IFACE,
+                                           method, params, NULL, G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, error);
 }
 
 GVariant *auth_bus_get_property(AuthBus *b, const char *path, const char *name, GError **error) {
-        const char *iface = g_str_equal(path, AUTH_MANAGER_PATH) ? AUTH_MANAGER_IFACE : AUTH_PROCESS_IFACE;
+        const char *iface = g_str_equal(path, PC_MANAGER_PATH) ? PC_MANAGER_IFACE : PC_PROCESS_IFACE;
         g_autoptr(GVariant) r = g_dbus_connection_call_sync(
                         b->conn, "org.procctl.Manager1", path, "org.freedesktop.DBus.Properties", "Get",
                         g_variant_new("(ss)", iface, name), G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE,
-                        AUTH_TIMEOUT_MS, NULL, error);
+                        PC_TIMEOUT_MS, NULL, error);
         if (!r)
                 return NULL;
         GVariant *v;
@@ -657,19 +638,19 @@ char *auth_bus_process_state(AuthBus *b, const char *path) {
 
 guint32 auth_bus_process_count(AuthBus *b) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) v = auth_bus_get_property(b, AUTH_MANAGER_PATH, "ProcessCount", &error);
+        g_autoptr(GVariant) v = auth_bus_get_property(b, PC_MANAGER_PATH, "ProcessCount", &error);
         g_assert_no_error(error);
         return g_variant_get_uint32(v);
 }
 
 void auth_bus_wait_exited(AuthBus *b, const char *path) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) AUTH_TIMEOUT_MS * 1000;
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
         for (;;) {
                 g_autofree char *state = auth_bus_process_state(b, path);
                 if (g_str_equal(state, "exited"))
                         return;
                 if (g_get_monotonic_time() > deadline)
-                        g_error("%s did not exit within %d ms", path, AUTH_TIMEOUT_MS);
+                        g_error("%s did not exit within %d ms", path, PC_TIMEOUT_MS);
                 g_usleep(5000);
         }
 }
@@ -907,83 +888,30 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
 /* --- Misc --------------------------------------------------------------- */
 
 typedef struct {
-        GThread *reaper;
+        PcReaper *reaper;
         int pidfd;
 } Foreign;
 
 static GMutex foreign_lock;
 static GHashTable *foreign_reapers; /* pid → Foreign */
 
-static gpointer reap_foreign(gpointer data) {
-        pid_t pid = GPOINTER_TO_INT(data);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return NULL;
-}
-
 pid_t auth_start_foreign_sleep(uid_t uid, gid_t gid) {
-        const char *const argv[] = { "/bin/sleep", "1000", NULL };
-        const char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        g_assert_cmpint(pid, >=, 0);
-        if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(127);
-                syscall(SYS_close_range, 3, ~0U, 0);
-                /* Default signal handling, whatever the test's threads block. */
-                sigset_t none;
-                sigemptyset(&none);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                int devnull = open("/dev/null", O_RDWR);
-                if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
-                        _exit(127);
-                if (setsid() < 0 || setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-                    setresuid(uid, uid, uid) < 0)
-                        _exit(127);
-                /* Changing credentials cleared it. */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(127);
-                execve(argv[0], (char *const *) argv, (char *const *) envp);
-                _exit(127);
-        }
+        pid_t pid = pc_start_child_as((const char *const[]) { "/bin/sleep", "1000", NULL }, uid, gid);
+
         /* Reaped as soon as it exits, as a parent should: procctld learns an
          * adopted process's exit status only once its parent has reaped it. */
+        Foreign *f = g_new0(Foreign, 1);
+        f->pidfd = pc_pidfd_open(pid);
+        f->reaper = pc_reaper_new(pid);
         g_mutex_lock(&foreign_lock);
         if (!foreign_reapers)
                 foreign_reapers = g_hash_table_new(g_direct_hash, g_direct_equal);
-        Foreign *f = g_new0(Foreign, 1);
-        f->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        g_assert_cmpint(f->pidfd, >=, 0);
-        f->reaper = g_thread_new("reaper", reap_foreign, GINT_TO_POINTER(pid));
         g_hash_table_insert(foreign_reapers, GINT_TO_POINTER(pid), f);
         g_mutex_unlock(&foreign_lock);
 
         /* Wait for the exec, so that the process is what it will be. */
-        g_autofree char *exe = g_strdup_printf("/proc/%d/exe", (int) pid);
-        gint64 deadline = g_get_monotonic_time() + (gint64) AUTH_TIMEOUT_MS * 1000;
-        for (;;) {
-                g_autofree char *target = g_file_read_link(exe, NULL);
-                if (target && g_str_has_suffix(target, "/sleep"))
-                        break;
-                if (g_get_monotonic_time() > deadline)
-                        g_error("sleep as uid %u did not start", (unsigned) uid);
-                g_usleep(1000);
-        }
+        pc_wait_exec(pid, "/sleep");
         return pid;
-}
-
-gboolean auth_process_alive(pid_t pid) {
-        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
-        g_autofree char *stat = NULL;
-        if (!g_file_get_contents(path, &stat, NULL, NULL))
-                return FALSE;
-        const char *p = strrchr(stat, ')');
-        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
 void auth_kill_process(pid_t pid) {
@@ -996,23 +924,9 @@ void auth_kill_process(pid_t pid) {
 
         /* Through the pidfd: the reaper may have reaped it already. */
         (void) syscall(SYS_pidfd_send_signal, f->pidfd, SIGKILL, NULL, 0);
-        g_thread_join(f->reaper);
+        (void) pc_reaper_join(f->reaper);
         close(f->pidfd);
         g_free(f);
-}
-
-void auth_assert_dbus_error_impl(const char *file, int line, const char *func, const GError *error, const char *name) {
-        if (!error) {
-                g_autofree char *m = g_strdup_printf("expected D-Bus error %s, the call succeeded", name);
-                g_assertion_message(G_LOG_DOMAIN, file, line, func, m);
-                return;
-        }
-        g_autofree char *remote = g_dbus_error_get_remote_error(error);
-        if (g_strcmp0(remote, name) != 0) {
-                g_autofree char *m = g_strdup_printf("expected D-Bus error %s, got %s: %s", name,
-                                                     remote ? remote : "(not a D-Bus error)", error->message);
-                g_assertion_message(G_LOG_DOMAIN, file, line, func, m);
-        }
 }
 
 void auth_lookup_user(const char *name, uid_t *uid, gid_t *gid) {

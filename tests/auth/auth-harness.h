@@ -21,6 +21,8 @@
  *   PROCCTL_AUTH_BUS_DAEMON tests/auth/auth-bus-daemon (see its comment)
  */
 
+#include "fixture.h"
+
 #include <gio/gio.h>
 #include <libglib-testing/dbus-queue.h>
 #include <sys/types.h>
@@ -29,16 +31,8 @@
 #define AUTH_ACTION_SPAWN_AS_USER "org.procctl.spawn-as-user"
 #define AUTH_ACTION_MANAGE        "org.procctl.manage"
 
-#define AUTH_ERROR_ACCESS_DENIED  "org.freedesktop.DBus.Error.AccessDenied"
-#define AUTH_ERROR_INTERACTIVE    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
-#define AUTH_ERROR_LIMIT_EXCEEDED "org.procctl.Error.LimitExceeded"
-#define AUTH_ERROR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
 
-#define AUTH_MANAGER_PATH  "/org/procctl/Manager1"
-#define AUTH_MANAGER_IFACE "org.procctl.Manager1"
-#define AUTH_PROCESS_IFACE "org.procctl.Process1"
 
-#define AUTH_TIMEOUT_MS 10000
 
 /* What the mock polkit answers to CheckAuthorization. */
 typedef enum {
@@ -154,12 +148,7 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
  * started through procctld (for Adopt).  Kill it with auth_kill_process(). */
 pid_t auth_start_foreign_sleep(uid_t uid, gid_t gid);
 void auth_kill_process(pid_t pid);
-gboolean auth_process_alive(pid_t pid);
 
-/* Fails with the expected and actual D-Bus error names. */
-#define auth_assert_dbus_error(error, name) \
-        auth_assert_dbus_error_impl(__FILE__, __LINE__, G_STRFUNC, (error), (name))
-void auth_assert_dbus_error_impl(const char *file, int line, const char *func, const GError *error, const char *name);
 
 /* Looks up a user that must exist; fails the test otherwise. */
 void auth_lookup_user(const char *name, uid_t *uid, gid_t *gid);

@@ -50,17 +50,17 @@ typedef struct {
 } Act;
 
 static const Act acts[] = {
-        { "manager/signal", AUTH_MANAGER_IFACE, "Signal", FALSE, TRUE },
-        { "manager/signal-group", AUTH_MANAGER_IFACE, "SignalGroup", FALSE, TRUE },
-        { "manager/wait", AUTH_MANAGER_IFACE, "Wait", TRUE, FALSE },
-        { "manager/stop", AUTH_MANAGER_IFACE, "Stop", FALSE, FALSE },
-        { "manager/release", AUTH_MANAGER_IFACE, "Release", TRUE, FALSE },
-        { "manager/get-pidfd", AUTH_MANAGER_IFACE, "GetPidfd", FALSE, FALSE },
-        { "process/signal", AUTH_PROCESS_IFACE, "Signal", FALSE, TRUE },
-        { "process/signal-group", AUTH_PROCESS_IFACE, "SignalGroup", FALSE, TRUE },
-        { "process/wait", AUTH_PROCESS_IFACE, "Wait", TRUE, FALSE },
-        { "process/stop", AUTH_PROCESS_IFACE, "Stop", FALSE, FALSE },
-        { "process/release", AUTH_PROCESS_IFACE, "Release", TRUE, FALSE },
+        { "manager/signal", PC_MANAGER_IFACE, "Signal", FALSE, TRUE },
+        { "manager/signal-group", PC_MANAGER_IFACE, "SignalGroup", FALSE, TRUE },
+        { "manager/wait", PC_MANAGER_IFACE, "Wait", TRUE, FALSE },
+        { "manager/stop", PC_MANAGER_IFACE, "Stop", FALSE, FALSE },
+        { "manager/release", PC_MANAGER_IFACE, "Release", TRUE, FALSE },
+        { "manager/get-pidfd", PC_MANAGER_IFACE, "GetPidfd", FALSE, FALSE },
+        { "process/signal", PC_PROCESS_IFACE, "Signal", FALSE, TRUE },
+        { "process/signal-group", PC_PROCESS_IFACE, "SignalGroup", FALSE, TRUE },
+        { "process/wait", PC_PROCESS_IFACE, "Wait", TRUE, FALSE },
+        { "process/stop", PC_PROCESS_IFACE, "Stop", FALSE, FALSE },
+        { "process/release", PC_PROCESS_IFACE, "Release", TRUE, FALSE },
 };
 
 static char *spawn_as_root(const char *const *argv, guint32 *pid) {
@@ -99,7 +99,7 @@ static void test_no_polkit_act_on_another(gconstpointer data) {
                 auth_bus_wait_exited(bus, path);
         guint fds = auth_bus_daemon_fd_count(bus);
 
-        gboolean on_manager = g_str_equal(a->iface, AUTH_MANAGER_IFACE);
+        gboolean on_manager = g_str_equal(a->iface, PC_MANAGER_IFACE);
         GVariant *params;
         if (on_manager)
                 params = a->with_signal ? g_variant_new("(oi)", path, SIGKILL) : g_variant_new("(o)", path);
@@ -107,15 +107,15 @@ static void test_no_polkit_act_on_another(gconstpointer data) {
                 params = a->with_signal ? g_variant_new("(i)", SIGKILL) : NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GArray) fd_pids = NULL;
-        g_autoptr(GVariant) reply = call_as_nobody(0, 0, on_manager ? AUTH_MANAGER_PATH : path, a->iface, a->method,
+        g_autoptr(GVariant) reply = call_as_nobody(0, 0, on_manager ? PC_MANAGER_PATH : path, a->iface, a->method,
                                                    params, &fd_pids, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_ACCESS_DENIED);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
         g_assert_null(fd_pids);
 
         g_autofree char *state = auth_bus_process_state(bus, path);
         g_assert_cmpstr(state, ==, a->exited ? "exited" : "running");
         if (!a->exited)
-                g_assert_true(auth_process_alive(pid));
+                g_assert_true(pc_process_is_alive(pid));
         assert_daemon_unchanged(fds);
         auth_bus_forget_process(bus, path);
 }
@@ -127,9 +127,9 @@ static void test_no_polkit_adopt_another(void) {
         guint fds = auth_bus_daemon_fd_count(bus);
 
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_as_nobody(0, foreign, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Adopt",
+        g_autoptr(GVariant) reply = call_as_nobody(0, foreign, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Adopt",
                                                    g_variant_new_parsed("(@h 0, @a{sv} {})"), NULL, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_ACCESS_DENIED);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
         assert_daemon_unchanged(fds);
         auth_kill_process(foreign);
@@ -141,10 +141,10 @@ static void test_no_polkit_spawn_as_other_user(void) {
         guint fds = auth_bus_daemon_fd_count(bus);
 
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_as_nobody(0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Spawn",
+        g_autoptr(GVariant) reply = call_as_nobody(0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
                                                    g_variant_new_parsed("(['/bin/true'], {'user': <'daemon'>})"),
                                                    NULL, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_ACCESS_DENIED);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
         g_assert_nonnull(strstr(error->message, AUTH_ACTION_SPAWN_AS_USER));
         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
         assert_daemon_unchanged(fds);
@@ -157,7 +157,7 @@ static void test_no_polkit_own_process(void) {
         guint fds = auth_bus_daemon_fd_count(bus);
 
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) spawned = call_as_nobody(0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Spawn",
+        g_autoptr(GVariant) spawned = call_as_nobody(0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
                                                      g_variant_new_parsed("(['/bin/sleep', '1000'], @a{sv} {})"), NULL,
                                                      &error);
         g_assert_no_error(error);
@@ -165,15 +165,15 @@ static void test_no_polkit_own_process(void) {
         guint32 pid;
         g_variant_get(spawned, "(&ou)", &path, &pid);
 
-        g_autoptr(GVariant) signalled = call_as_nobody(0, 0, path, AUTH_PROCESS_IFACE, "Signal",
+        g_autoptr(GVariant) signalled = call_as_nobody(0, 0, path, PC_PROCESS_IFACE, "Signal",
                                                        g_variant_new("(i)", 0), NULL, &error);
         g_assert_no_error(error);
-        g_autoptr(GVariant) stopped = call_as_nobody(0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Stop",
+        g_autoptr(GVariant) stopped = call_as_nobody(0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Stop",
                                                      g_variant_new("(o)", path), NULL, &error);
         g_assert_no_error(error);
         g_autofree char *text = g_variant_print(stopped, FALSE);
         g_assert_cmpstr(text, ==, "('killed', 15)");
-        g_autoptr(GVariant) released = call_as_nobody(0, 0, path, AUTH_PROCESS_IFACE, "Release", NULL, NULL, &error);
+        g_autoptr(GVariant) released = call_as_nobody(0, 0, path, PC_PROCESS_IFACE, "Release", NULL, NULL, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
         assert_daemon_unchanged(fds);
@@ -192,11 +192,11 @@ static void test_caller_leaves_while_pending(void) {
         guint fds = auth_bus_daemon_fd_count(bus);
 
         /* SIGKILL: were the call carried out after all, it would show. */
-        g_autoptr(AuthCaller) c = auth_caller_start(bus, nobody_uid, nobody_gid, CALLER_HOLD, 0, AUTH_MANAGER_PATH,
-                                                    AUTH_MANAGER_IFACE, "Signal",
+        g_autoptr(AuthCaller) c = auth_caller_start(bus, nobody_uid, nobody_gid, CALLER_HOLD, 0, PC_MANAGER_PATH,
+                                                    PC_MANAGER_IFACE, "Signal",
                                                     g_variant_new("(oi)", path, SIGKILL));
         auth_caller_wait_sent(c);
-        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+        g_assert_true(auth_bus_wait_requests(bus, 1, PC_TIMEOUT_MS));
         g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
         PolkitRequest *q = g_ptr_array_index(requests, 0);
         g_assert_cmpstr(q->action, ==, AUTH_ACTION_MANAGE);
@@ -210,14 +210,57 @@ static void test_caller_leaves_while_pending(void) {
         assert_daemon_unchanged(fds);
         g_autofree char *state = auth_bus_process_state(bus, path);
         g_assert_cmpstr(state, ==, "running");
-        g_assert_true(auth_process_alive(pid));
+        g_assert_true(pc_process_is_alive(pid));
 
         auth_bus_forget_process(bus, path);
         auth_bus_set_answer(bus, MOCK_YES);
 }
 
 /* The process goes while polkit decides; polkit then says yes.  The call,
- * run again, finds no such process any more. */
+ * run again, finds no such process any more and is answered UnknownObject;
+ * its polkit query is freed all the same.  A query left behind would keep
+ * one of nobody's MaxPendingAuthPerUser (2) slots: the third round would be
+ * LimitExceeded, and hold_two_pending() below would fail. */
+static void released_while_pending(gboolean on_manager) {
+        guint32 pid;
+        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+
+        g_autoptr(AuthCaller) c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0,
+                                                    on_manager ? PC_MANAGER_PATH : path,
+                                                    on_manager ? PC_MANAGER_IFACE : PC_PROCESS_IFACE, "Signal",
+                                                    on_manager ? g_variant_new("(oi)", path, SIGKILL)
+                                                               : g_variant_new("(i)", SIGKILL));
+        g_assert_true(auth_bus_wait_requests(bus, 1, PC_TIMEOUT_MS));
+        g_ptr_array_unref(auth_bus_take_requests(bus));
+        auth_bus_forget_process(bus, path);
+        auth_bus_answer_held(bus, MOCK_YES);
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+        pc_assert_dbus_error(error, PC_ERROR_UNKNOWN_OBJECT);
+}
+
+static AuthCaller *hold_signal(uid_t uid, gid_t gid, const char *path);
+
+/* Both of nobody's pending-check slots are free: two held checks reach
+ * polkit, neither is LimitExceeded. */
+static void assert_two_pending_checks_allowed(void) {
+        guint32 pid;
+        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+        g_autoptr(AuthCaller) first = hold_signal(nobody_uid, nobody_gid, path);
+        g_autoptr(AuthCaller) second = hold_signal(nobody_uid, nobody_gid, path);
+        g_assert_true(auth_bus_wait_requests(bus, 2, PC_TIMEOUT_MS));
+        g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
+        g_assert_cmpuint(requests->len, ==, 2);
+
+        auth_caller_leave(first);
+        auth_bus_wait_caller_gone(bus, auth_caller_name(first));
+        auth_caller_leave(second);
+        auth_bus_wait_caller_gone(bus, auth_caller_name(second));
+        auth_bus_answer_held(bus, MOCK_YES);
+        auth_bus_forget_process(bus, path);
+}
+
 static void test_process_gone_while_pending(gconstpointer data) {
         NEEDS_BUS();
         gboolean on_manager = GPOINTER_TO_INT(data);
@@ -225,24 +268,12 @@ static void test_process_gone_while_pending(gconstpointer data) {
         auth_bus_set_answer(bus, MOCK_NO_REPLY);
         g_ptr_array_unref(auth_bus_take_requests(bus));
 
-        /* Before the process: its pidfd goes with it. */
+        /* Before the processes: their pidfds go with them. */
         guint fds = auth_bus_daemon_fd_count(bus);
-        guint32 pid;
-        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+        for (int i = 0; i < 3; i++) /* one more round than nobody has slots */
+                released_while_pending(on_manager);
+        assert_two_pending_checks_allowed();
 
-        g_autoptr(AuthCaller) c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0,
-                                                    on_manager ? AUTH_MANAGER_PATH : path,
-                                                    on_manager ? AUTH_MANAGER_IFACE : AUTH_PROCESS_IFACE, "Signal",
-                                                    on_manager ? g_variant_new("(oi)", path, SIGKILL)
-                                                               : g_variant_new("(i)", SIGKILL));
-        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
-        auth_bus_forget_process(bus, path);
-        auth_bus_answer_held(bus, MOCK_YES);
-
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_UNKNOWN_OBJECT);
-        g_ptr_array_unref(auth_bus_take_requests(bus));
         assert_daemon_unchanged(fds);
         auth_bus_set_answer(bus, MOCK_YES);
 }
@@ -266,23 +297,23 @@ static void test_checks_freed_when_call_cannot_go_on(void) {
                 if (round % 2 == 0) {
                         guint32 pid;
                         g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
-                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                               "Signal", g_variant_new("(oi)", path, SIGKILL));
-                        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+                        g_assert_true(auth_bus_wait_requests(bus, 1, PC_TIMEOUT_MS));
                         auth_bus_forget_process(bus, path);
                         auth_bus_answer_held(bus, MOCK_YES);
                         g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
-                        auth_assert_dbus_error(error, AUTH_ERROR_UNKNOWN_OBJECT);
+                        pc_assert_dbus_error(error, PC_ERROR_UNKNOWN_OBJECT);
                 } else {
                         /* Adopt carries a pidfd: the check held it. */
                         pid_t foreign = auth_start_foreign_sleep(daemon_uid, daemon_gid);
-                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, foreign, AUTH_MANAGER_PATH,
-                                              AUTH_MANAGER_IFACE, "Adopt", g_variant_new_parsed("(@h 0, @a{sv} {})"));
-                        g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+                        c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, foreign, PC_MANAGER_PATH,
+                                              PC_MANAGER_IFACE, "Adopt", g_variant_new_parsed("(@h 0, @a{sv} {})"));
+                        g_assert_true(auth_bus_wait_requests(bus, 1, PC_TIMEOUT_MS));
                         auth_kill_process(foreign);
                         auth_bus_answer_held(bus, MOCK_YES);
                         g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
-                        auth_assert_dbus_error(error, "org.procctl.Error.NotRunning");
+                        pc_assert_dbus_error(error, "org.procctl.Error.NotRunning");
                         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
                 }
                 g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
@@ -301,7 +332,7 @@ static void test_checks_freed_when_call_cannot_go_on(void) {
         g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
         g_autoptr(GError) error = NULL;
         g_autofree char *name = NULL;
-        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                                  "Signal", g_variant_new("(oi)", path, 0), &name, NULL, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(name, ==, agent_name);
@@ -313,7 +344,7 @@ static void test_checks_freed_when_call_cannot_go_on(void) {
 }
 
 static AuthCaller *hold_signal(uid_t uid, gid_t gid, const char *path) {
-        AuthCaller *c = auth_caller_start(bus, uid, gid, CALLER_HOLD, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Signal",
+        AuthCaller *c = auth_caller_start(bus, uid, gid, CALLER_HOLD, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Signal",
                                           g_variant_new("(oi)", path, 0));
         auth_caller_wait_sent(c);
         return c;
@@ -332,18 +363,18 @@ static void test_max_pending_auth_per_user(void) {
         /* Two checks of nobody's pending: the limit (--max-auth-per-user=2). */
         g_autoptr(AuthCaller) first = hold_signal(nobody_uid, nobody_gid, path);
         g_autoptr(AuthCaller) second = hold_signal(nobody_uid, nobody_gid, path);
-        g_assert_true(auth_bus_wait_requests(bus, 2, AUTH_TIMEOUT_MS));
+        g_assert_true(auth_bus_wait_requests(bus, 2, PC_TIMEOUT_MS));
 
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_as_nobody(0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Signal",
+        g_autoptr(GVariant) reply = call_as_nobody(0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Signal",
                                                    g_variant_new("(oi)", path, 0), NULL, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_LIMIT_EXCEEDED);
+        pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
         g_assert_nonnull(strstr(error->message, "MaxPendingAuthPerUser"));
         g_clear_error(&error);
 
         /* Another uid is not held up by nobody's limit. */
         g_autoptr(AuthCaller) other = hold_signal(daemon_uid, daemon_gid, path);
-        g_assert_true(auth_bus_wait_requests(bus, 3, AUTH_TIMEOUT_MS));
+        g_assert_true(auth_bus_wait_requests(bus, 3, PC_TIMEOUT_MS));
 
         /* Leaving gives the slots back. */
         auth_caller_leave(first);
@@ -351,7 +382,7 @@ static void test_max_pending_auth_per_user(void) {
         auth_caller_leave(second);
         auth_bus_wait_caller_gone(bus, auth_caller_name(second));
         g_autoptr(AuthCaller) again = hold_signal(nobody_uid, nobody_gid, path);
-        g_assert_true(auth_bus_wait_requests(bus, 4, AUTH_TIMEOUT_MS));
+        g_assert_true(auth_bus_wait_requests(bus, 4, PC_TIMEOUT_MS));
 
         g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
         g_assert_cmpuint(requests->len, ==, 4);

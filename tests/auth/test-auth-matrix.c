@@ -121,9 +121,9 @@ static const char *expected_error(const Case *k) {
         case A_YES_INTERACTIVE:
                 return NULL;
         case A_CHALLENGE:
-                return AUTH_ERROR_INTERACTIVE;
+                return PC_ERROR_INTERACTIVE;
         default:
-                return AUTH_ERROR_ACCESS_DENIED;
+                return PC_ERROR_ACCESS_DENIED;
         }
 }
 
@@ -163,8 +163,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Run, run_free)
 static char *spawn_as_owner(const char *const *argv, guint32 *pid) {
         g_autoptr(GError) error = NULL;
         auth_bus_set_answer(bus, MOCK_YES);
-        g_autoptr(GVariant) reply = auth_call_as(bus, uids[C_OWNER], gids[C_OWNER], 0, 0, AUTH_MANAGER_PATH,
-                                                 AUTH_MANAGER_IFACE, "Spawn",
+        g_autoptr(GVariant) reply = auth_call_as(bus, uids[C_OWNER], gids[C_OWNER], 0, 0, PC_MANAGER_PATH,
+                                                 PC_MANAGER_IFACE, "Spawn",
                                                  g_variant_new("(^as@a{sv})", argv, g_variant_new("a{sv}", NULL)), NULL, NULL, &error);
         g_assert_no_error(error);
         char *path;
@@ -217,7 +217,7 @@ static void run_start(Run *r) {
         const Case *k = &r->k;
         r->caller = auth_caller_start(bus, uids[k->caller], gids[k->caller],
                                       answers[k->answer].interactive ? CALLER_INTERACTIVE : 0,
-                                      k->method == M_ADOPT ? r->foreign : 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+                                      k->method == M_ADOPT ? r->foreign : 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                       methods[k->method].dbus_name, call_params(r));
         r->caller_name = g_strdup(auth_caller_name(r->caller));
 }
@@ -298,7 +298,7 @@ static void check_result(Run *r) {
         const char *error_name = expected_error(k);
 
         if (error_name) {
-                auth_assert_dbus_error(r->error, error_name);
+                pc_assert_dbus_error(r->error, error_name);
                 /* The message names the action an administrator would grant. */
                 g_assert_nonnull(strstr(r->error->message, expected_action(k->method, k->caller)));
                 g_assert_null(r->reply);
@@ -313,7 +313,7 @@ static void check_result(Run *r) {
                 case M_STOP:
                 case M_GET_PIDFD:
                         assert_state(r->path, "running");
-                        g_assert_true(auth_process_alive(r->pid));
+                        g_assert_true(pc_process_is_alive(r->pid));
                         g_assert_cmpuint(r->fd_pids ? r->fd_pids->len : 0, ==, 0);
                         break;
                 case M_WAIT:
@@ -362,7 +362,7 @@ static void check_result(Run *r) {
                 g_assert_cmpstr(g_variant_get_type_string(r->reply), ==, "()");
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) v = auth_bus_get_property(bus, r->path, "State", &error);
-                auth_assert_dbus_error(error, AUTH_ERROR_UNKNOWN_OBJECT);
+                pc_assert_dbus_error(error, PC_ERROR_UNKNOWN_OBJECT);
                 g_assert_cmpuint(auth_bus_process_count(bus), ==, r->count_before - 1);
                 g_clear_pointer(&r->path, g_free);
                 break;
@@ -430,7 +430,7 @@ static void test_no_reply(gconstpointer data) {
         gint64 start = g_get_monotonic_time();
         for (guint i = 0; i < runs->len; i++)
                 run_start(g_ptr_array_index(runs, i));
-        if (!auth_bus_wait_requests(bus, runs->len, AUTH_TIMEOUT_MS))
+        if (!auth_bus_wait_requests(bus, runs->len, PC_TIMEOUT_MS))
                 g_error("polkit was not asked %u times", runs->len);
         for (guint i = 0; i < runs->len; i++)
                 run_finish(g_ptr_array_index(runs, i));

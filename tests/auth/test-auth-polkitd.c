@@ -88,7 +88,7 @@ static void test_actions_installed(void) {
 static void test_spawn_as_self_allowed(void) {
         SKIP_IF_NEEDED();
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                                  "Spawn", g_variant_new_parsed("(['/bin/true'], @a{sv} {})"), NULL,
                                                  NULL, &error);
         g_assert_no_error(error);
@@ -100,14 +100,14 @@ static void test_spawn_as_self_allowed(void) {
         g_assert_cmpuint(g_variant_get_uint32(uid), ==, nobody_uid);
 
         /* Its own process: no polkit needed for Wait and Release. */
-        g_autoptr(GVariant) waited = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH,
-                                                  AUTH_MANAGER_IFACE, "Wait", g_variant_new("(o)", path), NULL, NULL,
+        g_autoptr(GVariant) waited = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH,
+                                                  PC_MANAGER_IFACE, "Wait", g_variant_new("(o)", path), NULL, NULL,
                                                   &error);
         g_assert_no_error(error);
         g_autofree char *text = g_variant_print(waited, FALSE);
         g_assert_cmpstr(text, ==, "('exited', 0)");
-        g_autoptr(GVariant) released = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH,
-                                                    AUTH_MANAGER_IFACE, "Release", g_variant_new("(o)", path), NULL,
+        g_autoptr(GVariant) released = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH,
+                                                    PC_MANAGER_IFACE, "Release", g_variant_new("(o)", path), NULL,
                                                     NULL, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
@@ -118,10 +118,10 @@ static void test_spawn_as_user_refused(gconstpointer data) {
         gboolean interactive = GPOINTER_TO_INT(data);
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, interactive ? CALLER_INTERACTIVE : 0, 0,
-                                                 AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE, "Spawn",
+                                                 PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
                                                  g_variant_new_parsed("(['/bin/true'], {'user': <'root'>})"), NULL,
                                                  NULL, &error);
-        auth_assert_dbus_error(error, interactive ? AUTH_ERROR_ACCESS_DENIED : AUTH_ERROR_INTERACTIVE);
+        pc_assert_dbus_error(error, interactive ? PC_ERROR_ACCESS_DENIED : PC_ERROR_INTERACTIVE);
         g_assert_nonnull(strstr(error->message, AUTH_ACTION_SPAWN_AS_USER));
         g_assert_cmpuint(auth_bus_process_count(bus), ==, 0);
 }
@@ -136,13 +136,13 @@ static void test_manage_refused(void) {
         guint32 pid;
         g_variant_get(spawned, "(&ou)", &path, &pid);
 
-        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH, AUTH_MANAGER_IFACE,
+        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                                  "Signal", g_variant_new("(oi)", path, SIGTERM), NULL, NULL, &error);
-        auth_assert_dbus_error(error, AUTH_ERROR_INTERACTIVE);
+        pc_assert_dbus_error(error, PC_ERROR_INTERACTIVE);
         g_assert_nonnull(strstr(error->message, AUTH_ACTION_MANAGE));
         g_autofree char *state = auth_bus_process_state(bus, path);
         g_assert_cmpstr(state, ==, "running");
-        g_assert_true(auth_process_alive(pid));
+        g_assert_true(pc_process_is_alive(pid));
         auth_bus_forget_process(bus, path);
 }
 

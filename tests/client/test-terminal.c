@@ -373,7 +373,7 @@ static void test_in_use_terminal_refused_across_users(PcFixture *fx) {
         close(fresh_slave);
 }
 
-/* ------------------------------------------- issue 15: as a person meets it */
+/* ------------------------------------------------ as a person meets it */
 
 /* The README's example, typed at a terminal: another user never gets this
  * terminal, so procctl relays it through pipes, and it works. */

@@ -6,7 +6,7 @@
  * parent, and the daemon learns their end through the pidfd alone.
  */
 
-#include "pidfd-util.h"
+#include "fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,7 @@ static void assert_error_and_clear(GError **error, const char *name) {
 
 static char *adopt_ok(PcFixture *fx, int pidfd, GVariant *options) {
         g_autoptr(GError) error = NULL;
-        char *path = pt_adopt(fx, pidfd, options, &error);
+        char *path = pc_adopt(fx, pidfd, options, &error);
         g_assert_no_error(error);
         g_assert_true(g_str_has_prefix(path, PC_PROCESS_PREFIX));
         return path;
@@ -38,9 +38,9 @@ static char *adopt_ok(PcFixture *fx, int pidfd, GVariant *options) {
 
 /* A `sleep 60` child of the test and a pidfd of it. */
 static pid_t start_sleeper(int *pidfd) {
-        pid_t pid = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
+        pid_t pid = pc_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
         *pidfd = pc_pidfd_open(pid);
-        pt_wait_exec(pid, "/sleep");
+        pc_wait_exec(pid, "/sleep");
         return pid;
 }
 
@@ -48,11 +48,11 @@ static pid_t start_sleeper(int *pidfd) {
 static pid_t start_sleeper_as(uid_t uid, int *pidfd) {
         g_autofree char *reuid = g_strdup_printf("--reuid=%u", (unsigned) uid);
         g_autofree char *regid = g_strdup_printf("--regid=%u", (unsigned) uid);
-        pid_t pid = pt_start_child(PC_ARGV("/usr/bin/setpriv", reuid, regid, "--clear-groups", "/bin/sleep", "60"), -1,
+        pid_t pid = pc_start_child(PC_ARGV("/usr/bin/setpriv", reuid, regid, "--clear-groups", "/bin/sleep", "60"), -1,
                                    FALSE);
         *pidfd = pc_pidfd_open(pid);
         /* Until setpriv has become sleep, with its new identity. */
-        pt_wait_exec(pid, "/sleep");
+        pc_wait_exec(pid, "/sleep");
         return pid;
 }
 
@@ -66,7 +66,7 @@ static void test_adopt_non_pidfd_is_invalid_args(PcFixture *fx) {
         int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int fds[] = { p[0], devnull, procdir };
         for (gsize i = 0; i < G_N_ELEMENTS(fds); i++) {
-                g_autofree char *path = pt_adopt(fx, fds[i], NULL, &error);
+                g_autofree char *path = pc_adopt(fx, fds[i], NULL, &error);
                 g_assert_null(path);
                 assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
         }
@@ -79,20 +79,20 @@ static void test_adopt_non_pidfd_is_invalid_args(PcFixture *fx) {
 
 static void test_adopt_exited_process_is_not_running(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        pid_t pid = pt_start_child(PC_ARGV("/bin/true"), -1, FALSE);
+        pid_t pid = pc_start_child(PC_ARGV("/bin/true"), -1, FALSE);
         int pidfd = pc_pidfd_open(pid);
 
         /* Exited, not reaped yet: a zombie. */
         siginfo_t si = { 0 };
         g_assert_cmpint(waitid(P_PID, (id_t) pid, &si, WEXITED | WNOWAIT), ==, 0);
         g_assert_cmpint(pc_process_state(pid), ==, 'Z');
-        g_autofree char *zombie = pt_adopt(fx, pidfd, NULL, &error);
+        g_autofree char *zombie = pc_adopt(fx, pidfd, NULL, &error);
         g_assert_null(zombie);
         assert_error_and_clear(&error, PC_ERROR_NOT_RUNNING);
 
         /* Reaped. */
         g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
-        g_autofree char *reaped = pt_adopt(fx, pidfd, NULL, &error);
+        g_autofree char *reaped = pc_adopt(fx, pidfd, NULL, &error);
         g_assert_null(reaped);
         assert_error_and_clear(&error, PC_ERROR_NOT_RUNNING);
 
@@ -118,7 +118,7 @@ static void test_adopt_bad_options_are_invalid_args(PcFixture *fx) {
         };
         for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autofree char *text = g_variant_print(bad[i], TRUE);
-                g_autofree char *path = pt_adopt(fx, pidfd, bad[i], &error);
+                g_autofree char *path = pc_adopt(fx, pidfd, bad[i], &error);
                 if (path)
                         pc_fail("Adopt with %s succeeded", text);
                 assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
@@ -127,7 +127,7 @@ static void test_adopt_bad_options_are_invalid_args(PcFixture *fx) {
         g_assert_true(pc_process_is_alive(pid));
 
         close(pidfd);
-        pt_kill_and_reap(pid);
+        pc_kill_and_reap(pid);
 }
 
 static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
@@ -137,27 +137,27 @@ static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
-        g_autofree char *again = pt_adopt(fx, pidfd, NULL, &error);
+        g_autofree char *again = pc_adopt(fx, pidfd, NULL, &error);
         g_assert_null(again);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
         int other = pc_pidfd_open(pid);
-        g_autofree char *other_path = pt_adopt(fx, other, NULL, &error);
+        g_autofree char *other_path = pc_adopt(fx, other, NULL, &error);
         g_assert_null(other_path);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
 
         /* Spawned by the daemon. */
         guint32 spawned_pid;
-        g_autofree char *spawned = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spawned_pid);
+        g_autofree char *spawned = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spawned_pid);
         int spawned_fd = pc_pidfd_open((pid_t) spawned_pid);
-        g_autofree char *spawned_again = pt_adopt(fx, spawned_fd, NULL, &error);
+        g_autofree char *spawned_again = pc_adopt(fx, spawned_fd, NULL, &error);
         g_assert_null(spawned_again);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
 
         g_assert_cmpuint(pc_get_process_count(fx), ==, 2);
 
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
 
         close(pidfd);
@@ -168,7 +168,7 @@ static void test_adopt_tracked_process_is_invalid_args(PcFixture *fx) {
 static void test_adopt_daemon_itself_is_refused(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         int pidfd = pc_pidfd_open(fx->daemon_pid);
-        g_autofree char *path = pt_adopt(fx, pidfd, NULL, &error);
+        g_autofree char *path = pc_adopt(fx, pidfd, NULL, &error);
         g_assert_null(path);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
         close(pidfd);
@@ -180,14 +180,14 @@ static void test_adopt_other_users_process_is_access_denied(PcFixture *fx) {
         pid_t pid = start_sleeper(&pidfd); /* root's */
         g_autofree char *pid_text = g_strdup_printf("%d", (int) pid);
 
-        g_autofree char *path = pt_pidfd_call_as(fx, NOBODY, NOBODY, "adopt", pid_text, &error);
+        g_autofree char *path = pc_pidfd_call_as(fx, NOBODY, NOBODY, "adopt", pid_text, &error);
         g_assert_null(path);
         assert_error_and_clear(&error, PC_ERROR_ACCESS_DENIED);
         g_assert_cmpuint(pc_get_process_count(fx), ==, 0);
         g_assert_true(pc_process_is_alive(pid));
 
         close(pidfd);
-        pt_kill_and_reap(pid);
+        pc_kill_and_reap(pid);
 }
 
 static void test_adopt_own_uid_process_as_non_root(PcFixture *fx) {
@@ -196,24 +196,24 @@ static void test_adopt_own_uid_process_as_non_root(PcFixture *fx) {
         pid_t pid = start_sleeper_as(NOBODY, &pidfd);
         g_autofree char *pid_text = g_strdup_printf("%d", (int) pid);
 
-        g_autofree char *path = pt_pidfd_call_as(fx, NOBODY, NOBODY, "adopt", pid_text, &error);
+        g_autofree char *path = pc_pidfd_call_as(fx, NOBODY, NOBODY, "adopt", pid_text, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "OwnerUid"), ==, NOBODY);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "Uid"), ==, NOBODY);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, (guint32) pid);
 
         /* The owner may look it up and get its pidfd; it is the same process. */
-        g_autofree char *found = pt_pidfd_call_as(fx, NOBODY, NOBODY, "find", pid_text, &error);
+        g_autofree char *found = pc_pidfd_call_as(fx, NOBODY, NOBODY, "find", pid_text, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found, ==, path);
-        g_autofree char *inode = pt_pidfd_call_as(fx, NOBODY, NOBODY, "get-pidfd", path, &error);
+        g_autofree char *inode = pc_pidfd_call_as(fx, NOBODY, NOBODY, "get-pidfd", path, &error);
         g_assert_no_error(error);
-        if (pt_is_on_pidfs(pidfd))
-                g_assert_cmpuint(g_ascii_strtoull(inode, NULL, 10), ==, pt_inode(pidfd));
+        if (pc_is_on_pidfs(pidfd))
+                g_assert_cmpuint(g_ascii_strtoull(inode, NULL, 10), ==, pc_inode(pidfd));
 
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
         close(pidfd);
 }
@@ -225,9 +225,9 @@ static void test_adopt_root_may_adopt_any_process(PcFixture *fx) {
         g_assert_cmpuint(pc_get_process_u32(fx, path, "OwnerUid"), ==, 0);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "Uid"), ==, NOBODY);
 
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
         close(pidfd);
 }
@@ -278,9 +278,9 @@ static void test_adopt_describes_the_process(PcFixture *fx) {
                 }
         g_assert_true(seen);
 
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         kill(pid, SIGKILL);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
         close(pidfd);
 }
@@ -325,15 +325,15 @@ static void test_adopt_killed_child_reports_killed_9(PcFixture *fx) {
 static void test_adopt_exited_child_reports_its_code(PcFixture *fx) {
         int in[2];
         pc_pipe(in);
-        pid_t pid = pt_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 23"), in[0], FALSE);
+        pid_t pid = pc_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 23"), in[0], FALSE);
         close(in[0]);
         int pidfd = pc_pidfd_open(pid);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
 
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         g_assert_cmpint(write(in[1], "go\n", 3), ==, 3);
         close(in[1]);
-        int status = pt_reaper_join(reaper);
+        int status = pc_reaper_join(reaper);
         g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 23);
 
         pc_assert_wait_result(fx, path, "exited", 23);
@@ -367,7 +367,7 @@ static GVariant *wait_within(PcFixture *fx, const char *path, int timeout_ms) {
 static void test_adopt_unreaped_exit_is_unknown(PcFixture *fx) {
         int in[2];
         pc_pipe(in);
-        pid_t pid = pt_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 5"), in[0], FALSE);
+        pid_t pid = pc_start_child(PC_ARGV("/bin/sh", "-c", "read x; exit 5"), in[0], FALSE);
         close(in[0]);
         int pidfd = pc_pidfd_open(pid);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
@@ -396,7 +396,7 @@ static void test_adopt_signal_and_stop_reach_the_process(PcFixture *fx) {
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
         g_autofree char *path = adopt_ok(fx, pidfd, NULL);
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
 
         g_assert_true(pc_signal(fx, path, 0, &error));
         g_assert_no_error(error);
@@ -414,7 +414,7 @@ static void test_adopt_signal_and_stop_reach_the_process(PcFixture *fx) {
         g_assert_no_error(error);
         g_assert_cmpstr(reason, ==, "killed");
         g_assert_cmpint(status, ==, SIGTERM);
-        int ws = pt_reaper_join(reaper);
+        int ws = pc_reaper_join(reaper);
         g_assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
         close(pidfd);
 }
@@ -422,22 +422,22 @@ static void test_adopt_signal_and_stop_reach_the_process(PcFixture *fx) {
 static void test_adopt_timeout_stops_the_process(PcFixture *fx) {
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         gint64 start = g_get_monotonic_time();
         g_autofree char *path = adopt_ok(fx, pidfd, pc_options("timeout", g_variant_new_uint64(300 * 1000), NULL));
         pc_assert_wait_result(fx, path, "killed", SIGTERM);
         g_assert_cmpint(g_get_monotonic_time() - start, >=, 300 * 1000);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         close(pidfd);
 }
 
 static void test_adopt_stop_timeout_escalates_to_sigkill(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        pid_t pid = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, TRUE);
+        pid_t pid = pc_start_child(PC_ARGV("/bin/sleep", "60"), -1, TRUE);
         int pidfd = pc_pidfd_open(pid);
-        pt_wait_exec(pid, "/sleep");
+        pc_wait_exec(pid, "/sleep");
         g_autofree char *path = adopt_ok(fx, pidfd, pc_options("stop-timeout", g_variant_new_uint64(200 * 1000), NULL));
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
 
         g_autofree char *reason = NULL;
         gint32 status = -1;
@@ -447,7 +447,7 @@ static void test_adopt_stop_timeout_escalates_to_sigkill(PcFixture *fx) {
         g_assert_cmpstr(reason, ==, "killed");
         g_assert_cmpint(status, ==, SIGKILL);
         g_assert_cmpint(g_get_monotonic_time() - start, >=, 200 * 1000);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         close(pidfd);
 }
 
@@ -455,9 +455,9 @@ static void test_adopt_kill_on_disconnect_stops_the_process(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
-        PtReaper *reaper = pt_reaper_new(pid);
+        PcReaper *reaper = pc_reaper_new(pid);
         g_autoptr(GDBusConnection) conn = pc_fixture_new_connection(fx);
-        g_autofree char *path = pt_adopt_on(fx, conn, pidfd, pc_options("kill-on-disconnect", g_variant_new_boolean(TRUE), NULL),
+        g_autofree char *path = pc_adopt_on(fx, conn, pidfd, pc_options("kill-on-disconnect", g_variant_new_boolean(TRUE), NULL),
                                             &error);
         g_assert_no_error(error);
         g_assert_true(pc_process_is_alive(pid));
@@ -465,7 +465,7 @@ static void test_adopt_kill_on_disconnect_stops_the_process(PcFixture *fx) {
         g_dbus_connection_close_sync(conn, NULL, &error);
         g_assert_no_error(error);
         pc_assert_wait_result(fx, path, "killed", SIGTERM);
-        pt_reaper_join(reaper);
+        pc_reaper_join(reaper);
         close(pidfd);
 }
 
@@ -474,10 +474,10 @@ static void test_adopt_kill_on_disconnect_stops_the_process(PcFixture *fx) {
 static void test_get_pidfd_returns_a_new_descriptor_of_the_same_process(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 pid;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
         int own = pc_pidfd_open((pid_t) pid);
 
-        int fd = pt_get_pidfd(fx, path, &error);
+        int fd = pc_get_pidfd(fx, path, &error);
         g_assert_no_error(error);
         g_assert_cmpint(fd, >=, 0);
         g_assert_cmpint(fd, !=, own);
@@ -486,8 +486,8 @@ static void test_get_pidfd_returns_a_new_descriptor_of_the_same_process(PcFixtur
         g_assert_cmpint(fcntl(fd, F_GETFD), >=, 0);
 
         /* The same process: pidfs gives it one inode number. */
-        g_assert_true(pt_is_on_pidfs(own));
-        g_assert_cmpuint(pt_inode(fd), ==, pt_inode(own));
+        g_assert_true(pc_is_on_pidfs(own));
+        g_assert_cmpuint(pc_inode(fd), ==, pc_inode(own));
         g_autofree char *fdinfo_path = g_strdup_printf("/proc/self/fdinfo/%d", fd);
         g_autofree char *fdinfo = NULL;
         g_assert_true(g_file_get_contents(fdinfo_path, &fdinfo, NULL, NULL));
@@ -496,14 +496,14 @@ static void test_get_pidfd_returns_a_new_descriptor_of_the_same_process(PcFixtur
 
         /* Usable: signal 0 through it, and it finds the object again. */
         g_assert_cmpint(syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0), ==, 0);
-        g_autofree char *found = pt_get_process_by_pidfd(fx, fd, &error);
+        g_autofree char *found = pc_get_process_by_pidfd(fx, fd, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found, ==, path);
 
         /* Whatever the caller does with its descriptor (close it, make it
          * non-blocking) does not disturb the daemon's tracking. */
         g_assert_cmpint(fcntl(fd, F_SETFL, O_NONBLOCK), ==, 0);
-        int second = pt_get_pidfd(fx, path, &error);
+        int second = pc_get_pidfd(fx, path, &error);
         g_assert_no_error(error);
         close(fd);
         g_assert_cmpint(syscall(SYS_pidfd_send_signal, own, SIGUSR1, NULL, 0), ==, 0);
@@ -514,9 +514,9 @@ static void test_get_pidfd_returns_a_new_descriptor_of_the_same_process(PcFixtur
 
 static void test_get_pidfd_of_exited_process_is_not_running(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 3"), NULL, NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 3"), NULL, NULL);
         pc_assert_wait_result(fx, path, "exited", 3);
-        int fd = pt_get_pidfd(fx, path, &error);
+        int fd = pc_get_pidfd(fx, path, &error);
         g_assert_cmpint(fd, ==, -1);
         assert_error_and_clear(&error, PC_ERROR_NOT_RUNNING);
 
@@ -524,9 +524,9 @@ static void test_get_pidfd_of_exited_process_is_not_running(PcFixture *fx) {
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
         g_autofree char *adopted = adopt_ok(fx, pidfd, NULL);
-        pt_kill_and_reap(pid);
+        pc_kill_and_reap(pid);
         pc_assert_wait_result(fx, adopted, "killed", SIGKILL);
-        fd = pt_get_pidfd(fx, adopted, &error);
+        fd = pc_get_pidfd(fx, adopted, &error);
         g_assert_cmpint(fd, ==, -1);
         assert_error_and_clear(&error, PC_ERROR_NOT_RUNNING);
         close(pidfd);
@@ -534,9 +534,9 @@ static void test_get_pidfd_of_exited_process_is_not_running(PcFixture *fx) {
 
 static void test_get_pidfd_of_other_users_process_is_access_denied(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
 
-        g_autofree char *got = pt_pidfd_call_as(fx, NOBODY, NOBODY, "get-pidfd", path, &error);
+        g_autofree char *got = pc_pidfd_call_as(fx, NOBODY, NOBODY, "get-pidfd", path, &error);
         g_assert_null(got);
         assert_error_and_clear(&error, PC_ERROR_ACCESS_DENIED);
 
@@ -547,14 +547,14 @@ static void test_get_pidfd_of_other_users_process_is_access_denied(PcFixture *fx
         assert_error_and_clear(&error, PC_ERROR_ACCESS_DENIED);
 
         /* Root's own call works. */
-        int fd = pt_get_pidfd(fx, path, &error);
+        int fd = pc_get_pidfd(fx, path, &error);
         g_assert_no_error(error);
         close(fd);
 }
 
 static void test_get_pidfd_of_unknown_object(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        int fd = pt_get_pidfd(fx, PC_PROCESS_PREFIX "4711", &error);
+        int fd = pc_get_pidfd(fx, PC_PROCESS_PREFIX "4711", &error);
         g_assert_cmpint(fd, ==, -1);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
 }
@@ -564,9 +564,9 @@ static void test_get_pidfd_of_unknown_object(PcFixture *fx) {
 static void test_get_process_by_pidfd_finds_spawned_and_adopted(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 spid;
-        g_autofree char *spawned = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spid);
+        g_autofree char *spawned = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &spid);
         int sfd = pc_pidfd_open((pid_t) spid);
-        g_autofree char *found_spawned = pt_get_process_by_pidfd(fx, sfd, &error);
+        g_autofree char *found_spawned = pc_get_process_by_pidfd(fx, sfd, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found_spawned, ==, spawned);
 
@@ -574,11 +574,11 @@ static void test_get_process_by_pidfd_finds_spawned_and_adopted(PcFixture *fx) {
         pid_t apid = start_sleeper(&afd);
         g_autofree char *adopted = adopt_ok(fx, afd, NULL);
         int afd2 = pc_pidfd_open(apid);
-        g_autofree char *found_adopted = pt_get_process_by_pidfd(fx, afd2, &error);
+        g_autofree char *found_adopted = pc_get_process_by_pidfd(fx, afd2, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found_adopted, ==, adopted);
 
-        pt_kill_and_reap(apid);
+        pc_kill_and_reap(apid);
         close(sfd);
         close(afd);
         close(afd2);
@@ -588,24 +588,24 @@ static void test_get_process_by_pidfd_untracked_is_unknown_object(PcFixture *fx)
         g_autoptr(GError) error = NULL;
         int pidfd;
         pid_t pid = start_sleeper(&pidfd);
-        g_autofree char *none = pt_get_process_by_pidfd(fx, pidfd, &error);
+        g_autofree char *none = pc_get_process_by_pidfd(fx, pidfd, &error);
         g_assert_null(none);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
 
         int self = pc_pidfd_open(getpid());
-        g_autofree char *me = pt_get_process_by_pidfd(fx, self, &error);
+        g_autofree char *me = pc_get_process_by_pidfd(fx, self, &error);
         g_assert_null(me);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
 
         close(self);
         close(pidfd);
-        pt_kill_and_reap(pid);
+        pc_kill_and_reap(pid);
 }
 
 static void test_get_process_by_pidfd_non_pidfd_is_invalid_args(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        g_autofree char *path = pt_get_process_by_pidfd(fx, devnull, &error);
+        g_autofree char *path = pc_get_process_by_pidfd(fx, devnull, &error);
         g_assert_null(path);
         assert_error_and_clear(&error, PC_ERROR_INVALID_ARGS);
         close(devnull);
@@ -616,9 +616,9 @@ static void test_get_process_by_pidfd_non_pidfd_is_invalid_args(PcFixture *fx) {
 static void test_get_process_by_pidfd_after_exit_and_release(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 pid;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
         int fd = pc_pidfd_open((pid_t) pid);
-        if (!pt_is_on_pidfs(fd)) {
+        if (!pc_is_on_pidfs(fd)) {
                 g_test_skip("pidfds are not on pidfs (Linux < 6.9): no identity after exit");
                 close(fd);
                 return;
@@ -627,13 +627,13 @@ static void test_get_process_by_pidfd_after_exit_and_release(PcFixture *fx) {
         g_assert_no_error(error);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
 
-        g_autofree char *found = pt_get_process_by_pidfd(fx, fd, &error);
+        g_autofree char *found = pc_get_process_by_pidfd(fx, fd, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found, ==, path);
 
         g_assert_true(pc_release(fx, path, &error));
         g_assert_no_error(error);
-        g_autofree char *gone = pt_get_process_by_pidfd(fx, fd, &error);
+        g_autofree char *gone = pc_get_process_by_pidfd(fx, fd, &error);
         g_assert_null(gone);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
         close(fd);
@@ -755,7 +755,7 @@ static void test_adopt_signal_never_reaches_a_recycled_pid(PcFixture *fx) {
 
         pid_t child = start_sleeper_in_pidns(fx->daemon_pid);
         int pidfd = pc_pidfd_open(child);
-        pt_wait_exec(child, "/sleep");
+        pc_wait_exec(child, "/sleep");
         pid_t inner = pc_process_inner_pid(child);
         g_assert_cmpint(inner, >, 1);
         g_assert_cmpint(inner, !=, child);
@@ -808,7 +808,7 @@ static void test_adopt_signal_never_reaches_a_recycled_pid(PcFixture *fx) {
         g_assert_cmpint(pc_process_inner_pid(recycled), ==, inner);
         assert_no_signal_pending(recycled);
         int recycled_fd = pc_pidfd_open(recycled);
-        g_autofree char *stranger = pt_get_process_by_pidfd(fx, recycled_fd, &error);
+        g_autofree char *stranger = pc_get_process_by_pidfd(fx, recycled_fd, &error);
         g_assert_null(stranger);
         assert_error_and_clear(&error, PC_ERROR_UNKNOWN_OBJECT);
 
@@ -828,7 +828,7 @@ static void test_adopt_signal_never_reaches_a_recycled_pid(PcFixture *fx) {
 }
 
 static void require_pidfds(PcFixture *fx) {
-        g_auto(GStrv) features = pt_features(fx);
+        g_auto(GStrv) features = pc_features(fx);
         if (g_strv_contains((const char *const *) features, "fallback-pid"))
                 pc_fail("procctld runs without pidfds: these tests need them");
 }

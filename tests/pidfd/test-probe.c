@@ -13,7 +13,7 @@
  * that checks it).
  */
 
-#include "pidfd-util.h"
+#include "fixture.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -141,7 +141,7 @@ static void test_seccomp_filter_takes_away_exactly_pidfds(void) {
 /* --- Features ----------------------------------------------------------- */
 
 static void test_features_name_what_the_kernel_allows(PcFixture *fx) {
-        g_auto(GStrv) features = pt_features(fx);
+        g_auto(GStrv) features = pc_features(fx);
         g_autofree char *joined = g_strjoinv(" ", features);
         g_test_message("mode %s, Features: %s", mode, joined);
 
@@ -187,11 +187,11 @@ static void test_spawn_signal_wait_stop_work(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
 
         /* Exit codes. */
-        g_autofree char *exits = pt_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 4"), NULL, NULL);
+        g_autofree char *exits = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 4"), NULL, NULL);
         pc_assert_wait_result(fx, exits, "exited", 4);
 
         /* Signal 0 as a liveness check, then a real signal. */
-        g_autofree char *sleeper = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
+        g_autofree char *sleeper = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
         g_assert_true(pc_signal(fx, sleeper, 0, &error));
         g_assert_no_error(error);
         g_assert_true(pc_signal(fx, sleeper, SIGUSR1, &error));
@@ -218,7 +218,7 @@ static void test_spawn_signal_wait_stop_work(PcFixture *fx) {
         assert_dead_soon(grandchild);
 
         /* Stop. */
-        g_autofree char *stopped = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
+        g_autofree char *stopped = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
         g_autofree char *reason = NULL;
         gint32 status = -1;
         g_assert_true(pc_stop(fx, stopped, &reason, &status, &error));
@@ -229,7 +229,7 @@ static void test_spawn_signal_wait_stop_work(PcFixture *fx) {
 
 static void test_signal_after_exit_is_not_running(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/true"), NULL, NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/true"), NULL, NULL);
         pc_assert_wait_result(fx, path, "exited", 0);
 
         g_assert_false(pc_signal(fx, path, 0, &error));
@@ -247,41 +247,41 @@ static void test_signal_after_exit_is_not_running(PcFixture *fx) {
 static void test_pidfd_methods_are_not_supported(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         guint32 pid;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, &pid);
 
         /* The test itself is not under the filter: it has a real pidfd to offer. */
         int pidfd = pc_pidfd_open((pid_t) pid);
 
-        int fd = pt_get_pidfd(fx, path, &error);
+        int fd = pc_get_pidfd(fx, path, &error);
         g_assert_cmpint(fd, ==, -1);
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
         g_clear_error(&error);
 
-        g_autofree char *found = pt_get_process_by_pidfd(fx, pidfd, &error);
+        g_autofree char *found = pc_get_process_by_pidfd(fx, pidfd, &error);
         g_assert_null(found);
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
         g_clear_error(&error);
 
-        pid_t own = pt_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
+        pid_t own = pc_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
         int own_pidfd = pc_pidfd_open(own);
-        g_autofree char *adopted = pt_adopt(fx, own_pidfd, NULL, &error);
+        g_autofree char *adopted = pc_adopt(fx, own_pidfd, NULL, &error);
         g_assert_null(adopted);
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
         g_clear_error(&error);
         g_assert_cmpuint(pc_get_process_count(fx), ==, 1);
 
         close(own_pidfd);
-        pt_kill_and_reap(own);
+        pc_kill_and_reap(own);
         close(pidfd);
 }
 
 /* With pidfds, the same methods answer. */
 static void test_pidfd_methods_are_available(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *path = pt_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
-        int fd = pt_get_pidfd(fx, path, &error);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
+        int fd = pc_get_pidfd(fx, path, &error);
         g_assert_no_error(error);
-        g_autofree char *found = pt_get_process_by_pidfd(fx, fd, &error);
+        g_autofree char *found = pc_get_process_by_pidfd(fx, fd, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(found, ==, path);
         close(fd);

@@ -12,7 +12,7 @@
  * PROCCTL_TEST_FDSTORE_NO_POLL=1 turns that off, to see the rest.
  */
 
-#include "pidfd-util.h"
+#include "fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,23 +57,8 @@ static Harness *harness_new(PcFixture *fx) {
         int cmd[2], ev[2];
         pc_pipe(cmd);
         pc_pipe(ev);
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        g_assert_cmpint(pid, >=, 0);
-        if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(127);
-                if (dup2(cmd[0], 0) < 0 || dup2(ev[1], 1) < 0)
-                        _exit(127);
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int s = 1; s < NSIG; s++)
-                        signal(s, SIG_DFL);
-                execve(argv[0], (char *const *) argv, (char *const *) envp);
-                _exit(127);
-        }
+        pid_t pid = pc_start_child_full(argv, &(PcChildOptions) { .envp = envp, .stdin_fd = cmd[0], .stdout_fd = ev[1],
+                                                                 .keep_stderr = TRUE });
         close(cmd[0]);
         close(ev[1]);
 
@@ -302,7 +287,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
 
         /* Before the first crash: one that has exited already, three running. */
         Expected a = { "A (exit 3 before the crash)", NULL, 0, exits3_argv, NULL, "exited", "exited", 3 };
-        a.path = pt_spawn_ok(fx, exits3_argv, NULL, &a.pid);
+        a.path = pc_spawn_ok(fx, exits3_argv, NULL, &a.pid);
         pc_assert_wait_result(fx, a.path, "exited", 3);
 
         int b_feed;
@@ -310,7 +295,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         b.path = spawn_fed(fx, exits5_argv, &b_feed, &b.pid);
 
         Expected c = { "C (SIGKILL while the daemon is down)", NULL, 0, sleep_argv, "to be killed", "running", "", 0 };
-        c.path = pt_spawn_ok(fx, sleep_argv, pc_options("description", g_variant_new_string("to be killed"), NULL), &c.pid);
+        c.path = pc_spawn_ok(fx, sleep_argv, pc_options("description", g_variant_new_string("to be killed"), NULL), &c.pid);
 
         int d_feed;
         Expected d = { "D (exit 7 while the daemon is down)", NULL, 0, exits7_argv, NULL, "running", "", 0 };
@@ -352,7 +337,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
 
         /* New processes get ids after all the restored ones. */
         Expected e = { "E (spawned after restart 1)", NULL, 0, sleep_argv, NULL, "running", "", 0 };
-        e.path = pt_spawn_ok(fx, sleep_argv, NULL, &e.pid);
+        e.path = pc_spawn_ok(fx, sleep_argv, NULL, &e.pid);
         g_assert_cmpuint(path_id(e.path), >, path_id(d.path));
 
         /* A restored running process: Signal works and Wait sees its real exit. */
@@ -405,7 +390,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         daemon_start(fx, h);
         const Expected *all3[] = { &a, &b, &c, &e };
         assert_listed(fx, all3, G_N_ELEMENTS(all3));
-        g_autofree char *f = pt_spawn_ok(fx, sleep_argv, NULL, NULL);
+        g_autofree char *f = pc_spawn_ok(fx, sleep_argv, NULL, NULL);
         g_assert_cmpuint(path_id(f), >, path_id(e.path));
 
         harness_free(h);

@@ -2,24 +2,27 @@
 #pragma once
 
 /*
- * Small helpers every daemon module uses: scope-based cleanup, so that an
- * early return never leaks memory or a descriptor, and a few macros.
+ * Small helpers the daemon, libprocctl and the CLI share: scope-based
+ * cleanup, so that an early return never leaks memory or a descriptor, and a
+ * few macros.  Nothing here is exported from the library.
  */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
-#define _unused_ __attribute__((unused))
+#define _public_ __attribute__((visibility("default")))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+#define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
 
 static inline void freep(void *p) {
         free(*(void **) p);
@@ -33,9 +36,13 @@ static inline void closep(int *fd) {
         }
 }
 
+/* Closes fd if open; returns -1 for `fd = safe_close(fd);`. */
 static inline int safe_close(int fd) {
-        if (fd >= 0)
+        if (fd >= 0) {
+                int saved = errno;
                 (void) close(fd);
+                errno = saved;
+        }
         return -1;
 }
 
@@ -57,6 +64,16 @@ static inline size_t strv_length(char *const *l) {
         while (l && l[n])
                 n++;
         return n;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ?: "";
 }
 
 /* Returns the pointer and sets *p to NULL: hands ownership on. */

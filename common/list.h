@@ -44,7 +44,3 @@
         } while (0)
 
 #define LIST_FOREACH(name, i, list) for (__typeof__((list).head) i = (list).head; i; i = i->name##_next)
-
-/* Safe against removal of the current item. */
-#define LIST_FOREACH_SAFE(name, i, n, list) \
-        for (__typeof__((list).head) i = (list).head, n = i ? i->name##_next : NULL; i; i = n, n = i ? i->name##_next : NULL)
