@@ -33,12 +33,24 @@
 typedef struct AuthQuery AuthQuery;
 
 /* Spawn as target running program: org.procctl.spawn as oneself,
- * org.procctl.spawn-as-user for another user or a group the user is not in. */
+ * org.procctl.spawn-as-user for another user, or for a primary group the
+ * caller's own credentials lack (also through another account with its uid). */
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
                      sd_bus_error *error);
 
+/* The supplementary groups the child of an authorized Spawn gets (free
+ * *ret): the target's, but for a non-root caller spawning as itself without
+ * spawn-as-user only those its own credentials hold. */
+int auth_spawn_groups(const Peer *peer, const Identity *target, gid_t **ret, size_t *ret_n);
+
 /* Signal, SignalGroup, Wait, Stop, Release, GetPidfd: the owner, root, or org.procctl.manage. */
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error);
+
+/* Signal, SignalGroup (group) and Stop (group if it leads one), once
+ * auth_check_act() passed: an owner that is not root signals only what its
+ * own kill(2) could (its uid is the real or saved uid of the process, of each
+ * member of the group, now), else org.procctl.manage is asked. */
+int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, bool group, sd_bus_error *error);
 
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);

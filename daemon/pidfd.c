@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -73,6 +74,38 @@ int pidfd_get_exit_status(int pidfd, int *ret_wait_status) {
         return 1;
 }
 
+int proc_read_ids_at(int proc_dirfd, PidfdInfo *ret) {
+        PidfdInfo info = {};
+        char line[256];
+        unsigned have = 0;
+        FILE *f;
+        int fd;
+
+        fd = openat(proc_dirfd, "status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -ESRCH;
+        f = fdopen(fd, "re");
+        if (!f) {
+                safe_close(fd);
+                return -errno;
+        }
+        while (fgets(line, sizeof(line), f)) {
+                unsigned r, e, s, fs;
+                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
+                        info.ruid = r, info.euid = e, info.suid = s;
+                        have |= 1;
+                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2) {
+                        info.egid = e;
+                        have |= 2;
+                }
+        }
+        fclose(f);
+        if (have != 3)
+                return -ESRCH; /* a process that exited while we read */
+        *ret = info;
+        return 0;
+}
+
 /* Before PIDFD_GET_INFO (Linux 6.13) the kernel tells a pidfd's PID only in
  * our own fdinfo; credentials then come from /proc and are trusted only if
  * the pidfd shows the process still alive afterwards (a live process keeps
@@ -82,7 +115,7 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
         PidfdInfo info = {};
         bool found = false;
         FILE *f;
-        int pid = 0;
+        int pid = 0, dirfd, r;
 
         snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
         f = fopen(path, "re");
@@ -99,19 +132,13 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
         if (pid <= 0)
                 return -ESRCH;
 
-        snprintf(path, sizeof(path), "/proc/%d/status", pid);
-        f = fopen(path, "re");
-        if (!f)
+        snprintf(path, sizeof(path), "/proc/%d", pid);
+        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
                 return -ESRCH;
-        while (fgets(line, sizeof(line), f)) {
-                unsigned r, e, s, fs;
-                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
-                        info.ruid = r, info.euid = e, info.suid = s;
-                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2)
-                        info.egid = e;
-        }
-        fclose(f);
-        if (pidfd_has_exited(pidfd))
+        r = proc_read_ids_at(dirfd, &info);
+        safe_close(dirfd);
+        if (r < 0 || pidfd_has_exited(pidfd))
                 return -ESRCH;
         info.pid = pid;
         *ret = info;
