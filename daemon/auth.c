@@ -378,6 +378,21 @@ int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInf
         return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, error);
 }
 
+bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info) {
+        char path[64];
+        struct stat st;
+
+        if (peer->uid == 0)
+                return true;
+        if (info->ruid != peer->uid || info->euid != peer->uid || info->suid != peer->uid)
+                return false;
+        /* The kernel gives a process that is not dumpable (it changed
+         * credentials, or said so with prctl) to root in /proc, and refuses
+         * its exe and cwd links to their own user. */
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        return lstat(path, &st) == 0 && st.st_uid == peer->uid;
+}
+
 typedef struct TerminalSearch {
         unsigned tty_nr;
         bool found;

@@ -55,6 +55,11 @@ int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
 
+/* Whether the caller could read the process's /proc/PID/exe and cwd itself
+ * (ptrace's read rule): root, or its uid is the process's real, effective and
+ * saved uid and the process is dumpable.  Adopt publishes them only then. */
+bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info);
+
 /* Forgets the caller's pending checks (it left the bus). */
 void auth_cancel_peer(Peer *peer);
 

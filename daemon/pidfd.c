@@ -37,6 +37,7 @@
 #define PIDFD_INFO_CREDS (1ULL << 1)
 #define PIDFD_INFO_EXIT (1ULL << 3)
 #define PIDFS_MAGIC 0x50494446
+#define ANON_INODE_FS_MAGIC 0x09041934
 struct procctl_pidfd_info {
         uint64_t mask;
         uint64_t cgroupid;
@@ -106,6 +107,29 @@ int proc_read_ids_at(int proc_dirfd, PidfdInfo *ret) {
         return 0;
 }
 
+/* Whether fd is a pidfd, before any ioctl is tried on it: an ioctl number
+ * means something else to another driver, and a caller chooses what the fd
+ * is.  On pidfs (Linux 6.9) its file system says so; before, a pidfd is the
+ * anonymous inode the kernel names "[pidfd]". */
+static bool is_pidfd(int fd) {
+        char path[64], target[64];
+        struct statfs sfs;
+        ssize_t n;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return false;
+        if ((uint32_t) sfs.f_type == PIDFS_MAGIC)
+                return true;
+        if ((uint32_t) sfs.f_type != ANON_INODE_FS_MAGIC)
+                return false;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = '\0';
+        return strcmp(target, "anon_inode:[pidfd]") == 0;
+}
+
 /* Before PIDFD_GET_INFO (Linux 6.13) the kernel tells a pidfd's PID only in
  * our own fdinfo; credentials then come from /proc and are trusted only if
  * the pidfd shows the process still alive afterwards (a live process keeps
@@ -148,6 +172,8 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
 int pidfd_get_info(int pidfd, PidfdInfo *ret) {
         struct procctl_pidfd_info info = { .mask = PIDFD_INFO_PID | PIDFD_INFO_CREDS };
 
+        if (!is_pidfd(pidfd))
+                return -EBADF;
         if (ioctl(pidfd, PIDFD_GET_INFO, &info) < 0) {
                 if (errno == ESRCH)
                         return -ESRCH;

@@ -40,7 +40,8 @@ typedef struct PidfdInfo {
         gid_t egid;
 } PidfdInfo;
 
-/* -EBADF: not a pidfd; -ESRCH: the process has exited. */
+/* -EBADF: not a pidfd (no ioctl is tried on any other descriptor);
+ * -ESRCH: the process has exited. */
 int pidfd_get_info(int pidfd, PidfdInfo *ret);
 
 /* The same ids (pid left 0) from the status file of a /proc/PID directory
