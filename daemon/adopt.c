@@ -80,7 +80,7 @@ static uint64_t read_start_usec(pid_t pid) {
         return boot_usec + (uint64_t) ticks * 1000000ULL / (uint64_t) sysconf(_SC_CLK_TCK);
 }
 
-int adopt_describe(Process *p) {
+int adopt_describe(Process *p, bool paths_readable) {
         char **argv = read_cmdline(p->pid);
 
         /* A process in the middle of execve() shows an empty command line
@@ -95,9 +95,9 @@ int adopt_describe(Process *p) {
         strv_free(p->argv);
         p->argv = argv;
         free(p->executable);
-        p->executable = read_link(p->pid, "exe");
+        p->executable = paths_readable ? read_link(p->pid, "exe") : strdup("");
         free(p->working_directory);
-        p->working_directory = read_link(p->pid, "cwd");
+        p->working_directory = paths_readable ? read_link(p->pid, "cwd") : strdup("");
         p->start_usec = read_start_usec(p->pid) ?: p->start_usec;
         if (!p->executable || !p->working_directory)
                 return -ENOMEM;
@@ -120,7 +120,7 @@ static int describe_adopted(Process *p, void *userdata) {
         p->stop_timeout_usec = a->options->stop_timeout_usec;
         p->description = TAKE_PTR(a->options->description);
         p->group_leader = getpgid(p->pid) == p->pid;
-        r = adopt_describe(p);
+        r = adopt_describe(p, auth_may_read_process(a->peer, p->pid, a->info));
         if (r < 0)
                 return r;
         /* What /proc said may be of a process that exited meanwhile: its PID

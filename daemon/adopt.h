@@ -8,6 +8,7 @@
  * seeing its exit through pidfd readiness.
  */
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
@@ -18,5 +19,7 @@
 int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int pidfd, SpawnOptions *o, Process **ret, sd_bus_error *error);
 
 /* Fills argv, executable, working directory and start time of a process from
- * /proc; descriptive only, and re-checked against the pidfd afterwards. */
-int adopt_describe(Process *p);
+ * /proc; descriptive only, and re-checked against the pidfd afterwards.  The
+ * executable and working directory stay empty unless paths_readable
+ * (auth_may_read_process()). */
+int adopt_describe(Process *p, bool paths_readable);

@@ -261,6 +261,14 @@ static char *strv_join(char *const *l, const char *sep) {
         return buf;
 }
 
+/* Whether a Spawn needs org.procctl.spawn-as-user: another uid, or a primary
+ * group the caller's own credentials (from the bus, peer.h) lack.  An account
+ * that shares the caller's uid (useradd -o) is the caller, but its groups are
+ * not the caller's. */
+static bool spawn_as_other(const Peer *peer, const Identity *target) {
+        return target->uid != peer->uid || !peer_has_group(peer, target->gid);
+}
+
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
                      int program_fd, char *const *argv, char *const *environment, sd_bus_error *error) {
         _cleanup_free_ char *command_line = NULL, *env = NULL;
@@ -270,8 +278,7 @@ int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity
         if (peer->uid == 0)
                 return 1;
 
-        /* Another user, or a group the user is not in (the user's own groups are fine, as with newgrp). */
-        as_other = target->uid != peer->uid || !identity_has_group(target, target->gid);
+        as_other = spawn_as_other(peer, target);
 
         /* What the loader and libc honour only for trusted programs would run
          * the caller's code as the target, whatever program polkit allowed. */
@@ -305,11 +312,31 @@ int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity
                             program_fd >= 0 ? binding : NULL, error);
 }
 
-int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error) {
+/* A same-uid Spawn that needed no spawn-as-user gives the child only the
+ * target's supplementary groups the caller has itself: never more than the
+ * caller's own fork and exec would have.  Asking spawn-as-user instead would
+ * make every user an administrator's question whenever their session is
+ * older than a group they were added to, or was started with fewer groups
+ * (a service's SupplementaryGroups=, setpriv, newgrp): the caller keeps what
+ * it has and gets a group it lacks only by naming it (`group`), which asks. */
+int auth_spawn_groups(const Peer *peer, const Identity *target, gid_t **ret, size_t *ret_n) {
+        gid_t *l = calloc(target->n_groups ?: 1, sizeof(gid_t));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < target->n_groups; i++)
+                if (peer->uid == 0 || spawn_as_other(peer, target) || peer_has_group(peer, target->groups[i]))
+                        l[n++] = target->groups[i];
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+/* What polkit is told of a process acted on, for org.procctl.manage. */
+static int check_manage(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error) {
         char pid[16], owner[16], uid[16];
 
-        if (peer->uid == 0 || peer->uid == p->owner_uid)
-                return 1;
         snprintf(pid, sizeof(pid), "%d", (int) p->pid);
         snprintf(owner, sizeof(owner), "%u", (unsigned) p->owner_uid);
         snprintf(uid, sizeof(uid), "%u", (unsigned) p->uid);
@@ -318,11 +345,111 @@ int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p
         return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, NULL, error);
 }
 
+int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error) {
+        if (peer->uid == 0 || peer->uid == p->owner_uid)
+                return 1;
+        return check_manage(m, msg, peer, p, error);
+}
+
+/* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid. */
+static bool may_kill(uid_t caller, const PidfdInfo *target) {
+        return caller == target->ruid || caller == target->suid;
+}
+
+/* Calls f for each process in /proc, with a descriptor of its directory
+ * (which names that one process, whatever becomes of its PID) and its stat
+ * line after the command name; stops when f returns false. */
+static void proc_foreach(bool (*f)(int dirfd, pid_t pid, const char *stat, void *userdata), void *userdata) {
+        struct dirent *de;
+        DIR *d = opendir("/proc");
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char buf[1024], *p;
+                ssize_t n;
+                int pfd, fd;
+                bool go_on;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (pfd < 0)
+                        continue;
+                fd = openat(pfd, "stat", O_RDONLY | O_CLOEXEC);
+                n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                safe_close(fd);
+                p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL; /* the command name may hold anything */
+                go_on = !p || f(pfd, (pid_t) atoi(de->d_name), p + 1, userdata);
+                safe_close(pfd);
+                if (!go_on)
+                        break;
+        }
+        closedir(d);
+}
+
+typedef struct GroupCheck {
+        pid_t pgid;
+        uid_t caller;
+        pid_t denied; /* a member the caller may not signal, or 0 */
+} GroupCheck;
+
+static bool check_group_member(int dirfd, pid_t pid, const char *stat, void *userdata) {
+        GroupCheck *c = userdata;
+        PidfdInfo ids;
+        char state;
+        int pgrp;
+
+        if (sscanf(stat, " %c %*d %d", &state, &pgrp) != 2 || pgrp != c->pgid || state == 'Z')
+                return true; /* not a member, or one that signals no longer reach */
+        if (proc_read_ids_at(dirfd, &ids) < 0 || may_kill(c->caller, &ids))
+                return true;
+        c->denied = pid;
+        return false;
+}
+
+/* The owner signals only where its own kill(2) would: a process that turned
+ * another user's since it was started (a setuid program that became fully
+ * root) is no longer the owner's to signal.  The ids are read now, at
+ * delivery; one that changes between this check and the signal is a race the
+ * caller's own kill(2) would have had too. */
+int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, bool group, sd_bus_error *error) {
+        char path[64];
+        PidfdInfo ids;
+        int r, dirfd;
+
+        if (peer->uid == 0 || peer->uid != p->owner_uid)
+                return 1; /* root, or authorized for org.procctl.manage by auth_check_act() */
+
+        if (group && p->group_leader) {
+                GroupCheck c = { .pgid = p->pid, .caller = peer->uid };
+                proc_foreach(check_group_member, &c);
+                if (c.denied == 0)
+                        return 1;
+                log_debug("Process %d of the group of process %" PRIu64 " is not its owner's to signal", (int) c.denied, p->id);
+                return check_manage(m, msg, peer, p, error);
+        }
+
+        if (p->pidfd >= 0)
+                r = pidfd_get_info(p->pidfd, &ids);
+        else {
+                /* A child of ours not reaped yet: its PID is its own. */
+                snprintf(path, sizeof(path), "/proc/%d", (int) p->pid);
+                dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = dirfd < 0 ? -ESRCH : proc_read_ids_at(dirfd, &ids);
+                safe_close(dirfd);
+        }
+        if (r < 0)
+                return 1; /* exited: the signal finds nothing, and says so */
+        if (may_kill(peer->uid, &ids))
+                return 1;
+        return check_manage(m, msg, peer, p, error);
+}
+
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error) {
         char spid[16], uid[16];
 
-        /* The kernel's rule for kill(2): the caller's uid is the target's real or saved uid. */
-        if (peer->uid == 0 || peer->uid == info->ruid || peer->uid == info->suid)
+        if (peer->uid == 0 || may_kill(peer->uid, info))
                 return 1;
         snprintf(spid, sizeof(spid), "%d", (int) info->pid);
         snprintf(uid, sizeof(uid), "%u", (unsigned) info->ruid);
@@ -331,42 +458,46 @@ int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInf
         return polkit_check(m, msg, peer, PROCCTL_ACTION_MANAGE, details, NULL, error);
 }
 
+bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info) {
+        char path[64];
+        struct stat st;
+
+        if (peer->uid == 0)
+                return true;
+        if (info->ruid != peer->uid || info->euid != peer->uid || info->suid != peer->uid)
+                return false;
+        /* The kernel gives a process that is not dumpable (it changed
+         * credentials, or said so with prctl) to root in /proc, and refuses
+         * its exe and cwd links to their own user. */
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        return lstat(path, &st) == 0 && st.st_uid == peer->uid;
+}
+
+typedef struct TerminalSearch {
+        unsigned tty_nr;
+        bool found;
+} TerminalSearch;
+
+static bool check_terminal(int dirfd, pid_t pid, const char *stat, void *userdata) {
+        TerminalSearch *t = userdata;
+        unsigned tty_nr;
+
+        if (sscanf(stat, " %*c %*d %*d %*d %u", &tty_nr) == 1 && tty_nr == t->tty_nr)
+                t->found = true;
+        return !t->found;
+}
+
 /* Whether some process has the terminal rdev as its controlling terminal.
  * TIOCGSID cannot tell: it answers only for the caller's own terminal, so the
  * sessions are looked up in /proc (tty_nr, field 7 of stat, in the kernel's
  * new_encode_dev() form).  Only cross-user spawns with a terminal pay this. */
 static bool terminal_in_use(dev_t rdev) {
-        unsigned want = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12);
-        struct dirent *de;
-        bool found = false;
-        DIR *d;
+        TerminalSearch t = { .tty_nr = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12) };
 
-        d = opendir("/proc");
-        if (!d)
+        if (access("/proc/self", F_OK) < 0)
                 return true; /* cannot tell: not fresh */
-        while (!found && (de = readdir(d))) {
-                char path[300], buf[1024], *p;
-                unsigned tty_nr;
-                ssize_t n;
-                int fd;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                n = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                p = strrchr(buf, ')'); /* the command name may hold anything */
-                if (p && sscanf(p + 1, " %*c %*d %*d %*d %u", &tty_nr) == 1 && tty_nr == want)
-                        found = true;
-        }
-        closedir(d);
-        return found;
+        proc_foreach(check_terminal, &t);
+        return t.found;
 }
 
 static bool is_fresh_pty(int fd) {

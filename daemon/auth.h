@@ -36,24 +36,41 @@
 typedef struct AuthQuery AuthQuery;
 
 /* Spawn as target: org.procctl.spawn as oneself, org.procctl.spawn-as-user
- * for another user or a group the user is not in.  polkit is asked with the
+ * for another user, or for a primary group the caller's own credentials lack
+ * (also through another account with its uid).  polkit is asked with the
  * details of what will really run: program (the resolved absolute file, which
  * the child then executes by descriptor), command_line (argv joined by
  * spaces), environment (the entries the caller set, one per line), user, uid
  * and gid; program_fd (-1: none) is that file, which must still be the same
- * file when the call runs again with polkit's answer.  For another user, the variables glibc honours only for trusted
- * programs (LD_PRELOAD, ...) are InvalidArgs unless the caller is root. */
+ * file when the call runs again with polkit's answer.  For another user,
+ * the variables glibc honours only for trusted programs (LD_PRELOAD, ...) are InvalidArgs unless the caller is root. */
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
                      int program_fd, char *const *argv, char *const *environment, sd_bus_error *error);
 
+/* The supplementary groups the child of an authorized Spawn gets (free
+ * *ret): the target's, but for a non-root caller spawning as itself without
+ * spawn-as-user only those its own credentials hold. */
+int auth_spawn_groups(const Peer *peer, const Identity *target, gid_t **ret, size_t *ret_n);
+
 /* Signal, SignalGroup, Wait, Stop, Release, GetPidfd: the owner, root, or org.procctl.manage. */
 int auth_check_act(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, sd_bus_error *error);
+
+/* Signal, SignalGroup (group) and Stop (group if it leads one), once
+ * auth_check_act() passed: an owner that is not root signals only what its
+ * own kill(2) could (its uid is the real or saved uid of the process, of each
+ * member of the group, now), else org.procctl.manage is asked. */
+int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, bool group, sd_bus_error *error);
 
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
 
 /* Listens for polkit taking (or dropping) its bus name; before the name is taken. */
 int auth_watch_polkit(Manager *m);
+
+/* Whether the caller could read the process's /proc/PID/exe and cwd itself
+ * (ptrace's read rule): root, or its uid is the process's real, effective and
+ * saved uid and the process is dumpable.  Adopt publishes them only then. */
+bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info);
 
 /* Forgets the caller's pending checks (it left the bus). */
 void auth_cancel_peer(Peer *peer);

@@ -296,6 +296,8 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_free_ SpawnFd *fds = NULL;
         _cleanup_free_ char *exec_path = NULL;
         _cleanup_close_ int exec_fd = -1;
+        _cleanup_free_ gid_t *groups = NULL;
+        size_t n_groups;
         Launch l = { .manager = m, .pidfd = -1 };
         SpawnRequest req;
         SpawnResult child;
@@ -343,6 +345,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = auth_check_spawn_identity(m, l.peer, o, id, error);
         if (r < 0)
                 goto finish;
+        r = auth_spawn_groups(l.peer, id, &groups, &n_groups);
+        if (r < 0)
+                goto finish;
 
         r = build_fd_map(m, o, &fds, &n_fds);
         if (r < 0)
@@ -358,8 +363,8 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 .through_helper = m->privileged && id->uid != 0,
                 .uid = id->uid,
                 .gid = id->gid,
-                .groups = id->groups,
-                .n_groups = id->n_groups,
+                .groups = groups,
+                .n_groups = n_groups,
                 .controlling_tty = o->tty,
                 .umask = o->umask,
                 .reset_nofile = m->reset_child_nofile,

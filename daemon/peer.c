@@ -67,6 +67,7 @@ void peer_free(Peer *p) {
                 process_stop(proc);
         }
 
+        free(p->groups);
         free(p->name);
         free(p);
 }
@@ -78,12 +79,67 @@ void peer_free_all(Manager *m) {
         }
 }
 
+/* The caller's uid and groups from the bus driver, in one round trip.  The
+ * groups are those of the caller's process when it connected (SO_PEERCRED and
+ * SO_PEERGROUPS), never the account database's: a process started with fewer
+ * groups than its user has, or before the user was added to one, has fewer. */
+static int peer_read_credentials(Manager *m, Peer *p, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        bool have_uid = false;
+        const char *key;
+        int r;
+
+        r = sd_bus_call_method(m->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetConnectionCredentials", error, &reply, "s", p->name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && strcmp(key, "UnixUserID") == 0) {
+                        uint32_t uid;
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        p->uid = (uid_t) uid;
+                        have_uid = r >= 0;
+                } else if (r >= 0 && strcmp(key, "UnixGroupIDs") == 0) {
+                        const void *gids;
+                        size_t size;
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
+                        if (r >= 0 && size > 0) {
+                                free(p->groups);
+                                p->groups = malloc(size);
+                                if (p->groups)
+                                        memcpy(p->groups, gids, size);
+                                p->n_groups = p->groups ? size / sizeof(gid_t) : 0;
+                                r = p->groups ? 0 : -ENOMEM;
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to read the caller's credentials");
+        if (!have_uid)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "The bus does not know the caller's uid");
+        return 0;
+}
+
+bool peer_has_group(const Peer *p, gid_t gid) {
+        for (size_t i = 0; i < p->n_groups; i++)
+                if (p->groups[i] == gid)
+                        return true;
+        return false;
+}
+
 int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender = sd_bus_message_get_sender(msg);
         Peer key, *p;
         void **found;
-        uid_t uid;
         int r;
 
         if (!sender)
@@ -109,15 +165,15 @@ int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error 
         /* Departures are watched from the start (peer_watch_departures()), and
          * the bus answers in order: if the name has left already, asking for
          * its credentials fails; otherwise we will hear of it leaving. */
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
+        r = peer_read_credentials(m, p, error);
         if (r < 0) {
+                free(p->groups);
                 free(p->name);
                 free(p);
-                return bus_error_from_errno(error, r, "Failed to determine the caller's identity");
+                if (!sd_bus_error_is_set(error))
+                        return bus_error_from_errno(error, r, "Failed to determine the caller's identity");
+                return r;
         }
-        p->uid = uid;
 
         if (!tsearch(p, &m->peers, peer_compare)) {
                 peer_free(p);

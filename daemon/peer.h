@@ -2,13 +2,16 @@
 #pragma once
 
 /*
- * A caller on the bus, known by its unique name.  Its uid is asked of the bus
- * once, when the name first calls, and cached until the name leaves the bus
+ * A caller on the bus, known by its unique name.  Its uid and groups are asked
+ * of the bus once (GetConnectionCredentials: what the kernel told the bus when
+ * the caller connected, never the account database), when the name first
+ * calls, and cached until the name leaves the bus
  * (one NameOwnerChanged match for all callers tells us); leaving also ends what the caller left behind:
  * its pending Waits and authorization checks, and its processes spawned
  * with kill-on-disconnect.
  */
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -24,6 +27,8 @@ struct Peer {
         Manager *manager;
         char *name;
         uid_t uid;
+        gid_t *groups;    /* its gid and supplementary groups, as the bus reports them */
+        size_t n_groups;  /* 0 when the bus does not report them: the caller then has none */
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);
@@ -34,6 +39,9 @@ struct Peer {
 int peer_from_message(Manager *m, sd_bus_message *msg, Peer **ret, sd_bus_error *error);
 
 void peer_free(Peer *p);
+
+/* Whether the caller's own credentials hold gid. */
+bool peer_has_group(const Peer *p, gid_t gid);
 
 /* Installs the match that tells of callers leaving; before the name is taken. */
 int peer_watch_departures(Manager *m);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,6 +37,7 @@
 #define PIDFD_INFO_CREDS (1ULL << 1)
 #define PIDFD_INFO_EXIT (1ULL << 3)
 #define PIDFS_MAGIC 0x50494446
+#define ANON_INODE_FS_MAGIC 0x09041934
 struct procctl_pidfd_info {
         uint64_t mask;
         uint64_t cgroupid;
@@ -68,6 +70,61 @@ int pidfd_get_exit_status(int pidfd, int *ret_wait_status) {
         return 1;
 }
 
+int proc_read_ids_at(int proc_dirfd, PidfdInfo *ret) {
+        PidfdInfo info = {};
+        char line[256];
+        unsigned have = 0;
+        FILE *f;
+        int fd;
+
+        fd = openat(proc_dirfd, "status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -ESRCH;
+        f = fdopen(fd, "re");
+        if (!f) {
+                safe_close(fd);
+                return -errno;
+        }
+        while (fgets(line, sizeof(line), f)) {
+                unsigned r, e, s, fs;
+                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
+                        info.ruid = r, info.euid = e, info.suid = s;
+                        have |= 1;
+                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2) {
+                        info.egid = e;
+                        have |= 2;
+                }
+        }
+        fclose(f);
+        if (have != 3)
+                return -ESRCH; /* a process that exited while we read */
+        *ret = info;
+        return 0;
+}
+
+/* Whether fd is a pidfd, before any ioctl is tried on it: an ioctl number
+ * means something else to another driver, and a caller chooses what the fd
+ * is.  On pidfs (Linux 6.9) its file system says so; before, a pidfd is the
+ * anonymous inode the kernel names "[pidfd]". */
+static bool is_pidfd(int fd) {
+        char path[64], target[64];
+        struct statfs sfs;
+        ssize_t n;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return false;
+        if ((uint32_t) sfs.f_type == PIDFS_MAGIC)
+                return true;
+        if ((uint32_t) sfs.f_type != ANON_INODE_FS_MAGIC)
+                return false;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = '\0';
+        return strcmp(target, "anon_inode:[pidfd]") == 0;
+}
+
 /* Before PIDFD_GET_INFO (Linux 6.13) the kernel tells a pidfd's PID only in
  * our own fdinfo; credentials then come from /proc and are trusted only if
  * the pidfd shows the process still alive afterwards (a live process keeps
@@ -77,7 +134,7 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
         PidfdInfo info = {};
         bool found = false;
         FILE *f;
-        int pid = 0;
+        int pid = 0, dirfd, r;
 
         snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
         f = fopen(path, "re");
@@ -94,19 +151,13 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
         if (pid <= 0)
                 return -ESRCH;
 
-        snprintf(path, sizeof(path), "/proc/%d/status", pid);
-        f = fopen(path, "re");
-        if (!f)
+        snprintf(path, sizeof(path), "/proc/%d", pid);
+        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
                 return -ESRCH;
-        while (fgets(line, sizeof(line), f)) {
-                unsigned r, e, s, fs;
-                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
-                        info.ruid = r, info.euid = e, info.suid = s;
-                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2)
-                        info.egid = e;
-        }
-        fclose(f);
-        if (pidfd_has_exited(pidfd))
+        r = proc_read_ids_at(dirfd, &info);
+        safe_close(dirfd);
+        if (r < 0 || pidfd_has_exited(pidfd))
                 return -ESRCH;
         info.pid = pid;
         *ret = info;
@@ -116,6 +167,8 @@ static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
 int pidfd_get_info(int pidfd, PidfdInfo *ret) {
         struct procctl_pidfd_info info = { .mask = PIDFD_INFO_PID | PIDFD_INFO_CREDS };
 
+        if (!is_pidfd(pidfd))
+                return -EBADF;
         if (ioctl(pidfd, PIDFD_GET_INFO, &info) < 0) {
                 if (errno == ESRCH)
                         return -ESRCH;

@@ -450,13 +450,17 @@ static int not_running(sd_bus_error *error, Process *p) {
 }
 
 int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_bus_error *error) {
+        Peer *peer;
         int r;
 
-        AUTHORIZE_OR_RETURN(msg, p, NULL, error);
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (sig < 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %d", sig);
         if (process_gone(p))
                 return not_running(error, p);
+        r = auth_check_signal(p->manager, msg, peer, p, group, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
 
         r = process_kill(p, sig, group);
         if (r == -ESRCH)
@@ -516,6 +520,12 @@ int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (p->exited)
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
+        /* Stop is a signal the caller asks for now, so it follows Signal's
+         * rule; a `timeout` and kill-on-disconnect are the terms the process
+         * was started on, kept by the daemon whatever it became since. */
+        r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         r = process_add_waiter(msg, p, peer, error);
         if (r < 0)
                 return r;

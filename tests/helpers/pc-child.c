@@ -24,6 +24,10 @@
  *       SIGUSR1 the child writes "child got USR1\n" and the grandchild
  *       "grandchild got USR1\n", each then exits 0.
  *
+ *   pc-child not-dumpable
+ *       Makes itself not dumpable (prctl), as a program holding secrets
+ *       does, which gives its /proc files to root; then waits for a signal.
+ *
  * Every waiting mode arms alarm(60), so a test that dies half-way leaves
  * nothing running for long.
  */
@@ -34,6 +38,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +187,16 @@ static _Noreturn void ignore_term(void) {
                 pause();
 }
 
+static _Noreturn void not_dumpable(void) {
+        if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+                perror("prctl");
+                exit(1);
+        }
+        alarm(60);
+        for (;;)
+                pause();
+}
+
 /* Set before the fork: whoever is not this PID is the grandchild, with no
  * window in which a signal could find the flag unset. */
 static pid_t child_pid;
@@ -223,7 +238,9 @@ int main(int argc, char **argv) {
                 ignore_term();
         if (argc == 2 && strcmp(argv[1], "tree") == 0)
                 tree();
+        if (argc == 2 && strcmp(argv[1], "not-dumpable") == 0)
+                not_dumpable();
 
-        fprintf(stderr, "usage: %s report FILE | ignore-term | tree\n", argv[0]);
+        fprintf(stderr, "usage: %s report FILE | ignore-term | tree | not-dumpable\n", argv[0]);
         return 2;
 }

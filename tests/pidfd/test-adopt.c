@@ -201,6 +201,10 @@ static void test_adopt_own_uid_process_as_non_root(PcFixture *fx) {
         g_assert_cmpuint(pc_get_process_u32(fx, path, "OwnerUid"), ==, NOBODY);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "Uid"), ==, NOBODY);
         g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, (guint32) pid);
+        /* Its own dumpable process: the owner could read these itself. */
+        g_autofree char *exe = pc_get_process_string(fx, path, "Executable");
+        g_autofree char *real_exe = g_file_read_link(g_strdup_printf("/proc/%d/exe", (int) pid), NULL);
+        g_assert_cmpstr(exe, ==, real_exe);
 
         /* The owner may look it up and get its pidfd; it is the same process. */
         g_autofree char *found = pc_pidfd_call_as(fx, NOBODY, NOBODY, "find", pid_text, &error);
@@ -210,6 +214,40 @@ static void test_adopt_own_uid_process_as_non_root(PcFixture *fx) {
         g_assert_no_error(error);
         if (pc_is_on_pidfs(pidfd))
                 g_assert_cmpuint(g_ascii_strtoull(inode, NULL, 10), ==, pc_inode(pidfd));
+
+        PcReaper *reaper = pc_reaper_new(pid);
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        pc_reaper_join(reaper);
+        pc_assert_wait_result(fx, path, "killed", SIGKILL);
+        close(pidfd);
+}
+
+static gboolean proc_owned_by_root(gpointer data) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/exe", GPOINTER_TO_INT(data));
+        struct stat st;
+        return lstat(path, &st) == 0 && st.st_uid == 0;
+}
+
+/* A process of nobody's that made itself not dumpable: nobody may signal
+ * and adopt it, but not read its /proc/PID/exe or cwd, and neither does
+ * the object show them. */
+static void test_adopt_hides_paths_the_caller_could_not_read(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *reuid = g_strdup_printf("--reuid=%u", (unsigned) NOBODY);
+        g_autofree char *regid = g_strdup_printf("--regid=%u", (unsigned) NOBODY);
+        pid_t pid = pc_start_child(PC_ARGV("/usr/bin/setpriv", reuid, regid, "--clear-groups", pc_child_path(), "not-dumpable"),
+                                   -1, FALSE);
+        int pidfd = pc_pidfd_open(pid);
+        pc_wait_exec(pid, "/pc-child");
+        g_assert_true(pc_poll_until(proc_owned_by_root, GINT_TO_POINTER(pid), PC_TIMEOUT_MS));
+        g_autofree char *pid_text = g_strdup_printf("%d", (int) pid);
+
+        g_autofree char *path = pc_pidfd_call_as(fx, NOBODY, NOBODY, "adopt", pid_text, &error);
+        g_assert_no_error(error);
+        g_autofree char *exe = pc_get_process_string(fx, path, "Executable");
+        g_autofree char *cwd = pc_get_process_string(fx, path, "WorkingDirectory");
+        g_assert_cmpstr(exe, ==, "");
+        g_assert_cmpstr(cwd, ==, "");
 
         PcReaper *reaper = pc_reaper_new(pid);
         g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
@@ -860,6 +898,8 @@ int main(int argc, char **argv) {
         add("/adopt/non-root-may-adopt-a-process-of-its-own-uid", PC_FIXTURE_NEEDS_ROOT,
             test_adopt_own_uid_process_as_non_root);
         add("/adopt/root-may-adopt-any-process", PC_FIXTURE_NEEDS_ROOT, test_adopt_root_may_adopt_any_process);
+        add("/adopt/executable-and-cwd-only-if-the-caller-could-read-them", PC_FIXTURE_NEEDS_ROOT,
+            test_adopt_hides_paths_the_caller_could_not_read);
         add("/adopt/the-object-describes-the-process", PC_FIXTURE_DEFAULT, test_adopt_describes_the_process);
         add("/adopt/killed-and-reaped-child-reports-killed-9", PC_FIXTURE_DEFAULT,
             test_adopt_killed_child_reports_killed_9);
