@@ -53,6 +53,7 @@ typedef struct Manager {
         LIST_HEAD(Process, processes); /* in id order */
         LIST_HEAD(Launch, launches);   /* Spawns whose child has not reported yet (launch.c) */
         unsigned n_launches;
+        uint64_t listed_bytes; /* what processes and launches add to GetManagedObjects (quota.h) */
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;
