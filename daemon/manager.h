@@ -58,6 +58,7 @@ typedef struct Manager {
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
+        unsigned long long auth_fds; /* descriptors in the calls those queries keep */
 } Manager;
 
 int manager_new(sd_event *event, sd_bus *bus, bool user_mode, Manager **ret);

@@ -170,26 +170,41 @@ unsigned long long quota_descriptor_capacity(const Manager *m) {
         return capacity_under(m, descriptor_limit());
 }
 
-int quota_check_descriptors(Manager *m, sd_bus_error *error) {
-        unsigned long long limit = descriptor_limit(), in_use;
+/* What the daemon holds besides its start-up descriptors: each process's,
+ * each Spawn under way's status pipe and pidfd, and the descriptors of the
+ * calls kept while polkit is asked. */
+static unsigned long long descriptors_held(const Manager *m) {
+        return (unsigned long long) m->n_processes * descriptors_per_process(m) +
+                (unsigned long long) m->n_launches * QUOTA_DESCRIPTORS_PER_LAUNCH + m->auth_fds;
+}
+
+int quota_check_descriptors_for(Manager *m, unsigned long long n, sd_bus_error *error) {
+        unsigned long long limit = descriptor_limit(), base, in_use;
 
         if (limit == ULLONG_MAX)
                 return 1;
         /* Far from the limit, an upper bound settles it without counting. */
-        if (m->n_processes < capacity_under(m, limit))
+        base = m->fds_base + DESCRIPTORS_LATER + reserve_under(limit);
+        if (limit > base && descriptors_held(m) + n <= limit - base)
                 return 1;
         /* Near it (the limit may also have been lowered from outside, with
          * prlimit): count.  The request's own descriptors count too. */
         in_use = quota_descriptors_in_use();
-        if (in_use != UINT_MAX && in_use + descriptors_per_process(m) + reserve_under(limit) <= limit)
+        if (in_use != UINT_MAX && in_use + n + reserve_under(limit) <= limit)
                 return 1;
         return bus_error_out_of_descriptors(error);
+}
+
+int quota_check_descriptors(Manager *m, sd_bus_error *error) {
+        return quota_check_descriptors_for(m, descriptors_per_process(m), error);
 }
 
 int quota_charge_n(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c) {
         Quota *q;
 
         assert(!c->quota);
+        if (amount == 0)
+                return 0; /* nothing held, nothing to keep the Quota for */
         q = quota_get(m, uid, true);
         if (!q)
                 return -ENOMEM;
@@ -205,8 +220,6 @@ int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c) {
 int quota_charge_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c, sd_bus_error *error) {
         int r;
 
-        if (amount == 0)
-                return 0;
         r = quota_check_amount(m, uid, kind, amount, error);
         if (r < 0)
                 return r;

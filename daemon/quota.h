@@ -91,8 +91,15 @@ void quota_release_listed(Manager *m, uint64_t *held);
 /* The reserve kept under the current limit. */
 unsigned long long quota_descriptor_reserve(void);
 
-/* 1 when one more process leaves the reserve free; else LimitExceeded. */
+/* 1 when one more process leaves the reserve free; else LimitExceeded.
+ * Every descriptor the daemon holds counts: processes', those of Spawns
+ * under way and those of calls kept while polkit is asked. */
 int quota_check_descriptors(Manager *m, sd_bus_error *error);
+/* The same for n more descriptors (a call to keep). */
+int quota_check_descriptors_for(Manager *m, unsigned long long n, sd_bus_error *error);
+
+/* A Spawn whose child reports later holds its status pipe and pidfd. */
+#define QUOTA_DESCRIPTORS_PER_LAUNCH 2u
 
 /* The descriptors open now (from /proc/self/fd), or UINT_MAX if unknown. */
 unsigned quota_descriptors_in_use(void);
@@ -115,8 +122,9 @@ int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c);
 /* Charges amount of kind to uid into c (empty), whatever the limit: for what
  * the daemon holds already (a record restored after a restart). */
 int quota_charge_n(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c);
+/* (An amount of 0 charges nothing: c stays empty.) */
 /* Charges amount of kind to uid into c (empty), if the limit allows: else
- * LimitExceeded naming it, and c stays empty.  An amount of 0 charges nothing. */
+ * LimitExceeded naming it, and c stays empty. */
 int quota_charge_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c, sd_bus_error *error);
 /* Moves the charge in from to to (empty): the object it pays for changed hands. */
 void charge_move(Charge *to, Charge *from);
