@@ -42,6 +42,8 @@ _public_ procctl_call *procctl_call_unref(procctl_call *call) {
                 return NULL;
         call_unlink(call);
         procctl_process_unref(call->process);
+        procctl_process_info_unref(call->info);
+        procctl_process_list_unref(call->list);
         free(call);
         return NULL;
 }
@@ -64,9 +66,49 @@ _public_ void procctl_call_cancel(procctl_call *call) {
 static void call_slot_destroyed(void *userdata) {
         procctl_call *call = userdata;
 
+        if (call->chained) {
+                /* The first reply's slot: the call goes on in the next one. */
+                call->chained = false;
+                procctl_call_unref(call);
+                return;
+        }
         call->slot = NULL;
         call_unlink(call);
         procctl_call_unref(call);
+}
+
+static int call_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
+
+/* The call goes on with a second request, of kind, in a new slot; the slot
+ * being dispatched is then released without ending the call. */
+static int call_chain(procctl_call *call, CallKind kind) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus_slot *slot = NULL;
+        int r;
+
+        if (!call->client)
+                return -ENOTCONN;
+        if (kind == CALL_INFO_ARGV)
+                r = process_argv_call_new(call->client, call->process->path, &m);
+        else
+                r = client_new_manager_call(call->client, "ListProcesses", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(call->client->bus, &slot, m, call_reply, call, call->client->call_timeout);
+        if (r < 0)
+                return r;
+        (void) sd_bus_slot_set_destroy_callback(slot, call_slot_destroyed);
+        r = sd_bus_slot_set_floating(slot, true);
+        if (r < 0) {
+                (void) sd_bus_slot_set_destroy_callback(slot, NULL);
+                sd_bus_slot_unref(slot);
+                return r;
+        }
+        call_ref(call); /* the new slot's */
+        call->slot = slot;
+        call->kind = kind;
+        call->chained = true;
+        return 0;
 }
 
 static void call_complete(procctl_call *call, sd_bus_message *reply) {
@@ -108,21 +150,58 @@ static void call_complete(procctl_call *call, sd_bus_message *reply) {
 
                 if (r >= 0)
                         r = process_info_from_properties(reply, call->process->path, &info);
+                if (r >= 0) {
+                        call->info = info;
+                        r = call_chain(call, CALL_INFO_ARGV);
+                        if (r >= 0)
+                                break;
+                        call->info = NULL;
+                }
                 if (r < 0 && !procctl_error_is_set(&error))
                         error_set_local(&error, r, "Failed to parse properties: %s", strerror(-r));
-                if (info)
-                        call->process->pid = info->pid;
-                call->callback.info(call->process, r, info, &error, call->userdata);
+                call->callback.info(call->process, r, NULL, &error, call->userdata);
                 procctl_process_info_unref(info);
                 break;
         }
-        case CALL_LIST:
+        case CALL_INFO_ARGV: {
+                procctl_process_info *info = TAKE_PTR(call->info);
+
+                if (r >= 0)
+                        r = process_info_read_argv(reply, info);
+                if (r < 0 && !procctl_error_is_set(&error))
+                        error_set_local(&error, r, "Failed to parse Argv: %s", strerror(-r));
+                if (r >= 0)
+                        call->process->pid = info->pid;
+                call->callback.info(call->process, r, r >= 0 ? info : NULL, &error, call->userdata);
+                procctl_process_info_unref(info);
+                break;
+        }
         case CALL_LIST_WITH_INFO: {
                 procctl_process_list *list = NULL;
 
                 if (r >= 0)
+                        r = process_list_with_info_from_reply(reply, &list);
+                if (r >= 0) {
+                        call->list = list;
+                        r = call_chain(call, CALL_LIST_COMMAND_LINES);
+                        if (r >= 0)
+                                break;
+                        call->list = procctl_process_list_unref(list);
+                }
+                if (r < 0 && !procctl_error_is_set(&error))
+                        error_set_local(&error, r, "Failed to parse process list: %s", strerror(-r));
+                call->callback.list(call->client, r, NULL, &error, call->userdata);
+                break;
+        }
+        case CALL_LIST:
+        case CALL_LIST_COMMAND_LINES: {
+                procctl_process_list *list = TAKE_PTR(call->list);
+
+                if (r >= 0)
                         r = call->kind == CALL_LIST ? process_list_from_reply(reply, &list)
-                                                    : process_list_with_info_from_reply(reply, &list);
+                                                    : process_list_take_command_lines(list, reply);
+                if (r < 0)
+                        list = procctl_process_list_unref(list);
                 if (r < 0 && !procctl_error_is_set(&error))
                         error_set_local(&error, r, "Failed to parse process list: %s", strerror(-r));
                 call->callback.list(call->client, r, list, &error, call->userdata);

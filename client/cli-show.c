@@ -5,8 +5,8 @@
  * table fitted to the terminal; every property with dates, durations and
  * the end spelled out, in color on a terminal, through a pager when long:
  * cli-output.c) and to programs (--json, through json-c loaded on demand:
- * cli-json.h).  Each is one call: GetManagedObjects for the list, GetAll
- * for a status.
+ * cli-json.h).  The list is GetManagedObjects and ListProcesses (for the
+ * command lines, cut); a status is GetAll and a Get of Argv.
  */
 
 #include <inttypes.h>
@@ -52,8 +52,10 @@ static json_object *json_string(const char *s) {
         return JSONC(json_object_new_string)(strempty(s));
 }
 
-/* One process as JSON: every property, plus the decoded end and runtime. */
-static json_object *info_to_json(const procctl_process_info *info) {
+/* One process as JSON: every property, plus the decoded end and runtime.
+ * In a listing, command_line (cut, as ListProcesses gives it) stands for argv,
+ * which listings do not carry. */
+static json_object *info_to_json(const procctl_process_info *info, const char *command_line) {
         json_object *o = JSONC(json_object_new_object)(), *argv = JSONC(json_object_new_array)();
         procctl_exit x;
         char buf[256];
@@ -61,9 +63,14 @@ static json_object *info_to_json(const procctl_process_info *info) {
         JSONC(json_object_object_add)(o, "id", JSONC(json_object_new_uint64)(procctl_process_info_get_id(info)));
         JSONC(json_object_object_add)(o, "path", json_string(procctl_process_info_get_path(info)));
         JSONC(json_object_object_add)(o, "pid", JSONC(json_object_new_int64)(procctl_process_info_get_pid(info)));
-        STRV_FOREACH(a, procctl_process_info_get_argv(info))
-                JSONC(json_object_array_add)(argv, json_string(*a));
-        JSONC(json_object_object_add)(o, "argv", argv);
+        if (command_line) {
+                JSONC(json_object_put)(argv);
+                JSONC(json_object_object_add)(o, "command_line", json_string(command_line));
+        } else {
+                STRV_FOREACH(a, procctl_process_info_get_argv(info))
+                        JSONC(json_object_array_add)(argv, json_string(*a));
+                JSONC(json_object_object_add)(o, "argv", argv);
+        }
         JSONC(json_object_object_add)(o, "executable", json_string(procctl_process_info_get_executable(info)));
         JSONC(json_object_object_add)(o, "working_directory",
                                json_string(procctl_process_info_get_working_directory(info)));
@@ -375,7 +382,8 @@ int verb_list(int argc, char *argv[]) {
                 json_object *a = JSONC(json_object_new_array)();
 
                 for (size_t k = 0; k < n; k++)
-                        JSONC(json_object_array_add)(a, info_to_json(procctl_process_list_get_info(list, selected[k])));
+                        JSONC(json_object_array_add)(a, info_to_json(procctl_process_list_get_info(list, selected[k]),
+                                                              procctl_process_list_get_command_line(list, selected[k])));
                 json_print(a, json);
                 JSONC(json_object_put)(a);
         } else
@@ -478,9 +486,9 @@ int verb_status(int argc, char *argv[]) {
                 if (r < 0)
                         failed++;
                 else if (array)
-                        JSONC(json_object_array_add)(array, info_to_json(info));
+                        JSONC(json_object_array_add)(array, info_to_json(info, NULL));
                 else if (json != JSON_OFF) {
-                        json_object *o = info_to_json(info);
+                        json_object *o = info_to_json(info, NULL);
                         json_print(o, json);
                         JSONC(json_object_put)(o);
                 } else {

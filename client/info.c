@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Reading state: a process's properties (one GetAll), the process list
- * (ListProcesses, or GetManagedObjects when every property of every process
- * is wanted, still one call) and the manager's own properties.
+ * Reading state: a process's properties (GetAll, and a Get of Argv, which
+ * GetAll leaves out), the process list (ListProcesses, or GetManagedObjects
+ * and ListProcesses when the properties of every process are wanted) and the
+ * manager's own properties.
  */
 
 #include "libprocctl-private.h"
@@ -250,6 +251,23 @@ _public_ uint64_t procctl_process_info_get_exit_timestamp(const procctl_process_
         return info ? info->exit_timestamp : 0;
 }
 
+int process_argv_call_new(procctl_client *client, const char *path, sd_bus_message **ret) {
+        int r;
+
+        r = client_new_method_call(client, path, PROPERTIES_INTERFACE, "Get", ret);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(*ret, "ss", PROCCTL_PROCESS_INTERFACE, "Argv");
+        if (r < 0)
+                *ret = sd_bus_message_unref(*ret);
+        return r;
+}
+
+int process_info_read_argv(sd_bus_message *reply, procctl_process_info *info) {
+        int r = read_variant_strv(reply, &info->argv);
+        return r < 0 ? r : 0;
+}
+
 static int process_get_info_call_new(procctl_process *process, sd_bus_message **ret) {
         int r;
 
@@ -281,6 +299,23 @@ _public_ int procctl_process_get_info(procctl_process *process, procctl_process_
         r = process_info_from_properties(reply, process->path, &info);
         if (r < 0)
                 return error_set_local(error, r, "Failed to parse properties: %s", strerror(-r));
+        m = sd_bus_message_unref(m);
+        reply = sd_bus_message_unref(reply);
+        r = process_argv_call_new(process->client, process->path, &m);
+        if (r < 0) {
+                procctl_process_info_unref(info);
+                return error_set_local(error, r, NULL);
+        }
+        r = call_sync(process->client, m, 0, &reply, error);
+        if (r >= 0) {
+                r = process_info_read_argv(reply, info);
+                if (r < 0)
+                        error_set_local(error, r, "Failed to parse Argv: %s", strerror(-r));
+        }
+        if (r < 0) {
+                procctl_process_info_unref(info);
+                return r;
+        }
         process->pid = info->pid;
         *ret = info;
         return 0;
@@ -493,6 +528,29 @@ finish:
         return list_finish(reply, list, r, ret);
 }
 
+/* GetManagedObjects leaves Argv out: the command lines come from ListProcesses
+ * (reply), cut there as for every listing.  Both lists are sorted by id. */
+int process_list_take_command_lines(procctl_process_list *list, sd_bus_message *reply) {
+        procctl_process_list *lines = NULL;
+        size_t j = 0;
+        int r;
+
+        r = process_list_from_reply(reply, &lines);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < list->n_entries; i++) {
+                while (j < lines->n_entries && lines->entries[j].id < list->entries[i].id)
+                        j++;
+                if (j < lines->n_entries && lines->entries[j].id == list->entries[i].id) {
+                        free(list->entries[i].command_line);
+                        list->entries[i].command_line = TAKE_PTR(lines->entries[j].command_line);
+                        lines->entries[j].command_line = strdup("");
+                }
+        }
+        procctl_process_list_unref(lines);
+        return 0;
+}
+
 static int list_call_new(procctl_client *client, bool with_info, sd_bus_message **ret) {
         if (with_info)
                 return client_new_method_call(client, PROCCTL_MANAGER_PATH, OBJECT_MANAGER_INTERFACE,
@@ -515,7 +573,23 @@ static int list_full(procctl_client *client, bool with_info, procctl_process_lis
         r = with_info ? process_list_with_info_from_reply(reply, ret) : process_list_from_reply(reply, ret);
         if (r < 0)
                 return error_set_local(error, r, "Failed to parse process list: %s", strerror(-r));
-        return 0;
+        if (!with_info)
+                return 0;
+        m = sd_bus_message_unref(m);
+        reply = sd_bus_message_unref(reply);
+        r = list_call_new(client, false, &m);
+        if (r < 0)
+                error_set_local(error, r, NULL);
+        if (r >= 0)
+                r = call_sync(client, m, 0, &reply, error);
+        if (r >= 0) {
+                r = process_list_take_command_lines(*ret, reply);
+                if (r < 0)
+                        error_set_local(error, r, "Failed to parse process list: %s", strerror(-r));
+        }
+        if (r < 0)
+                *ret = procctl_process_list_unref(*ret);
+        return r;
 }
 
 _public_ int procctl_list(procctl_client *client, procctl_process_list **ret, procctl_error *error) {

@@ -79,9 +79,11 @@ typedef enum CallKind {
         CALL_SPAWN,
         CALL_DONE,
         CALL_EXIT,
-        CALL_INFO,
+        CALL_INFO,       /* GetAll, then a Get of Argv (CALL_INFO_ARGV), which GetAll leaves out */
+        CALL_INFO_ARGV,
         CALL_LIST,
-        CALL_LIST_WITH_INFO,
+        CALL_LIST_WITH_INFO, /* GetManagedObjects, then ListProcesses (CALL_LIST_COMMAND_LINES) */
+        CALL_LIST_COMMAND_LINES,
 } CallKind;
 
 struct procctl_call {
@@ -99,6 +101,9 @@ struct procctl_call {
                 procctl_list_callback_t list;
         } callback;
         void *userdata;
+        procctl_process_info *info; /* CALL_INFO_ARGV: what GetAll gave */
+        procctl_process_list *list; /* CALL_LIST_COMMAND_LINES: what GetManagedObjects gave */
+        bool chained;               /* the reply slot was replaced by the next call's */
 };
 
 /* error.c */
@@ -130,5 +135,10 @@ int spawn_from_reply(procctl_client *client, sd_bus_message *reply, procctl_proc
 
 /* info.c */
 int process_info_from_properties(sd_bus_message *m, const char *path, procctl_process_info **ret);
+/* The Get of Argv, which GetAll, GetManagedObjects and InterfacesAdded leave
+ * out (each process's may be megabytes), and the reading of its reply. */
+int process_argv_call_new(procctl_client *client, const char *path, sd_bus_message **ret);
+int process_info_read_argv(sd_bus_message *reply, procctl_process_info *info);
 int process_list_from_reply(sd_bus_message *reply, procctl_process_list **ret);
 int process_list_with_info_from_reply(sd_bus_message *reply, procctl_process_list **ret);
+int process_list_take_command_lines(procctl_process_list *list, sd_bus_message *reply);

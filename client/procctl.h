@@ -316,8 +316,9 @@ int procctl_process_release_async(procctl_process *process,
 
 /* ------------------------------------------------------ process properties */
 
-/* Every property of the process, in one call (GetAll).  The handle's pid
- * is updated from it. */
+/* Every property of the process, in two calls: GetAll, and a Get of Argv,
+ * which GetAll leaves out (it may be megabytes).  The handle's pid is
+ * updated from it. */
 int procctl_process_get_info(procctl_process *process, procctl_process_info **ret,
                              procctl_error *error);
 
@@ -356,11 +357,14 @@ uint64_t procctl_process_info_get_exit_timestamp(const procctl_process_info *inf
 /* ----------------------------------------------------------------- listing */
 
 /* Every process the daemon tracks (ListProcesses): path, id, pid, uid,
- * state and command line of each. */
+ * state and command line of each, the command line cut to 256 bytes
+ * ("…" marks the cut). */
 int procctl_list(procctl_client *client, procctl_process_list **ret, procctl_error *error);
 
-/* Every process with all its properties, in one call (the manager is an
- * ObjectManager: GetManagedObjects).  Use procctl_process_list_get_info(). */
+/* Every process with its properties, in two calls (GetManagedObjects, the
+ * manager being an ObjectManager, and ListProcesses for the command lines).
+ * Listings leave Argv out: the infos' argv is empty; read it per process
+ * with procctl_process_get_info().  Use procctl_process_list_get_info(). */
 int procctl_list_with_info(procctl_client *client, procctl_process_list **ret, procctl_error *error);
 
 typedef void (*procctl_list_callback_t)(procctl_client *client, int r, procctl_process_list *list,

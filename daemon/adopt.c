@@ -108,6 +108,7 @@ typedef struct Adoption {
         const PidfdInfo *info;
         Peer *peer;
         SpawnOptions *options;
+        sd_bus_error *error;
 } Adoption;
 
 static int describe_adopted(Process *p, void *userdata) {
@@ -121,6 +122,14 @@ static int describe_adopted(Process *p, void *userdata) {
         p->description = TAKE_PTR(a->options->description);
         p->group_leader = getpgid(p->pid) == p->pid;
         r = adopt_describe(p, auth_may_read_process(a->peer, p->pid, a->info));
+        if (r < 0)
+                return r;
+        r = quota_charge_amount(p->manager, p->owner_uid, QUOTA_BYTES,
+                                process_record_bytes(p->argv, p->executable, p->working_directory, p->description), &p->bytes,
+                                a->error);
+        if (r >= 0)
+                r = quota_charge_listed(p->manager, quota_listed_bytes(p->executable, p->working_directory, p->description),
+                                        true, &p->listed, a->error);
         if (r < 0)
                 return r;
         /* What /proc said may be of a process that exited meanwhile: its PID
@@ -161,9 +170,11 @@ int adopt_process(Manager *m, sd_bus_message *msg, Peer *peer, int fd, SpawnOpti
         if (pidfd < 0)
                 return bus_error_from_errno(error, -errno, "Failed to keep the pidfd");
 
-        r = process_track(m, 0, info.pid, pidfd, false, describe_adopted, &(Adoption) { &info, peer, o }, ret);
+        r = process_track(m, 0, info.pid, pidfd, false, describe_adopted, &(Adoption) { &info, peer, o, error }, ret);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, PROCCTL_ERROR_NOT_RUNNING, "The process of this pidfd has exited");
+        if (r < 0 && sd_bus_error_is_set(error))
+                return r; /* past MaxBytesPerUser */
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to track the process");
         return 1;

@@ -30,6 +30,7 @@ struct AuthQuery {
         sd_bus_error error;
         sd_event_source *defer;  /* frees the query once its call has run again */
         Charge charge;           /* one of the caller's pending checks */
+        Charge fds;              /* the descriptors request carries, to the caller's budget */
         LIST_FIELDS(AuthQuery, peer);
 };
 
@@ -42,6 +43,8 @@ static void query_free(AuthQuery *q) {
         (void) tdelete(q, &q->manager->auth_queries, query_compare);
         LIST_REMOVE(peer, q->peer->auth_queries, q);
         charge_release(&q->charge);
+        q->manager->auth_fds -= q->fds.amount;
+        charge_release(&q->fds);
         sd_event_source_disable_unref(q->defer);
         free(q->details);
         sd_bus_slot_unref(q->slot);
@@ -53,6 +56,53 @@ static void query_free(AuthQuery *q) {
 void auth_cancel_peer(Peer *peer) {
         while (peer->auth_queries.head)
                 query_free(peer->auth_queries.head);
+}
+
+/* Skips the value of type (with contents, for a container) at m's position. */
+static int skip_one(sd_bus_message *m, char type, const char *contents) {
+        char signature[SD_BUS_MAXIMUM_SIGNATURE_LENGTH + 3];
+
+        if (type == SD_BUS_TYPE_ARRAY)
+                snprintf(signature, sizeof(signature), "a%s", contents);
+        else if (type == SD_BUS_TYPE_STRUCT)
+                snprintf(signature, sizeof(signature), "(%s)", contents);
+        else if (type == SD_BUS_TYPE_DICT_ENTRY)
+                snprintf(signature, sizeof(signature), "{%s}", contents);
+        else
+                snprintf(signature, sizeof(signature), "%c", type);
+        return sd_bus_message_skip(m, signature);
+}
+
+/* The descriptors a call carries, as its arguments name them: what keeping
+ * the call until polkit answers keeps open.  Reads m from the start; the
+ * method that asks has read what it needs. */
+static int message_count_fds(sd_bus_message *m, unsigned *ret) {
+        unsigned n = 0, depth = 0;
+        const char *contents;
+        char type;
+        int fd, r;
+
+        r = sd_bus_message_rewind(m, true);
+        while (r >= 0) {
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0 || (r == 0 && depth == 0))
+                        break;
+                if (r == 0) {
+                        r = sd_bus_message_exit_container(m);
+                        depth--;
+                } else if (type == SD_BUS_TYPE_UNIX_FD) {
+                        r = sd_bus_message_read_basic(m, type, &fd);
+                        n++;
+                } else if (contents && strpbrk(contents, "hv")) {
+                        r = sd_bus_message_enter_container(m, type, contents);
+                        depth++;
+                } else
+                        r = skip_one(m, type, contents); /* holds no descriptor */
+        }
+        if (r < 0)
+                return r;
+        *ret = n;
+        return sd_bus_message_rewind(m, true);
 }
 
 static bool polkit_absent(const sd_bus_error *e) {
@@ -164,6 +214,7 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         AuthQuery key = { .request = msg }, *q;
         void **found;
+        unsigned n_fds;
         bool interactive;
         int r;
 
@@ -202,6 +253,16 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         r = quota_check(m, peer->uid, QUOTA_AUTH, error);
         if (r < 0)
                 return r;
+        /* The call is kept, with its descriptors, until polkit answers: they
+         * count against the caller's budget and the daemon's reserve. */
+        r = message_count_fds(msg, &n_fds);
+        if (r < 0)
+                return r;
+        r = quota_check_amount(m, peer->uid, QUOTA_AUTH_FDS, n_fds, error);
+        if (r >= 0 && n_fds > 0)
+                r = quota_check_descriptors_for(m, n_fds, error);
+        if (r < 0)
+                return r;
 
         interactive = sd_bus_message_get_allow_interactive_authorization(msg);
         r = sd_bus_message_new_method_call(m->bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
@@ -226,13 +287,17 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         *q = (AuthQuery) { .manager = m, .peer = peer, .request = msg, .action = action, .details = TAKE_PTR(joined),
                            .error = SD_BUS_ERROR_NULL };
         r = quota_charge(m, peer->uid, QUOTA_AUTH, &q->charge);
+        if (r >= 0)
+                r = quota_charge_n(m, peer->uid, QUOTA_AUTH_FDS, n_fds, &q->fds);
         if (r < 0 || !tsearch(q, &m->auth_queries, query_compare)) {
                 charge_release(&q->charge);
+                charge_release(&q->fds);
                 free(q->details);
                 free(q);
                 return r < 0 ? r : -ENOMEM;
         }
         sd_bus_message_ref(msg);
+        m->auth_fds += q->fds.amount;
         LIST_APPEND(peer, peer->auth_queries, q);
 
         r = sd_bus_call_async(m->bus, &q->slot, call, on_polkit_reply, q,

@@ -35,6 +35,8 @@ struct Launch {
         sd_bus_message *exec_failed;    /* prepared ExecFailed, its message appended when known */
         sd_bus_message *failed;         /* prepared Failed, likewise */
         Charge running;                 /* one of the caller's running processes, until the process holds it */
+        Charge bytes;                   /* the record's size (MaxBytesPerUser), until the process holds it */
+        uint64_t listed;                /* its share of the listings' size (quota.h), likewise */
         LIST_FIELDS(Launch, peer);
         LIST_FIELDS(Launch, manager);
 };
@@ -117,6 +119,9 @@ static int describe_spawned(Process *p, void *userdata) {
         p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
+        charge_move(&p->bytes, &l->bytes);
+        p->listed = l->listed;
+        l->listed = 0;
         if (!p->executable || !p->working_directory)
                 return -ENOMEM;
         process_set_timeout(p, o->timeout_usec);
@@ -144,6 +149,8 @@ Launch *launch_free(Launch *l) {
         sd_bus_message_unref(l->failed);
         spawn_options_done(&l->options);
         charge_release(&l->running);
+        charge_release(&l->bytes);
+        quota_release_listed(l->manager, &l->listed);
         LIST_REMOVE(peer, l->peer->launches, l);
         LIST_REMOVE(manager, l->manager->launches, l);
         l->manager->n_launches--;
@@ -254,6 +261,8 @@ static int launch_defer(Launch *l, sd_bus_message *msg, const SpawnResult *child
         d->pid = child->pid;
         d->pidfd = child->pidfd;
         d->running = (Charge) {};
+        l->bytes = (Charge) {}; /* d holds them now */
+        l->listed = 0;
         LIST_APPEND(peer, d->peer->launches, d);
         LIST_APPEND(manager, m->launches, d);
         m->n_launches++;
@@ -316,6 +325,16 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         if (r < 0)
                 return r;
         SpawnOptions *o = &l.options;
+        /* Before anything is started: refused past the budget, nothing to undo. */
+        r = quota_charge_amount(m, l.peer->uid, QUOTA_BYTES,
+                                process_record_bytes(o->argv, o->executable, o->working_directory, o->description), &l.bytes,
+                                error);
+        if (r >= 0)
+                r = quota_charge_listed(m, quota_listed_bytes(o->executable ?: o->argv[0], o->working_directory ?: "/",
+                                                              o->description),
+                                        true, &l.listed, error);
+        if (r < 0)
+                goto finish;
 
         r = resolve_identity(m, l.peer, o, &resolved, &id, error);
         if (r < 0)
@@ -422,6 +441,8 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
         manager_announce_process(m, p);
 finish:
+        charge_release(&l.bytes);
+        quota_release_listed(m, &l.listed);
         spawn_options_done(&l.options);
         return r;
 }

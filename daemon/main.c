@@ -58,9 +58,13 @@ static void help(void) {
                "     --max-retained-per-user=N  Exited records kept per uid, oldest dropped (default: %u)\n"
                "     --max-waits-per-user=N     Pending Wait/Stop calls per uid (default: %u)\n"
                "     --max-auth-per-user=N      Pending authorization checks per uid (default: %u)\n"
+               "     --max-auth-descriptors-per-user=N\n"
+               "                                Descriptors in a uid's calls awaiting authorization (default: %u)\n"
+               "     --max-bytes-per-user=N     Bytes of a uid's process records (default: %u)\n"
                "     --max-processes=N          Processes tracked in all (default: %u)\n",
                PROCCTL_SYSCONFDIR "/procctl/procctld.conf", LIMITS_DEFAULT.running_per_user, LIMITS_DEFAULT.retained_per_user,
-               LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.processes_total);
+               LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.auth_fds_per_user,
+               LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -79,6 +83,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-retained-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-waits-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-auth-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-auth-descriptors-per-user", required_argument, NULL, ARG_LIMIT },
+                { "max-bytes-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-processes", required_argument, NULL, ARG_LIMIT },
                 {}
         };

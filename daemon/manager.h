@@ -54,11 +54,13 @@ typedef struct Manager {
         LIST_HEAD(Process, processes); /* in id order */
         LIST_HEAD(Launch, launches);   /* Spawns whose child has not reported yet (launch.c) */
         unsigned n_launches;
+        uint64_t listed_bytes; /* what processes and launches add to GetManagedObjects (quota.h) */
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
+        unsigned long long auth_fds; /* descriptors in the calls those queries keep */
 } Manager;
 
 /* runtime_dir: where process ids are recorded (ids.h); NULL: nowhere. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,14 @@ static int check_sizes(const SpawnOptions *o, sd_bus_error *error) {
         if (bytes > SPAWN_MAX_STRING_BYTES)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
                                          "Arguments and environment take %zu bytes (at most %u)", bytes, SPAWN_MAX_STRING_BYTES);
+        /* Paths the kernel would refuse anyway (ENAMETOOLONG); bounded here so
+         * that the properties published for every process stay small. */
+        if (strlen(o->executable ?: o->argv[0]) >= PATH_MAX)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED, "The program's name is longer than %d bytes",
+                                         PATH_MAX - 1);
+        if (o->working_directory && strlen(o->working_directory) >= PATH_MAX)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "Option 'working-directory' is longer than %d bytes", PATH_MAX - 1);
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/param.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -83,6 +84,14 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
         r = describe(p, userdata);
         if (r >= 0 && !p->command_line)
                 r = process_set_command_line(p);
+        if (r >= 0 && !p->bytes.quota)
+                /* A record restored after a restart: held already, so counted, never refused. */
+                r = quota_charge_n(m, p->owner_uid, QUOTA_BYTES,
+                                   process_record_bytes(p->argv, p->executable, p->working_directory, p->description),
+                                   &p->bytes);
+        if (r >= 0 && !p->listed)
+                r = quota_charge_listed(m, quota_listed_bytes(p->executable, p->working_directory, p->description), false,
+                                        &p->listed, NULL);
         if (r >= 0 && !p->exited && p->pidfd < 0 && !p->is_child) {
                 /* A non-child is watched through its pidfd alone. */
                 log_warning("Process %" PRIu64 " has no pidfd (the fd store dropped it?); its end is unknown", p->id);
@@ -147,23 +156,48 @@ void process_set_kill_on_disconnect(Process *p, Peer *peer) {
 }
 
 int process_set_command_line(Process *p) {
-        size_t n = 1;
+        size_t n = 0, cut;
         char *s, *e;
 
         STRV_FOREACH(a, p->argv)
                 n += strlen(*a) + 1;
-        s = e = malloc(n);
+        s = e = malloc(MIN(n, (size_t) PROCESS_COMMAND_LINE_MAX) + sizeof(PROCESS_COMMAND_LINE_CUT));
         if (!s)
                 return -ENOMEM;
         *s = '\0';
         STRV_FOREACH(a, p->argv) {
                 if (e != s)
                         *e++ = ' ';
-                e = stpcpy(e, *a);
+                cut = MIN(strlen(*a), (size_t) (s + PROCESS_COMMAND_LINE_MAX - e));
+                if (cut < strlen(*a)) {
+                        /* Not inside a UTF-8 sequence: the bus carries valid UTF-8 only. */
+                        while (cut > 0 && ((unsigned char) (*a)[cut] & 0xc0) == 0x80)
+                                cut--;
+                        e = stpcpy(mempcpy(e, *a, cut), PROCESS_COMMAND_LINE_CUT);
+                        break;
+                }
+                e = mempcpy(e, *a, cut);
+                *e = '\0';
+                if (e >= s + PROCESS_COMMAND_LINE_MAX && a[1]) {
+                        e = stpcpy(e, PROCESS_COMMAND_LINE_CUT);
+                        break;
+                }
         }
         free(p->command_line);
         p->command_line = s;
         return 0;
+}
+
+uint64_t process_record_bytes(char **argv, const char *executable, const char *working_directory,
+                              const char *description) {
+        uint64_t n = PROCESS_COMMAND_LINE_MAX + sizeof(PROCESS_COMMAND_LINE_CUT);
+
+        STRV_FOREACH(a, argv)
+                n += strlen(*a) + 1;
+        n += strlen(executable ?: argv && argv[0] ? argv[0] : "") + 1;
+        n += strlen(working_directory ?: "/") + 1;
+        n += strlen(description ?: "") + 1;
+        return n;
 }
 
 static void process_stop_timers(Process *p) {
@@ -189,6 +223,8 @@ Process *process_free(Process *p) {
         p->pidfd = -1;
         manager_unregister_process(p->manager, p);
         safe_close(p->state_fd);
+        charge_release(&p->bytes);
+        quota_release_listed(p->manager, &p->listed);
 
         strv_free(p->argv);
         free(p->executable);
@@ -597,7 +633,9 @@ const sd_bus_vtable process_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Process, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Pid", "u", NULL, offsetof(Process, pid), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Argv", "as", property_get_argv, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Up to 2 MiB each: only by Get, never in GetAll, GetManagedObjects or
+         * InterfacesAdded, whose replies must stay under the bus's message limit. */
+        SD_BUS_PROPERTY("Argv", "as", property_get_argv, 0, SD_BUS_VTABLE_PROPERTY_CONST | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_PROPERTY("Executable", "s", NULL, offsetof(Process, executable), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("WorkingDirectory", "s", NULL, offsetof(Process, working_directory), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Description", "s", NULL, offsetof(Process, description), SD_BUS_VTABLE_PROPERTY_CONST),

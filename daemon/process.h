@@ -73,6 +73,8 @@ struct Process {
         LIST_FIELDS(Process, retained);  /* its owner's exited processes, exit order */
         Quota *quota;    /* while exited: the owner's Quota it is retained in */
         Charge running;  /* while running: one of its owner's running processes */
+        Charge bytes;    /* the record's size, for its owner's MaxBytesPerUser */
+        uint64_t listed; /* its share of the listings' size (quota.h) */
         bool registered; /* in the manager's registry */
 };
 
@@ -104,8 +106,20 @@ void process_kill_abandoned(Manager *m, pid_t pid, int pidfd);
 /* The `timeout` option, from now; a value beyond the clock's range is none. */
 int process_set_timeout(Process *p, uint64_t timeout_usec);
 
-/* The command line ListProcesses shows: argv joined with single spaces. */
+/* The command line ListProcesses shows: argv joined with single spaces, cut
+ * at a character boundary to at most PROCESS_COMMAND_LINE_MAX bytes, with
+ * PROCESS_COMMAND_LINE_CUT appended where it was cut.  The whole argv is the
+ * Argv property, read per process (Properties.Get). */
+#define PROCESS_COMMAND_LINE_MAX 256
+#define PROCESS_COMMAND_LINE_CUT "…"
 int process_set_command_line(Process *p);
+
+/* What a record of argv, executable (NULL: argv[0]), working directory and
+ * description costs its owner, for MaxBytesPerUser: the strings and the
+ * command line ListProcesses shows.  Spawn charges it before the child
+ * starts, Adopt once it has read /proc, and the Process holds the charge. */
+uint64_t process_record_bytes(char **argv, const char *executable, const char *working_directory,
+                              const char *description);
 
 /* The end of a process from a wait(2) status. */
 void process_exited_with_wait_status(Process *p, int wait_status);

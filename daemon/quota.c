@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <search.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "bus-error.h"
@@ -57,7 +58,25 @@ static const struct {
         [QUOTA_RUNNING] = { "MaxRunningPerUser (running processes)", offsetof(Limits, running_per_user), true },
         [QUOTA_WAITS] = { "MaxPendingWaitsPerUser (pending Wait and Stop calls)", offsetof(Limits, waits_per_user), true },
         [QUOTA_AUTH] = { "MaxPendingAuthPerUser (pending authorization checks)", offsetof(Limits, auth_per_user), false },
+        [QUOTA_BYTES] = { "MaxBytesPerUser (bytes of argument vectors, paths and descriptions held)",
+                          offsetof(Limits, bytes_per_user), true },
+        [QUOTA_AUTH_FDS] = { "MaxPendingAuthDescriptorsPerUser (descriptors in calls waiting for authorization)",
+                             offsetof(Limits, auth_fds_per_user), false },
 };
+
+int quota_check_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, sd_bus_error *error) {
+        unsigned limit = *(const unsigned *) ((const char *) &m->limits + quota_limits[kind].offset);
+        Quota *q = quota_get(m, uid, false);
+        uint64_t held = q ? q->n[kind] : 0;
+
+        if (uid == 0 && quota_limits[kind].root_exempt)
+                return 1;
+        if (held + amount > limit)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "uid %u would pass the limit %s of %u (holds %" PRIu64 ", asks for %" PRIu64 ")",
+                                         (unsigned) uid, quota_limits[kind].name, limit, held, amount);
+        return 1;
+}
 
 int quota_check(Manager *m, uid_t uid, QuotaKind kind, sd_bus_error *error) {
         unsigned limit = *(const unsigned *) ((const char *) &m->limits + quota_limits[kind].offset);
@@ -77,6 +96,29 @@ int quota_check_total(Manager *m, sd_bus_error *error) {
                                          "The daemon tracks %u processes, its limit MaxProcesses; release exited ones",
                                          m->n_processes);
         return 1;
+}
+
+uint64_t quota_listed_bytes(const char *executable, const char *working_directory, const char *description) {
+        return QUOTA_LISTED_FIXED_BYTES + strlen(executable ?: "") + strlen(working_directory ?: "") +
+                strlen(description ?: "");
+}
+
+int quota_charge_listed(Manager *m, uint64_t amount, bool check, uint64_t *held, sd_bus_error *error) {
+        assert(*held == 0);
+        if (check && m->listed_bytes + amount > QUOTA_LISTED_MAX_BYTES)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "The daemon's %u processes would no longer fit in one message of the bus "
+                                         "(their listing would pass %u bytes); release exited ones",
+                                         m->n_processes, QUOTA_LISTED_MAX_BYTES);
+        m->listed_bytes += amount;
+        *held = amount;
+        return 0;
+}
+
+void quota_release_listed(Manager *m, uint64_t *held) {
+        assert(m->listed_bytes >= *held);
+        m->listed_bytes -= *held;
+        *held = 0;
 }
 
 /* Descriptors the daemon may open after start besides its processes' (the
@@ -128,32 +170,66 @@ unsigned long long quota_descriptor_capacity(const Manager *m) {
         return capacity_under(m, descriptor_limit());
 }
 
-int quota_check_descriptors(Manager *m, sd_bus_error *error) {
-        unsigned long long limit = descriptor_limit(), in_use;
+/* What the daemon holds besides its start-up descriptors: each process's,
+ * each Spawn under way's status pipe and pidfd, and the descriptors of the
+ * calls kept while polkit is asked. */
+static unsigned long long descriptors_held(const Manager *m) {
+        return (unsigned long long) m->n_processes * descriptors_per_process(m) +
+                (unsigned long long) m->n_launches * QUOTA_DESCRIPTORS_PER_LAUNCH + m->auth_fds;
+}
+
+int quota_check_descriptors_for(Manager *m, unsigned long long n, sd_bus_error *error) {
+        unsigned long long limit = descriptor_limit(), base, in_use;
 
         if (limit == ULLONG_MAX)
                 return 1;
         /* Far from the limit, an upper bound settles it without counting. */
-        if (m->n_processes < capacity_under(m, limit))
+        base = m->fds_base + DESCRIPTORS_LATER + reserve_under(limit);
+        if (limit > base && descriptors_held(m) + n <= limit - base)
                 return 1;
         /* Near it (the limit may also have been lowered from outside, with
          * prlimit): count.  The request's own descriptors count too. */
         in_use = quota_descriptors_in_use();
-        if (in_use != UINT_MAX && in_use + descriptors_per_process(m) + reserve_under(limit) <= limit)
+        if (in_use != UINT_MAX && in_use + n + reserve_under(limit) <= limit)
                 return 1;
         return bus_error_out_of_descriptors(error);
 }
 
-int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c) {
+int quota_check_descriptors(Manager *m, sd_bus_error *error) {
+        return quota_check_descriptors_for(m, descriptors_per_process(m), error);
+}
+
+int quota_charge_n(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c) {
         Quota *q;
 
         assert(!c->quota);
+        if (amount == 0)
+                return 0; /* nothing held, nothing to keep the Quota for */
         q = quota_get(m, uid, true);
         if (!q)
                 return -ENOMEM;
-        q->n[kind]++;
-        *c = (Charge) { .quota = q, .kind = kind };
+        q->n[kind] += amount;
+        *c = (Charge) { .quota = q, .kind = kind, .amount = amount };
         return 0;
+}
+
+int quota_charge(Manager *m, uid_t uid, QuotaKind kind, Charge *c) {
+        return quota_charge_n(m, uid, kind, 1, c);
+}
+
+int quota_charge_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c, sd_bus_error *error) {
+        int r;
+
+        r = quota_check_amount(m, uid, kind, amount, error);
+        if (r < 0)
+                return r;
+        return quota_charge_n(m, uid, kind, amount, c);
+}
+
+void charge_move(Charge *to, Charge *from) {
+        assert(!to->quota);
+        *to = *from;
+        *from = (Charge) {};
 }
 
 void charge_release(Charge *c) {
@@ -161,8 +237,8 @@ void charge_release(Charge *c) {
 
         if (!q)
                 return;
-        assert(q->n[c->kind] > 0); /* a charge released twice is a bug, never clamped */
-        q->n[c->kind]--;
+        assert(q->n[c->kind] >= c->amount); /* a charge released twice is a bug, never clamped */
+        q->n[c->kind] -= c->amount;
         *c = (Charge) {};
         quota_gc(q->manager, q);
 }

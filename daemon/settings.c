@@ -19,6 +19,8 @@ static const struct {
         { "MaxRetainedPerUser", "max-retained-per-user", offsetof(Limits, retained_per_user) },
         { "MaxPendingWaitsPerUser", "max-waits-per-user", offsetof(Limits, waits_per_user) },
         { "MaxPendingAuthPerUser", "max-auth-per-user", offsetof(Limits, auth_per_user) },
+        { "MaxPendingAuthDescriptorsPerUser", "max-auth-descriptors-per-user", offsetof(Limits, auth_fds_per_user) },
+        { "MaxBytesPerUser", "max-bytes-per-user", offsetof(Limits, bytes_per_user) },
         { "MaxProcesses", "max-processes", offsetof(Limits, processes_total) },
 };
 

@@ -14,13 +14,16 @@ typedef struct Limits {
         unsigned retained_per_user; /* exited records a uid owns, oldest dropped past it */
         unsigned waits_per_user;    /* pending Wait and Stop calls of a uid (root: exempt) */
         unsigned auth_per_user;     /* pending polkit checks of a uid */
+        unsigned auth_fds_per_user; /* descriptors in the calls of a uid waiting for polkit */
+        unsigned bytes_per_user;    /* bytes of the records a uid owns (root: exempt) */
         unsigned processes_total;   /* processes tracked, all uids */
 } Limits;
 
 #define LIMITS_DEFAULT                                                                     \
         (Limits) {                                                                         \
                 .running_per_user = 1024, .retained_per_user = 1024, .waits_per_user = 4096, \
-                .auth_per_user = 16, .processes_total = 65536,                             \
+                .auth_per_user = 16, .auth_fds_per_user = 64, .bytes_per_user = 16777216,  \
+                .processes_total = 65536,                                                  \
         }
 
 /* Sets the limit named key (as in the file: MaxRunningPerUser, …) from a

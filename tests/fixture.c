@@ -443,6 +443,8 @@ static pid_t wait_ready(PcFixture *fx, int notify_fd) {
         }
 }
 
+const char *pc_fixture_daemon_option;
+
 static void start_daemon(PcFixture *fx) {
         const char *procctld = require_env("PROCCTLD");
         if (!g_file_test(procctld, G_FILE_TEST_IS_EXECUTABLE))
@@ -488,7 +490,7 @@ static void start_daemon(PcFixture *fx) {
                 };
                 fx->launcher_pid = start_process(argv, envp, -1, fx->flags);
         } else {
-                const char *const argv[] = { procctld, log_arg, NULL };
+                const char *const argv[] = { procctld, log_arg, pc_fixture_daemon_option, NULL };
                 fx->launcher_pid = start_process(argv, envp, -1, fx->flags);
         }
 

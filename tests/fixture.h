@@ -100,6 +100,11 @@ typedef struct {
 
 /* --- Life cycle ------------------------------------------------------- */
 
+/* One more option for every procctld the fixture starts (not in a PID
+ * namespace), e.g. "--max-bytes-per-user=300000"; NULL: none.  A test
+ * program sets it in main(), before g_test_run(). */
+extern const char *pc_fixture_daemon_option;
+
 /* g_test_init() plus: the test process's own bus addresses point nowhere. */
 void pc_test_init(int *argc, char ***argv);
 

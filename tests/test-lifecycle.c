@@ -144,8 +144,10 @@ static void test_process_properties(PcFixture *fx) {
         g_assert_no_error(error);
         g_autoptr(GVariant) dict = g_variant_get_child_value(all, 0);
         g_auto(GStrv) keys = sorted_keys(dict);
+        /* Argv is left out of GetAll (as of GetManagedObjects and InterfacesAdded):
+         * it may be megabytes per process.  It is read with Get. */
         g_assert_cmpstrv(keys, ((const char *const[]) {
-                "Argv", "Description", "Executable", "ExitReason", "ExitStatus", "ExitTimestamp",
+                "Description", "Executable", "ExitReason", "ExitStatus", "ExitTimestamp",
                 "Gid", "Id", "OwnerUid", "Pid", "StartTimestamp", "State", "Uid", "WorkingDirectory", NULL,
         }));
 

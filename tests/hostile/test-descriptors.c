@@ -124,9 +124,90 @@ static void test_out_of_descriptors_is_limit_exceeded_and_never_fatal(PcFixture 
         g_dbus_connection_close_sync(other, NULL, NULL);
 }
 
+/* 600 Wait calls, each with BUS_MESSAGE_FDS descriptors it has no use for,
+ * once made the daemon hold 9,600 of the caller's descriptors.  A pending
+ * Wait keeps a prepared reply, not the call. */
+#define PENDING_WAITS 600
+/* The bus lets a connection wait for at most 128 replies (Debian's
+ * max_replies_per_connection): the Waits come from several. */
+#define WAIT_CONNECTIONS 8
+
+typedef struct {
+        guint done, failed;
+} WaitReplies;
+
+static void on_wait_reply(GObject *source, GAsyncResult *res, gpointer user_data) {
+        WaitReplies *w = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) v = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL, res,
+                                                                                 &error);
+        w->done++;
+        if (!v)
+                w->failed++;
+}
+
+static gboolean all_waits_done(gpointer user_data) {
+        WaitReplies *w = user_data;
+        return w->done == PENDING_WAITS;
+}
+
+static void test_pending_waits_hold_none_of_the_calls_descriptors(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL, NULL, &error);
+        GDBusConnection *conns[WAIT_CONNECTIONS];
+        WaitReplies replies = { 0 };
+        struct rlimit rl;
+        guint before;
+
+        g_assert_no_error(error);
+        /* The test holds the descriptors of the calls not yet sent. */
+        g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+        rl.rlim_cur = rl.rlim_max;
+        g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+
+        for (int c = 0; c < WAIT_CONNECTIONS; c++)
+                conns[c] = pc_fixture_new_connection(fx);
+        /* Each connection known to the daemon before counting. */
+        for (int c = 0; c < WAIT_CONNECTIONS; c++)
+                g_variant_unref(pc_call(fx, conns[c], path, PC_PROCESS_IFACE, "Signal", g_variant_new("(i)", 0), NULL,
+                                        NULL, NULL, &error));
+        g_assert_no_error(error);
+        before = pc_fixture_daemon_fd_count(fx);
+        for (int i = 0; i < PENDING_WAITS; i++) {
+                g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                g_assert_cmpint(devnull, >=, 0);
+                for (int k = 0; k < BUS_MESSAGE_FDS; k++)
+                        g_assert_cmpint(g_unix_fd_list_append(fds, devnull, NULL), >=, 0);
+                close(devnull);
+                g_dbus_connection_call_with_unix_fd_list(conns[i % WAIT_CONNECTIONS], PC_BUS_NAME, path, PC_PROCESS_IFACE,
+                                                         "Wait", NULL,
+                                                         G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL,
+                                                         on_wait_reply, &replies);
+        }
+        /* Answered in order: once these are, every Wait has been taken in. */
+        for (int c = 0; c < WAIT_CONNECTIONS; c++)
+                g_variant_unref(pc_call(fx, conns[c], PC_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", PC_MANAGER_IFACE, "ProcessCount"), NULL, NULL, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(replies.done, ==, 0);
+        /* A few for the event loop's own use, never the calls' 9,600. */
+        g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), <=, before + 8);
+
+        g_assert_true(pc_stop(fx, path, NULL, NULL, NULL));
+        g_assert_true(pc_poll_until(all_waits_done, &replies, PC_TIMEOUT_MS));
+        g_assert_cmpuint(replies.failed, ==, 0);
+        for (int c = 0; c < WAIT_CONNECTIONS; c++) {
+                g_dbus_connection_close_sync(conns[c], NULL, NULL);
+                g_object_unref(conns[c]);
+        }
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/hostile/limits/out-of-descriptors-is-limit-exceeded-and-never-fatal", PC_FIXTURE_NEEDS_ROOT,
                     test_out_of_descriptors_is_limit_exceeded_and_never_fatal);
+        pc_test_add("/hostile/limits/pending-waits-hold-none-of-the-calls-descriptors", PC_FIXTURE_DEFAULT,
+                    test_pending_waits_hold_none_of_the_calls_descriptors);
         return g_test_run();
 }

@@ -2,6 +2,7 @@
 /* Per-uid accounting and the descriptor budget (daemon/quota.c), on a
  * Manager that has no bus: charges and checks, the limits' messages, who is
  * exempt, and the reserve of descriptors under a given RLIMIT_NOFILE. */
+#include <fcntl.h>
 #include <errno.h>
 #include <glib.h>
 #include <sys/resource.h>
@@ -223,11 +224,36 @@ static void test_near_the_limit_open_descriptors_decide(void) {
         restore_nofile();
 }
 
+/* Descriptors held for Spawns under way and for calls waiting on polkit
+ * count like processes': with them near the limit, the daemon counts and
+ * refuses, though it tracks no process. */
+static void test_held_descriptors_of_launches_and_checks_count(void) {
+        unsigned base = quota_descriptors_in_use();
+        int fds[100];
+
+        g_assert_cmpuint(base, !=, UINT_MAX);
+        if (!set_nofile(base + 32 + QUOTA_DESCRIPTOR_RESERVE_MIN + 60))
+                return;
+        for (int i = 0; i < 100; i++)
+                g_assert_cmpint(fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC), >=, 0);
+
+        Manager m = { .fds_base = base, .auth_fds = 100 };
+        g_assert_false(descriptors_allowed(&m));
+        m = (Manager) { .fds_base = base, .n_launches = 50 };
+        g_assert_false(descriptors_allowed(&m));
+
+        for (int i = 0; i < 100; i++)
+                close(fds[i]);
+        restore_nofile();
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved_nofile), ==, 0);
         g_test_add_func("/quota/a-uid-may-hold-up-to-its-limit", test_a_uid_may_hold_up_to_its_limit);
         g_test_add_func("/quota/uids-and-kinds-are-counted-apart", test_uids_and_kinds_are_counted_apart);
+        g_test_add_func("/quota/held-descriptors-of-launches-and-checks-count",
+                        test_held_descriptors_of_launches_and_checks_count);
         g_test_add_func("/quota/root-is-exempt-but-from-auth", test_root_is_exempt_but_from_auth);
         g_test_add_func("/quota/a-quota-goes-when-it-counts-nothing", test_a_quota_goes_when_it_counts_nothing);
         g_test_add_func("/quota/the-total-is-capped", test_the_total_is_capped);
