@@ -64,18 +64,23 @@ static Baseline baseline_take(PcFixture *fx) {
         };
 }
 
+/* The daemon holds fds descriptors, at the latest by the deadline: a child's
+ * pidfd goes when the child is reaped, an event of its own that may come
+ * after the reply to the call that made the child exit or fail (and, on a
+ * fast bus such as dbus-broker, after the answer to the caller's next call). */
+static void assert_daemon_fd_count_becomes(PcFixture *fx, guint fds) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
+        while (pc_fixture_daemon_fd_count(fx) != fds && g_get_monotonic_time() < deadline)
+                g_usleep(10 * 1000);
+        g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), ==, fds);
+}
+
 /* The daemon answers, holds the descriptors it held and runs no child it does
  * not know of.  The Get goes first: the daemon handles messages in order, so
- * once it answers, the hostile message and its descriptors have been freed.
- * A child that failed to exec may still be unreaped then (its exit and the
- * reply are separate events, and a fast bus such as dbus-broker delivers the
- * Get in between), so its pidfd is given until the deadline to go. */
+ * once it answers, the hostile message and its descriptors have been freed. */
 static void assert_daemon_unharmed(PcFixture *fx, const Baseline *b) {
         assert_daemon_answers(fx);
-        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
-        while (pc_fixture_daemon_fd_count(fx) != b->fds && g_get_monotonic_time() < deadline)
-                g_usleep(10 * 1000);
-        g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), ==, b->fds);
+        assert_daemon_fd_count_becomes(fx, b->fds);
         g_assert_cmpuint(pc_get_process_count(fx), ==, b->count);
         g_assert_cmpuint(daemon_child_count(fx), ==, b->children);
 }
@@ -581,7 +586,7 @@ static void test_caller_leaves_mid_wait(PcFixture *fx) {
         g_assert_cmpint(status, ==, SIGTERM);
         g_variant_unref(wait.reply);
         /* The exited process has given up its pidfd. */
-        g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), ==, b.fds - 1);
+        assert_daemon_fd_count_becomes(fx, b.fds - 1);
 }
 
 /* A fake polkit on the test bus that takes CheckAuthorization calls and never
