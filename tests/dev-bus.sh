@@ -36,7 +36,7 @@ procctld_wait
 user_option=
 [[ $EUID -eq 0 ]] || user_option=" --user"
 cat <<TEXT
-procctld (pid $pb_daemon_pid) serves on a private bus (dbus-daemon pid $pb_bus_pid).
+procctld (pid $pb_daemon_pid) serves on a private bus ($pb_bus pid $pb_bus_pid).
 In another shell, paste:
 
 export $pb_bus_env='$pb_address' PATH='$build/client':"\$PATH"

@@ -2,7 +2,7 @@
 
 /*
  * The integration-test fixture (see fixture.h): a private system-type
- * dbus-daemon, procctld on it, and the client-side helpers of the tests.
+ * bus, procctld on it, and the client-side helpers of the tests.
  *
  * Processes are started with fork+execve rather than GSubprocess so that the
  * fixture controls exactly what the daemon inherits (environment, signal
@@ -289,6 +289,24 @@ char *pc_bus_config_new(const char *listen, const char *policy_file, const char 
                 listen, policy_file, own_policy, extra ? extra : "");
 }
 
+const char *pc_bus_name(void) {
+        const char *bus = g_getenv("PROCCTL_TEST_BUS");
+        if (!bus || !*bus || strcmp(bus, "dbus-daemon") == 0)
+                return "dbus-daemon";
+        if (strcmp(bus, "dbus-broker") == 0)
+                return "dbus-broker";
+        pc_fail("PROCCTL_TEST_BUS=%s: expected dbus-daemon or dbus-broker", bus);
+        g_assert_not_reached();
+}
+
+const char *pc_bus_program(void) {
+        gboolean broker = strcmp(pc_bus_name(), "dbus-broker") == 0;
+        const char *program = broker ? require_env("PROCCTL_TEST_BROKER") : "/usr/bin/dbus-daemon";
+        if (!g_file_test(program, G_FILE_TEST_IS_EXECUTABLE))
+                pc_fail("%s is missing (%s)", program, broker ? "not built" : "apt-get install dbus-daemon");
+        return program;
+}
+
 static void die_with_parent(gpointer user_data) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
@@ -301,7 +319,7 @@ GSubprocess *pc_bus_daemon_spawn(const char *config, const char *const *envp, ch
         if (envp)
                 g_subprocess_launcher_set_environ(launcher, (char **) envp);
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-        GSubprocess *bus = g_subprocess_launcher_spawn(launcher, &error, "/usr/bin/dbus-daemon", config_arg,
+        GSubprocess *bus = g_subprocess_launcher_spawn(launcher, &error, pc_bus_program(), config_arg,
                                                        "--nofork", "--print-address=1", NULL);
         g_assert_no_error(error);
 
@@ -360,18 +378,14 @@ static char *read_line_from(int fd, int timeout_ms, const char *what) {
 static void start_bus(PcFixture *fx) {
         g_autofree char *config = write_bus_config(fx);
         g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config);
-        const char *dbus_daemon = "/usr/bin/dbus-daemon";
-        if (!g_file_test(dbus_daemon, G_FILE_TEST_IS_EXECUTABLE))
-                pc_fail("%s is missing (apt-get install dbus-daemon)", dbus_daemon);
-
         int p[2];
         pc_pipe(p);
-        const char *const argv[] = { dbus_daemon, config_arg, "--nofork", "--print-address=3", NULL };
+        const char *const argv[] = { pc_bus_program(), config_arg, "--nofork", "--print-address=3", NULL };
         const char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         fx->bus_pid = start_process(argv, envp, p[1], PC_FIXTURE_DEFAULT);
         close(p[1]);
 
-        fx->bus_address = read_line_from(p[0], PC_TIMEOUT_MS, "the address from dbus-daemon");
+        fx->bus_address = read_line_from(p[0], PC_TIMEOUT_MS, "the bus's address");
         close(p[0]);
         g_assert_true(g_str_has_prefix(fx->bus_address, "unix:"));
 }

@@ -2,11 +2,11 @@
 #pragma once
 
 /*
- * The integration-test fixture: a private system-type dbus-daemon with
- * procctld on it, and the helpers tests use to talk to the daemon as an
+ * The integration-test fixture: a private system-type bus (dbus-daemon, or
+ * dbus-broker with PROCCTL_TEST_BUS=dbus-broker) with procctld on it, and the helpers tests use to talk to the daemon as an
  * outside client would.
  *
- * Each test gets its own temporary directory, its own dbus-daemon (configured
+ * Each test gets its own temporary directory, its own bus (configured
  * like Debian's system bus: deny by default, then the project's own policy
  * file included) and its own procctld, started with a clean environment and
  * waited for through NOTIFY_SOCKET (READY=1).  Nothing here touches the
@@ -24,6 +24,10 @@
  *   PROCCTL_BUS_POLICY    policy/org.procctl.Manager1.conf in the source tree
  *   PROCCTL_TEST_CHILD    tests/helpers/pc-child (see its header comment)
  *   PROCCTL_TEST_CALL     tests/helpers/pc-call
+ *   PROCCTL_TEST_BUS      which bus: dbus-daemon (the default, Debian's system
+ *                         bus) or dbus-broker (Fedora's and Arch's), see
+ *                         pc_bus_program()
+ *   PROCCTL_TEST_BROKER   tests/helpers/pc-broker (for dbus-broker)
  * and, for debugging:
  *   PROCCTL_TEST_LOG_LEVEL    procctld's --log-level (default info)
  *   PROCCTL_TEST_KEEP_TMPDIR  if set, the temporary directories are kept
@@ -148,7 +152,16 @@ GDBusConnection *pc_fixture_new_connection(PcFixture *fx);
  * tests).  The fixture's own bus is this with extra NULL. */
 char *pc_bus_config_new(const char *listen, const char *policy_file, const char *extra);
 
-/* Starts `dbus-daemon --config-file=config --nofork`, killed if the test
+/* The bus program the tests run, chosen by PROCCTL_TEST_BUS: dbus-daemon
+ * (unset or "dbus-daemon") or tests/helpers/pc-broker ("dbus-broker"), which
+ * takes dbus-daemon's command line (--config-file=F --nofork
+ * --print-address[=FD]) and configuration and runs dbus-broker-launch. */
+const char *pc_bus_program(void);
+
+/* The name of that bus, "dbus-daemon" or "dbus-broker", for messages. */
+const char *pc_bus_name(void);
+
+/* Starts `BUS --config-file=config --nofork` (BUS: pc_bus_program()), killed if the test
  * process dies, with envp as its environment (NULL: the test's), and waits
  * for it to print its address, which it stores in *address (free it).
  * Asserts success.  (The fixture itself starts its bus with fork+exec, to

@@ -17,7 +17,7 @@
 #   private_bus_init procctl-bench       # the temporary directory
 #   trap private_bus_cleanup EXIT        # or a cleanup function calling it
 #   trap 'exit 130' INT TERM
-#   private_bus_start                    # dbus-daemon
+#   private_bus_start                    # dbus-daemon, or dbus-broker
 #   procctld_start "$build/daemon/procctld" [ARGS...]
 #   procctld_wait [COMMAND...]           # until it serves
 #
@@ -25,9 +25,9 @@
 #   private_bus_init PREFIX   makes the temporary directory
 #                             (mktemp -d -t PREFIX.XXXXXX) and sets the
 #                             variables below but the PIDs and the address.
-#   private_bus_start         writes $pb_dir/bus.conf, starts dbus-daemon
-#                             (log: $pb_dir/dbus-daemon.log) and waits up to
-#                             5 s for its address.
+#   private_bus_start         writes $pb_dir/bus.conf, starts the bus
+#                             ($pb_bus; log: $pb_dir/$pb_bus.log) and waits
+#                             up to 5 s for its address.
 #   procctld_start PROCCTLD [ARGS...]
 #                             starts PROCCTLD (the daemon binary) on the bus,
 #                             with --user when not root, then ARGS; stderr
@@ -36,7 +36,7 @@
 #                             waits up to 10 s until COMMAND succeeds, or
 #                             without one until org.procctl.Manager1 has an
 #                             owner on the bus.
-#   private_bus_cleanup       stops procctld (SIGTERM) and dbus-daemon and
+#   private_bus_cleanup       stops procctld (SIGTERM) and the bus and
 #                             removes $pb_dir; for an EXIT trap.
 #   private_bus_die MESSAGE LOG
 #                             what the functions above call when the bus or
@@ -44,13 +44,22 @@
 #                             stderr and exits 1.  A script may define its
 #                             own after sourcing this file.
 #
+# Which bus, from the environment:
+#   PROCCTL_TEST_BUS      dbus-daemon (the default; Debian's system bus) or
+#                         dbus-broker (Fedora's and Arch's; apt-get install
+#                         dbus-broker), run through the test helper
+#                         tests/helpers/pc-broker of the build tree:
+#   PROCCTL_TEST_BROKER   that helper (default: $BUILD_DIR/tests/pc-broker,
+#                         BUILD_DIR defaulting to build/ of the source tree)
+#
 # Variables it sets:
+#   pb_bus          the bus: dbus-daemon or dbus-broker
 #   pb_dir          the temporary directory
 #   pb_bus_env      DBUS_SYSTEM_BUS_ADDRESS as root, else
 #                   DBUS_SESSION_BUS_ADDRESS
 #   pb_daemon_args  (--runtime-directory=$pb_dir/run), with --user first when not root
 #   pb_address      the bus's address (after private_bus_start)
-#   pb_bus_pid      dbus-daemon's PID (after private_bus_start)
+#   pb_bus_pid      the bus's PID (after private_bus_start)
 #   pb_daemon_pid   procctld's PID (after procctld_start; emptied if it exits
 #                   while procctld_wait waits)
 # and one a script may set before procctld_wait:
@@ -63,6 +72,7 @@ pb_bus_pid=
 pb_daemon_pid=
 pb_address=
 pb_wait_message="procctld did not take org.procctl.Manager1 within 10 s"
+pb_bus=${PROCCTL_TEST_BUS:-dbus-daemon}
 if [[ $EUID -eq 0 ]]; then
     pb_bus_env=DBUS_SYSTEM_BUS_ADDRESS
     pb_daemon_args=()
@@ -143,17 +153,35 @@ CONF
     fi
 }
 
+# The bus program: dbus-daemon, or pc-broker, which takes dbus-daemon's
+# command line and runs dbus-broker.
+private_bus_program() {
+    case $pb_bus in
+        dbus-daemon) pb_program=dbus-daemon ;;
+        dbus-broker)
+            pb_program=${PROCCTL_TEST_BROKER:-${BUILD_DIR:-$pb_src/build}/tests/pc-broker}
+            if [[ ! -x $pb_program ]]; then
+                echo "$pb_program is not built (the test suite builds it)" >"$pb_dir/$pb_bus.log"
+                private_bus_die "no dbus-broker" "$pb_dir/$pb_bus.log"
+            fi ;;
+        *)
+            echo "PROCCTL_TEST_BUS=$pb_bus: expected dbus-daemon or dbus-broker" >"$pb_dir/bus.log"
+            private_bus_die "no such bus" "$pb_dir/bus.log" ;;
+    esac
+}
+
 private_bus_start() {
+    private_bus_program
     private_bus_config >"$pb_dir/bus.conf"
-    dbus-daemon --nofork --config-file="$pb_dir/bus.conf" --print-address=3 3>"$pb_dir/address" \
-        2>"$pb_dir/dbus-daemon.log" &
+    "$pb_program" --nofork --config-file="$pb_dir/bus.conf" --print-address=3 3>"$pb_dir/address" \
+        2>"$pb_dir/$pb_bus.log" &
     pb_bus_pid=$!
     for _ in $(seq 100); do
         [[ -s $pb_dir/address ]] && break
         sleep 0.05
     done
     pb_address=$(head -n1 "$pb_dir/address")
-    [[ -n $pb_address ]] || private_bus_die "dbus-daemon did not start" "$pb_dir/dbus-daemon.log"
+    [[ -n $pb_address ]] || private_bus_die "$pb_bus did not start" "$pb_dir/$pb_bus.log"
 }
 
 procctld_start() {

@@ -527,6 +527,9 @@ int main(int argc, char **argv) {
         /* Nothing here may reach a host bus. */
         g_setenv("DBUS_SYSTEM_BUS_ADDRESS", nowhere_bus, TRUE);
         g_setenv("DBUS_SESSION_BUS_ADDRESS", nowhere_bus, TRUE);
+        /* dbus-broker starts services only as systemd units, never by running
+         * Exec= itself, so this test always runs on dbus-daemon. */
+        g_setenv("PROCCTL_TEST_BUS", "dbus-daemon", TRUE);
         signal(SIGPIPE, SIG_IGN);
 
         g_test_add_func("/activation/files/name-the-bus-name-the-unit-and-the-daemon", test_files_name_the_daemon);

@@ -18,7 +18,9 @@
  * project's bus policy, PROCCTL_BUS_POLICY), plus polkit's bus policy with
  * root standing in for the polkitd user, as the mock polkit runs in the
  * (root) test process.
- * Then it execs /usr/bin/dbus-daemon with the arguments it was given.
+ * Then it execs the tests' bus program (pc_bus_program(): dbus-daemon, or
+ * dbus-broker through tests/helpers/pc-broker) with the arguments it was
+ * given.
  * GTestDBus deletes F once the bus is up, so nothing is left behind.
  */
 
@@ -71,7 +73,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        argv[0] = (char *) "/usr/bin/dbus-daemon";
+        argv[0] = (char *) pc_bus_program();
         execv(argv[0], argv);
         fprintf(stderr, "auth-bus-daemon: cannot run %s: %s\n", argv[0], g_strerror(errno));
         return 127;

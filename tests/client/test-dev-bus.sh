@@ -35,8 +35,8 @@ user_option=()
 procctl "${user_option[@]}" list >/dev/null || fail "procctl list on the dev bus"
 echo "ok: procctl works on it"
 
-daemon=$(sed -nE 's/^procctld \(pid ([0-9]+)\).*dbus-daemon pid ([0-9]+).*/\1/p' "$out")
-bus=$(sed -nE 's/^procctld \(pid ([0-9]+)\).*dbus-daemon pid ([0-9]+).*/\2/p' "$out")
+daemon=$(sed -nE 's/^procctld \(pid ([0-9]+)\).*dbus-(daemon|broker) pid ([0-9]+).*/\1/p' "$out")
+bus=$(sed -nE 's/^procctld \(pid ([0-9]+)\).*dbus-(daemon|broker) pid ([0-9]+).*/\3/p' "$out")
 [[ -n $daemon && -n $bus ]] || fail "no PIDs printed"
 
 kill -TERM "$dev"

@@ -20,7 +20,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # --- dependencies ---------------------------------------------------------
 base=$("$src/.ci/deps" --list)
 ci=$("$src/.ci/deps" --ci --list)
-for p in clang-14 llvm-14 libclang-rt-14-dev openssh-server openssh-client; do
+for p in clang-14 llvm-14 libclang-rt-14-dev openssh-server openssh-client dbus-broker; do
     grep -qx "$p" <<<"$base" && fail ".ci/deps installs $p, which only CI needs"
     grep -qx "$p" <<<"$ci" || fail ".ci/deps --ci lacks $p"
 done

@@ -160,6 +160,12 @@ static void test_pending_waits_hold_none_of_the_calls_descriptors(PcFixture *fx)
         guint before;
 
         g_assert_no_error(error);
+        if (g_strcmp0(g_getenv("PROCCTL_TEST_BUS"), "dbus-broker") == 0) {
+                /* dbus-broker caps a user's descriptors in flight itself and
+                 * disconnects the sender: the attack never reaches procctld. */
+                g_test_skip("dbus-broker refuses this many descriptors in flight; the attack needs dbus-daemon");
+                return;
+        }
         /* The test holds the descriptors of the calls not yet sent. */
         g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
         rl.rlim_cur = rl.rlim_max;
@@ -168,10 +174,11 @@ static void test_pending_waits_hold_none_of_the_calls_descriptors(PcFixture *fx)
         for (int c = 0; c < WAIT_CONNECTIONS; c++)
                 conns[c] = pc_fixture_new_connection(fx);
         /* Each connection known to the daemon before counting. */
-        for (int c = 0; c < WAIT_CONNECTIONS; c++)
-                g_variant_unref(pc_call(fx, conns[c], path, PC_PROCESS_IFACE, "Signal", g_variant_new("(i)", 0), NULL,
-                                        NULL, NULL, &error));
-        g_assert_no_error(error);
+        for (int c = 0; c < WAIT_CONNECTIONS; c++) {
+                g_autoptr(GVariant) v = pc_call(fx, conns[c], path, PC_PROCESS_IFACE, "Signal", g_variant_new("(i)", 0),
+                                                NULL, NULL, NULL, &error);
+                g_assert_no_error(error);
+        }
         before = pc_fixture_daemon_fd_count(fx);
         for (int i = 0; i < PENDING_WAITS; i++) {
                 g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
@@ -186,10 +193,12 @@ static void test_pending_waits_hold_none_of_the_calls_descriptors(PcFixture *fx)
                                                          on_wait_reply, &replies);
         }
         /* Answered in order: once these are, every Wait has been taken in. */
-        for (int c = 0; c < WAIT_CONNECTIONS; c++)
-                g_variant_unref(pc_call(fx, conns[c], PC_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
-                                        g_variant_new("(ss)", PC_MANAGER_IFACE, "ProcessCount"), NULL, NULL, NULL, &error));
-        g_assert_no_error(error);
+        for (int c = 0; c < WAIT_CONNECTIONS; c++) {
+                g_autoptr(GVariant) v = pc_call(fx, conns[c], PC_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                                g_variant_new("(ss)", PC_MANAGER_IFACE, "ProcessCount"), NULL, NULL, NULL,
+                                                &error);
+                g_assert_no_error(error);
+        }
         g_assert_cmpuint(replies.done, ==, 0);
         /* A few for the event loop's own use, never the calls' 9,600. */
         g_assert_cmpuint(pc_fixture_daemon_fd_count(fx), <=, before + 8);
