@@ -554,7 +554,7 @@ static int rm_rf_entry(const char *path, const struct stat *st, int type, struct
         return 0;
 }
 
-static void rm_rf(const char *dir) {
+void auth_rm_rf(const char *dir) {
         nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -599,7 +599,7 @@ void auth_bus_stop(AuthBus *b) {
         stop_subprocess(b->bus);
         g_clear_object(&b->bus);
 
-        rm_rf(b->tmpdir);
+        auth_rm_rf(b->tmpdir);
         g_free(b->tmpdir);
         g_free(b->address);
         g_free(b->daemon_name);
@@ -905,6 +905,15 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
 }
 
 /* --- Misc --------------------------------------------------------------- */
+
+int auth_run_with_mock(AuthBus **bus, const char *const *daemon_args) {
+        if (geteuid() == 0)
+                *bus = auth_bus_start_mock(daemon_args);
+        int r = g_test_run();
+        if (*bus)
+                auth_bus_stop(*bus);
+        return r;
+}
 
 typedef struct {
         GThread *reaper;
