@@ -12,7 +12,9 @@
  *    trusted programs (LD_PRELOAD, GCONV_PATH, ...) are InvalidArgs before
  *    polkit is asked; for oneself, and for root, they are allowed;
  *  - a file put in place of the program while polkit decides makes polkit's
- *    "yes" worthless: AccessDenied, and neither file runs;
+ *    "yes" worthless: AccessDenied, and neither file runs; for another user
+ *    than root, an ELF program put in place after the answer never runs
+ *    either (the child runs the file by descriptor);
  *  - root's Spawn of a bare name is not resolved for polkit: the child's own
  *    PATH search, as the target user, as before.
  *
@@ -370,6 +372,103 @@ static void test_swap(gconstpointer data) {
         end_case();
 }
 
+/* After polkit's yes, the file is swapped back and forth without pause
+ * (true and false, by hard links renamed over prog) until the reply: for
+ * another user, the child runs the file the daemon opened, by descriptor, so
+ * whatever lies at the path by then, what ran is true.  Each attempt is
+ * either refused (the second pass found false) or runs true; the old daemon,
+ * which ran the path, ran false about half the time. */
+typedef struct {
+        char *prog, *next, *true_copy, *false_copy;
+        gint stop;
+} Flipper;
+
+static void put_at_prog(Flipper *f, const char *file) {
+        (void) unlink(f->next);
+        g_assert_cmpint(link(file, f->next), ==, 0);
+        g_assert_cmpint(rename(f->next, f->prog), ==, 0);
+}
+
+static gpointer flip(gpointer data) {
+        Flipper *f = data;
+        while (!g_atomic_int_get(&f->stop)) {
+                put_at_prog(f, f->false_copy);
+                put_at_prog(f, f->true_copy);
+        }
+        return NULL;
+}
+
+static char *copy_program(Scratch *s, const char *name, const char *from) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *contents = NULL;
+        gsize size;
+        g_file_get_contents(from, &contents, &size, &error);
+        g_assert_no_error(error);
+        char *path = g_build_filename(s->dir, name, NULL);
+        g_file_set_contents(path, contents, size, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(chmod(path, 0755), ==, 0);
+        return path;
+}
+
+static void test_elf_swapped_after_answer_never_runs(void) {
+        NEEDS_BUS();
+        start_case();
+        g_autoptr(Scratch) s = scratch_new();
+        Flipper f = {
+                .prog = g_build_filename(s->dir, "prog", NULL),
+                .next = g_build_filename(s->dir, "prog.next", NULL),
+                .true_copy = copy_program(s, "true", "/bin/true"),
+                .false_copy = copy_program(s, "false", "/bin/false"),
+        };
+        guint ran = 0, refused = 0;
+
+        for (guint attempt = 0; attempt < 200 && ran < 20; attempt++) {
+                put_at_prog(&f, f.true_copy);
+                auth_bus_set_answer(bus, MOCK_NO_REPLY);
+                g_autoptr(AuthCaller) c = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, AUTH_MANAGER_PATH,
+                                                            AUTH_MANAGER_IFACE, "Spawn",
+                                                            spawn_params((const char *[]) { f.prog, NULL }, "daemon",
+                                                                         NULL));
+                g_assert_true(auth_bus_wait_requests(bus, 1, AUTH_TIMEOUT_MS));
+                g_ptr_array_unref(auth_bus_take_requests(bus));
+
+                g_atomic_int_set(&f.stop, 0);
+                GThread *t = g_thread_new("flip", flip, &f);
+                auth_bus_set_answer(bus, MOCK_YES);
+                auth_bus_answer_held(bus, MOCK_YES);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+                g_atomic_int_set(&f.stop, 1);
+                g_thread_join(t);
+
+                if (!reply) {
+                        auth_assert_dbus_error(error, AUTH_ERROR_ACCESS_DENIED);
+                        refused++;
+                        continue;
+                }
+                const char *path;
+                g_variant_get(reply, "(&ou)", &path, NULL);
+                auth_bus_wait_exited(bus, path);
+                g_autoptr(GError) e = NULL;
+                g_autoptr(GVariant) status = auth_bus_get_property(bus, path, "ExitStatus", &e);
+                g_assert_no_error(e);
+                gint32 code = g_variant_get_int32(status);
+                auth_bus_forget_process(bus, path);
+                if (code != 0)
+                        g_error("attempt %u: the file put at the path after polkit's answer ran (exit status %d)",
+                                attempt, code);
+                ran++;
+        }
+        g_test_message("%u ran (all of them true), %u refused", ran, refused);
+        g_ptr_array_unref(auth_bus_take_requests(bus));
+        g_free(f.prog);
+        g_free(f.next);
+        g_free(f.true_copy);
+        g_free(f.false_copy);
+        end_case();
+}
+
 /* --- Root is not resolved for ------------------------------------------------ */
 
 /* Root's bare name is found by the child, as the target, in the child's PATH:
@@ -419,6 +518,8 @@ int main(int argc, char **argv) {
                 g_autofree char *name = g_strdup_printf("/auth/program/%s", swap_cases[i].name);
                 g_test_add_data_func(name, &swap_cases[i], test_swap);
         }
+        g_test_add_func("/auth/program/elf-replaced-after-polkit-answers-never-runs/daemon",
+                        test_elf_swapped_after_answer_never_runs);
         g_test_add_data_func("/auth/program/root-bare-name-searches-the-childs-path/root", "root",
                              test_root_bare_name_searches_childs_path);
         g_test_add_data_func("/auth/program/root-bare-name-searches-the-childs-path/daemon", "daemon",
