@@ -54,6 +54,7 @@ typedef struct ChildContext {
         const SpawnFd *fds; /* req->fds, plus procctl-exec's two (three with exec_fd) with through_helper */
         size_t n_fds;
         int exec_helper_target; /* with through_helper: where procctl-exec's descriptor lands */
+        int exec_fd_target;     /* with exec_fd, in-daemon: where the file to run lands */
         char **helper_argv;
         struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
@@ -205,9 +206,19 @@ static int child_main(void *userdata) {
                         return child_fail(c, stage, errno);
         }
 
-        /* 8. Working directory, then exec.  child_exec() only returns on failure. */
+        /* 8. Working directory, then exec: the file the caller was authorized
+         *    for by its descriptor (a #! script by its path, which its
+         *    interpreter opens anyway), else execvp's candidates.
+         *    child_exec() only returns on failure. */
         if (chdir(r->working_directory) < 0)
                 return child_fail(c, SPAWN_STAGE_CHDIR, errno);
+        if (r->exec_fd >= 0) {
+                if (fcntl(c->exec_fd_target, F_SETFD, FD_CLOEXEC) < 0)
+                        return child_fail(c, SPAWN_STAGE_FDS, errno);
+                syscall(SYS_execveat, c->exec_fd_target, "", r->argv, r->envp, AT_EMPTY_PATH);
+                if (errno != ENOENT)
+                        return child_fail(c, SPAWN_STAGE_EXEC, errno);
+        }
         child_exec(r->candidates, r->argv, r->envp, c->failure);
         _exit(127);
 }
@@ -311,6 +322,14 @@ int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_fai
                         safe_close(status[1]);
                         return -ENOMEM;
                 }
+        } else if (req->exec_fd >= 0) {
+                /* The file to run goes along, above the caller's descriptors. */
+                int top = req->fds[req->n_fds - 1].target;
+                memcpy(fds, req->fds, req->n_fds * sizeof(SpawnFd));
+                fds[req->n_fds] = (SpawnFd) { .source = req->exec_fd, .target = top + 1 };
+                ctx.fds = fds;
+                ctx.n_fds = req->n_fds + 1;
+                ctx.exec_fd_target = top + 1;
         }
         if (req->use_pidfd)
                 flags |= CLONE_PIDFD;

@@ -887,6 +887,15 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
 
 /* --- Misc --------------------------------------------------------------- */
 
+int auth_run_with_mock(AuthBus **bus, const char *const *daemon_args) {
+        if (geteuid() == 0)
+                *bus = auth_bus_start_mock(daemon_args);
+        int r = g_test_run();
+        if (*bus)
+                auth_bus_stop(*bus);
+        return r;
+}
+
 typedef struct {
         PcReaper *reaper;
         int pidfd;

@@ -144,6 +144,22 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
 
 /* --- Misc -------------------------------------------------------------- */
 
+/* At the top of a test case: skips it when the program could not start its
+ * bus (not root). */
+#define AUTH_NEEDS_BUS(bus)                                                       \
+        do {                                                                      \
+                if (!(bus)) {                                                     \
+                        g_test_skip("needs root: runs callers as other users");  \
+                        return;                                                   \
+                }                                                                 \
+        } while (0)
+
+/* A test program's end of main(): as root, starts the mock (procctld with
+ * daemon_args) into *bus, runs the cases, stops it; returns g_test_run()'s
+ * result. */
+int auth_run_with_mock(AuthBus **bus, const char *const *daemon_args);
+
+
 /* A process running `sleep 1000` as uid:gid in a session of its own, not
  * started through procctld (for Adopt).  Kill it with auth_kill_process(). */
 pid_t auth_start_foreign_sleep(uid_t uid, gid_t gid);

@@ -33,13 +33,7 @@ static AuthBus *bus;
 static uid_t nobody_uid, daemon_uid;
 static gid_t nobody_gid, daemon_gid;
 
-#define NEEDS_BUS()                                                               \
-        do {                                                                      \
-                if (!bus) {                                                       \
-                        g_test_skip("needs root: runs callers as other users");  \
-                        return;                                                   \
-                }                                                                 \
-        } while (0)
+#define NEEDS_BUS() AUTH_NEEDS_BUS(bus)
 
 typedef struct {
         const char *name;
@@ -426,10 +420,5 @@ int main(int argc, char **argv) {
         g_test_add_func("/auth/deny/checks-are-freed-when-their-call-cannot-go-on",
                         test_checks_freed_when_call_cannot_go_on);
 
-        if (geteuid() == 0)
-                bus = auth_bus_start_mock((const char *const[]) { "--max-auth-per-user=2", NULL });
-        int r = g_test_run();
-        if (bus)
-                auth_bus_stop(bus);
-        return r;
+        return auth_run_with_mock(&bus, (const char *const[]) { "--max-auth-per-user=2", NULL });
 }

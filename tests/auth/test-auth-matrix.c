@@ -394,10 +394,7 @@ static void run_cleanup(Run *r) {
 }
 
 static void test_case(gconstpointer data) {
-        if (!bus) {
-                g_test_skip("needs root: runs callers as other users");
-                return;
-        }
+        AUTH_NEEDS_BUS(bus);
         g_autoptr(Run) r = run_prepare(data);
         run_start(r);
         run_finish(r);
@@ -411,10 +408,7 @@ static void test_case(gconstpointer data) {
  * caller gets AccessDenied once procctld's 25 s polkit timeout passes, and a
  * "yes" that arrives after that changes nothing. */
 static void test_no_reply(gconstpointer data) {
-        if (!bus) {
-                g_test_skip("needs root: runs callers as other users");
-                return;
-        }
+        AUTH_NEEDS_BUS(bus);
         g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify) run_free);
         for (Method m = 0; m < N_METHODS; m++)
                 for (Caller c = 0; c < N_CALLERS; c++)
@@ -488,10 +482,5 @@ int main(int argc, char **argv) {
                         }
         g_test_add_data_func("/auth/matrix/polkit-no-reply/asked-calls-denied-after-timeout", NULL, test_no_reply);
 
-        if (geteuid() == 0)
-                bus = auth_bus_start_mock(NULL);
-        int r = g_test_run();
-        if (bus)
-                auth_bus_stop(bus);
-        return r;
+        return auth_run_with_mock(&bus, NULL);
 }
