@@ -31,7 +31,7 @@ grep -qE '"\$src/\.ci/deps"$' "$src/tests/quickstart.sh" || fail "the quick star
 grep -qx '\.ci/deps --ci' "$src/.ci/run" || fail ".ci/run does not run .ci/deps --ci"
 echo "ok: .ci/deps splits building and running from CI's extras"
 
-grep -q '^tests/dev-bus\.sh ' "$src/README.md" || fail "the README does not name tests/dev-bus.sh"
+grep -q '`tests/dev-bus\.sh`' "$src/README.md" || fail "the README does not name tests/dev-bus.sh"
 echo "ok: the README names tests/dev-bus.sh"
 
 # --- the install commands, as typed -----------------------------------------
