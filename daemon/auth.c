@@ -595,7 +595,8 @@ int auth_check_spawn_identity(Manager *m, Peer *peer, const SpawnOptions *o, con
         /* A daemon not running as root starts processes as itself only. */
         if (!m->privileged && (id->uid != geteuid() || id->gid != getegid()))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "This procctld runs as uid %u and can only start processes as itself",
+                                         "This procctld runs as uid %u (a per-user daemon) and can only start processes "
+                                         "as itself",
                                          (unsigned) geteuid());
         /* Another user's process gets no terminal of the caller's but a fresh one. */
         if (id->uid != peer->uid)

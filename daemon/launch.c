@@ -344,6 +344,11 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 goto finish;
         l.uid = id->uid;
         l.gid = id->gid;
+        /* What no authorization can grant (a per-user daemon starts
+         * processes only as itself), before polkit is asked. */
+        r = auth_check_spawn_identity(m, l.peer, o, id, error);
+        if (r < 0)
+                goto finish;
         if (l.peer->uid != 0) {
                 /* polkit is asked about the file that will run, found now and
                  * executed by descriptor, so that no PATH or later swap can
@@ -361,9 +366,6 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 r = r < 0 ? r : 1; /* polkit was asked: this call runs again when it answers */
                 goto finish;
         }
-        r = auth_check_spawn_identity(m, l.peer, o, id, error);
-        if (r < 0)
-                goto finish;
         r = auth_spawn_groups(l.peer, id, &groups, &n_groups);
         if (r < 0)
                 goto finish;
