@@ -312,12 +312,9 @@ int spawn_wait_release(sd_bus *bus, const char *program, const char *user) {
         int32_t status;
         int r;
 
-        if (user)
-                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply,
-                                       "asa{sv}", 1, program, 1, "user", "s", user);
-        else
-                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply,
-                                       "asa{sv}", 1, program, 0);
+        /* An options array of 0 entries reads none of the arguments after its count. */
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply, "asa{sv}", 1,
+                               program, user ? 1 : 0, "user", "s", user);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "ou", &p, &pid);
         if (r < 0) {
