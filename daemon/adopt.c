@@ -30,20 +30,29 @@ static char *read_link(pid_t pid, const char *what) {
         return strdup(buf);
 }
 
-static char **read_cmdline(pid_t pid) {
-        char path[64], buf[65536];
-        char **l;
-        size_t n = 0, k = 0;
-        ssize_t len;
+/* Reads up to size - 1 bytes of /proc/PID/NAME and terminates them; 0 when
+ * the file cannot be read (the process is gone). */
+static size_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size) {
+        char path[64];
+        ssize_t n;
         int fd;
 
-        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        n = fd >= 0 ? read(fd, buf, size - 1) : -1;
         safe_close(fd);
-        if (len < 0)
-                len = 0;
-        buf[len] = '\0';
+        if (n < 0)
+                n = 0;
+        buf[n] = '\0';
+        return (size_t) n;
+}
+
+static char **read_cmdline(pid_t pid) {
+        char buf[65536];
+        char **l;
+        size_t n = 0, k = 0;
+        ssize_t len = (ssize_t) read_proc_file(pid, "cmdline", buf, sizeof(buf));
+
         for (ssize_t i = 0; i < len; i++)
                 if (buf[i] == '\0')
                         n++;
@@ -60,19 +69,12 @@ static char **read_cmdline(pid_t pid) {
 
 /* The start time in /proc/PID/stat counts clock ticks since boot. */
 static uint64_t read_start_usec(pid_t pid) {
-        char path[64], buf[1024], *p;
+        char buf[1024], *p;
         unsigned long long ticks;
         uint64_t boot_usec;
-        ssize_t n;
-        int fd;
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        safe_close(fd);
-        if (n <= 0)
+        if (read_proc_file(pid, "stat", buf, sizeof(buf)) == 0)
                 return 0;
-        buf[n] = '\0';
         p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
         if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
                 return 0;

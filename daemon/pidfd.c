@@ -18,17 +18,8 @@
 
 #include "log.h"
 #include "macro.h"
+#include "missing.h"
 #include "pidfd.h"
-
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-#ifndef PIDFD_SIGNAL_PROCESS_GROUP
-#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
-#endif
 
 /* PIDFD_GET_INFO arrived in Linux 6.13, after the headers Debian 12 ships;
  * the layout is the kernel's ABI (include/uapi/linux/pidfd.h). */

@@ -25,17 +25,8 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "missing.h"
 #include "spawn.h"
-
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-#ifndef CLOSE_RANGE_UNSHARE
-#define CLOSE_RANGE_UNSHARE (1U << 1)
-#endif
 
 #define CHILD_STACK_SIZE (256 * 1024)
 

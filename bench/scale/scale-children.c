@@ -13,7 +13,13 @@
  *            child picked at random each time, with 10 children alive and
  *            with N; medians.
  *   spawn    Spawn + Wait + Release of /bin/true (three synchronous calls),
- *            with no other child and with N alive; medians.
+ *            with no other child and with N alive; medians.  Twice: as
+ *            the caller (root: the child execs the program directly) and,
+ *            with --spawn-user (default nobody when root on the system bus),
+ *            as that user (the child execs procctl-exec, which switches
+ *            identity, and the daemon reads the result from the event loop),
+ *            so that both of Spawn's paths are shown not to grow with the
+ *            daemon's memory.
  *
  * Order: spawn baseline (none alive), 10 children, signal baseline, RSS,
  * N - 10 more children, RSS, signal, spawn; then back to 10 children for
@@ -29,6 +35,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scale-common.h"
 
@@ -40,6 +47,7 @@ static const char *arg_idle = "/bin/sleep";
 static size_t arg_children = 10000;
 static unsigned arg_signal_calls = 5000;
 static unsigned arg_spawn_calls = 500;
+static const char *arg_spawn_user; /* NULL: chosen in main(); "": none */
 
 static void help(void) {
         printf("Usage: scale-children [OPTIONS]\n\n"
@@ -51,11 +59,13 @@ static void help(void) {
                "                         argument, 900 (seconds)\n"
                "  -n --children=N        Children alive in the measured case (default 10000)\n"
                "     --signal-calls=N    Signal calls per case (default 5000)\n"
-               "     --spawn-calls=N     Spawn+Wait+Release cycles per case (default 500)\n");
+               "     --spawn-calls=N     Spawn+Wait+Release cycles per case (default 500)\n"
+               "     --spawn-user=USER   Also measure Spawn+Wait+Release as USER (default nobody when\n"
+               "                         run as root on the system bus; empty: do not)\n");
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_ADDRESS = 0x100, ARG_USER, ARG_IDLE, ARG_SIGNAL_CALLS, ARG_SPAWN_CALLS };
+        enum { ARG_ADDRESS = 0x100, ARG_USER, ARG_IDLE, ARG_SIGNAL_CALLS, ARG_SPAWN_CALLS, ARG_SPAWN_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -64,6 +74,7 @@ static int parse_argv(int argc, char **argv) {
                 { "children", required_argument, NULL, 'n' },
                 { "signal-calls", required_argument, NULL, ARG_SIGNAL_CALLS },
                 { "spawn-calls", required_argument, NULL, ARG_SPAWN_CALLS },
+                { "spawn-user", required_argument, NULL, ARG_SPAWN_USER },
                 {}
         };
         int c;
@@ -91,9 +102,14 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_SPAWN_CALLS:
                         arg_spawn_calls = (unsigned) strtoul(optarg, NULL, 10);
                         break;
+                case ARG_SPAWN_USER:
+                        arg_spawn_user = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
+        if (!arg_spawn_user)
+                arg_spawn_user = !arg_user && geteuid() == 0 ? "nobody" : "";
         if (arg_children < 20 || arg_signal_calls < 1 || arg_spawn_calls < 1) {
                 fprintf(stderr, "--children must be at least 20, the call counts at least 1\n");
                 return -EINVAL;
@@ -150,7 +166,8 @@ static int measure_signal(sd_bus *bus, char **paths, size_t n, unsigned calls, F
         return 0;
 }
 
-static int measure_spawn(sd_bus *bus, unsigned calls, Figure *ret) {
+/* Median of Spawn+Wait+Release of /bin/true, as user (NULL: as the caller). */
+static int measure_spawn(sd_bus *bus, const char *user, unsigned calls, Figure *ret) {
         _cleanup_free_ uint64_t *t = calloc(calls, sizeof(uint64_t));
         uint64_t cpu0 = 0;
         int r;
@@ -163,7 +180,7 @@ static int measure_spawn(sd_bus *bus, unsigned calls, Figure *ret) {
                 if (i == calls / 10)
                         cpu0 = process_cpu_ns(daemon_process);
                 start = now_ns();
-                r = spawn_wait_release(bus, TRUE_PROGRAM);
+                r = spawn_wait_release(bus, TRUE_PROGRAM, user);
                 if (r < 0)
                         return r;
                 if (i >= calls / 10)
@@ -175,7 +192,33 @@ static int measure_spawn(sd_bus *bus, unsigned calls, Figure *ret) {
 }
 
 static void print_figure(const char *what, const Figure *f) {
-        printf("  %-44s median %8.1f us, procctld CPU %7.1f us/call\n", what, f->median_us, f->daemon_cpu_us);
+        printf("  %-52s median %8.1f us, procctld CPU %7.1f us/call\n", what, f->median_us, f->daemon_cpu_us);
+}
+
+/* Spawn's two paths: a child of the caller's (root's) own, and one of
+ * another user's, which goes through procctl-exec. */
+typedef struct SpawnFigures {
+        Figure caller;
+        Figure other_user;
+} SpawnFigures;
+
+static int measure_spawns(sd_bus *bus, const char *when, SpawnFigures *ret) {
+        char what[128];
+        int r;
+
+        r = measure_spawn(bus, NULL, arg_spawn_calls, &ret->caller);
+        if (r < 0)
+                return r;
+        snprintf(what, sizeof(what), "Spawn+Wait+Release, %s:", when);
+        print_figure(what, &ret->caller);
+        if (!*arg_spawn_user)
+                return 0;
+        r = measure_spawn(bus, arg_spawn_user, arg_spawn_calls, &ret->other_user);
+        if (r < 0)
+                return r;
+        snprintf(what, sizeof(what), "Spawn+Wait+Release as %s, %s:", arg_spawn_user, when);
+        print_figure(what, &ret->other_user);
+        return 0;
 }
 
 static int report_daemon(const char *when, pid_t pid, uint64_t *ret_rss) {
@@ -231,7 +274,8 @@ int main(int argc, char **argv) {
         char *idle_argv[3];
         char **paths = NULL;
         _cleanup_free_ uint32_t *pids = NULL;
-        Figure spawn_base, spawn_base2, spawn_many_fig, signal_base, signal_base2, signal_many;
+        SpawnFigures spawn_base = {}, spawn_base2 = {}, spawn_many_fig = {};
+        Figure signal_base, signal_base2, signal_many;
         uint64_t rss_few, rss_many, t0, t1;
         uint32_t count;
         char b[64], m[64];
@@ -269,10 +313,9 @@ int main(int argc, char **argv) {
                 goto fail;
 
         /* Spawn+Wait+Release with nothing else alive (also warms the daemon's allocator up). */
-        r = measure_spawn(bus, arg_spawn_calls, &spawn_base);
+        r = measure_spawns(bus, "no other child", &spawn_base);
         if (r < 0)
                 goto fail;
-        print_figure("Spawn+Wait+Release, no other child:", &spawn_base);
 
         /* 10 children: the Signal baseline, and the RSS before the many. */
         r = spawn_many(bus, idle_argv, 10, paths, pids);
@@ -307,11 +350,10 @@ int main(int argc, char **argv) {
                 goto fail_children;
         snprintf(b, sizeof(b), "Signal 0, %zu children:", arg_children);
         print_figure(b, &signal_many);
-        r = measure_spawn(bus, arg_spawn_calls, &spawn_many_fig);
+        snprintf(b, sizeof(b), "%zu alive", arg_children);
+        r = measure_spawns(bus, b, &spawn_many_fig);
         if (r < 0)
                 goto fail_children;
-        snprintf(b, sizeof(b), "Spawn+Wait+Release, %zu alive:", arg_children);
-        print_figure(b, &spawn_many_fig);
 
         /* Back to 10 children, and both baselines once more: the machine may
          * have drifted (other load, frequency) during the minutes this took,
@@ -336,23 +378,30 @@ int main(int argc, char **argv) {
         r = stop_and_release_many(bus, paths, 10);
         if (r != 0)
                 goto fail_children;
-        r = measure_spawn(bus, arg_spawn_calls, &spawn_base2);
+        r = measure_spawns(bus, "no other child, again", &spawn_base2);
         if (r < 0)
                 goto fail;
-        print_figure("Spawn+Wait+Release, no other child, again:", &spawn_base2);
         (void) report_daemon("at the end", daemon_process, NULL);
         printf("  drift of the baselines between start and end: Signal %+.1f%%, Spawn+Wait+Release %+.1f%%\n",
                (signal_base2.median_us / signal_base.median_us - 1) * 100,
-               (spawn_base2.median_us / spawn_base.median_us - 1) * 100);
+               (spawn_base2.caller.median_us / spawn_base.caller.median_us - 1) * 100);
+        if (*arg_spawn_user)
+                printf("  drift of the Spawn+Wait+Release baseline as %s: %+.1f%%\n", arg_spawn_user,
+                       (spawn_base2.other_user.median_us / spawn_base.other_user.median_us - 1) * 100);
         signal_base = mean(&signal_base, &signal_base2);
-        spawn_base = mean(&spawn_base, &spawn_base2);
+        spawn_base.caller = mean(&spawn_base.caller, &spawn_base2.caller);
+        spawn_base.other_user = mean(&spawn_base.other_user, &spawn_base2.other_user);
 
         snprintf(b, sizeof(b), "%" PRIu64 " KiB @10", rss_few);
         snprintf(m, sizeof(m), "%" PRIu64 " KiB @%zu", rss_many, arg_children);
         print_row("daemon RSS growth per child (KiB/child)", b, m,
                   ((double) rss_many - (double) rss_few) / (double) (arg_children - 10), "<= 2 KiB");
         print_rows("Signal(0) round trip", &signal_base, &signal_many, "10", "<= 1.5x");
-        print_rows("Spawn+Wait+Release /bin/true", &spawn_base, &spawn_many_fig, "0", "<= 1.2x");
+        print_rows("Spawn+Wait+Release /bin/true", &spawn_base.caller, &spawn_many_fig.caller, "0", "<= 1.2x");
+        if (*arg_spawn_user) {
+                snprintf(b, sizeof(b), "Spawn+Wait+Release /bin/true as %s", arg_spawn_user);
+                print_rows(b, &spawn_base.other_user, &spawn_many_fig.other_user, "0", "<= 1.2x");
+        }
 
         free_paths(paths, arg_children);
         return 0;

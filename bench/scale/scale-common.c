@@ -303,7 +303,7 @@ int stop_and_release_many(sd_bus *bus, char **paths, size_t n) {
         return pipeline_run(&p);
 }
 
-int spawn_wait_release(sd_bus *bus, const char *program) {
+int spawn_wait_release(sd_bus *bus, const char *program, const char *user) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
@@ -312,8 +312,9 @@ int spawn_wait_release(sd_bus *bus, const char *program) {
         int32_t status;
         int r;
 
+        /* An options array of 0 entries reads none of the arguments after its count. */
         r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, "Spawn", &error, &reply, "asa{sv}", 1,
-                               program, 0);
+                               program, user ? 1 : 0, "user", "s", user);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "ou", &p, &pid);
         if (r < 0) {

@@ -88,6 +88,7 @@ int spawn_many(sd_bus *bus, char **argv, size_t n, char **paths, uint32_t *pids)
  * records per user, so stopping all first would lose the oldest. */
 int stop_and_release_many(sd_bus *bus, char **paths, size_t n);
 
-/* One whole life of a child: Spawn of program (no arguments, no options),
- * Wait, expecting "exited" 0, then Release.  Prints what failed. */
-int spawn_wait_release(sd_bus *bus, const char *program);
+/* One whole life of a child: Spawn of program (no arguments; as user when
+ * not NULL, else no options), Wait, expecting "exited" 0, then Release.
+ * Prints what failed. */
+int spawn_wait_release(sd_bus *bus, const char *program, const char *user);

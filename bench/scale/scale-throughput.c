@@ -113,7 +113,7 @@ static void *bus_worker(void *userdata) {
         Worker *w = userdata;
 
         while (!atomic_load(&stop_flag) && !atomic_load(&failed)) {
-                if (spawn_wait_release(w->bus, PROGRAM) < 0) {
+                if (spawn_wait_release(w->bus, PROGRAM, NULL) < 0) {
                         atomic_store(&failed, true);
                         break;
                 }

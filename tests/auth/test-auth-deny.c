@@ -2,7 +2,7 @@
 
 /*
  * Deny paths, as a real unprivileged user (nobody, 65534), against procctld
- * started with --max-auth-per-user=2:
+ * started with --max-auth-per-user=2 --max-auth-descriptors-per-user=1:
  *
  *  - without polkit on the bus, nobody may spawn as itself and act on its own
  *    processes, and gets AccessDenied for everything else: every act method,
@@ -17,7 +17,12 @@
  *  - a check whose call cannot go on once polkit says yes (the process was
  *    released, the process to adopt exited) gives its slot and descriptors
  *    back at once: more such calls than the limit on one connection, and
- *    that connection still reaches polkit.
+ *    that connection still reaches polkit;
+ *  - MaxPendingAuthDescriptorsPerUser: a call kept while polkit decides
+ *    keeps its descriptors; once they fill nobody's budget, every further
+ *    call that carries one (Adopt's pidfd, Spawn's stdin) is LimitExceeded
+ *    at once and the daemon holds no more of them, while a call without
+ *    descriptors still reaches polkit; polkit's answer gives them all back.
  *
  * After each case, procctld is asked something and its descriptor count is
  * compared with the count before the case.
@@ -337,6 +342,89 @@ static void test_checks_freed_when_call_cannot_go_on(void) {
         g_free((char *) agent_name);
 }
 
+/* The budget procctld is started with (main()): one descriptor. */
+#define AUTH_DESCRIPTOR_BUDGET 1
+
+/* A call of nobody's that carries one descriptor, a pidfd of pid as handle 0. */
+static AuthCaller *start_with_descriptor(gboolean spawn, pid_t pid) {
+        if (spawn)
+                return auth_caller_start(bus, nobody_uid, nobody_gid, 0, pid, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                         g_variant_new_parsed("(['/bin/true'], {'user': <'daemon'>, 'stdin': <@h 0>})"));
+        return auth_caller_start(bus, nobody_uid, nobody_gid, 0, pid, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Adopt",
+                                 g_variant_new_parsed("(@h 0, @a{sv} {})"));
+}
+
+/* The daemon's descriptors once it has dealt with every call answered so far
+ * (a round trip first: a refused call's message is freed after its reply). */
+static guint daemon_fd_count_settled(void) {
+        (void) auth_bus_process_count(bus);
+        return auth_bus_daemon_fd_count(bus);
+}
+
+static void test_descriptors_while_pending_are_bounded(void) {
+        NEEDS_BUS();
+        auth_bus_polkit_return(bus);
+        auth_bus_set_answer(bus, MOCK_NO_REPLY);
+        g_ptr_array_unref(auth_bus_take_requests(bus));
+
+        pid_t foreign = auth_start_foreign_sleep(daemon_uid, daemon_gid);
+        guint32 pid;
+        g_autofree char *path = spawn_as_root((const char *[]) { "/bin/sleep", "1000", NULL }, &pid);
+        guint fds = auth_bus_daemon_fd_count(bus);
+
+        /* An Adopt waits for polkit; its pidfd fills nobody's budget. */
+        g_autoptr(AuthCaller) held = start_with_descriptor(FALSE, foreign);
+        g_assert_true(auth_bus_wait_requests(bus, 1, PC_TIMEOUT_MS));
+        g_assert_cmpuint(daemon_fd_count_settled(), <=, fds + AUTH_DESCRIPTOR_BUDGET);
+
+        /* Every further call with a descriptor is refused before polkit is
+         * asked, though nobody still has a MaxPendingAuthPerUser slot. */
+        for (int i = 0; i < 6; i++) {
+                g_autoptr(AuthCaller) c = start_with_descriptor(i % 2 == 0, foreign);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+                pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
+                g_assert_nonnull(strstr(error->message, "MaxPendingAuthDescriptorsPerUser"));
+                g_assert_cmpuint(daemon_fd_count_settled(), <=, fds + AUTH_DESCRIPTOR_BUDGET);
+        }
+
+        /* A call without descriptors takes the second slot. */
+        g_autoptr(AuthCaller) plain = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH,
+                                                        PC_MANAGER_IFACE, "Signal", g_variant_new("(oi)", path, 0));
+        g_assert_true(auth_bus_wait_requests(bus, 2, PC_TIMEOUT_MS));
+        g_autoptr(GPtrArray) requests = auth_bus_take_requests(bus);
+        g_assert_cmpuint(requests->len, ==, 2);
+
+        /* polkit says no: both calls are answered, and all they kept is given back. */
+        auth_bus_answer_held(bus, MOCK_NO);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) adopted = auth_caller_finish(held, NULL, &error);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
+        g_clear_error(&error);
+        g_autoptr(GVariant) signalled = auth_caller_finish(plain, NULL, &error);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
+        g_clear_error(&error);
+        assert_daemon_unchanged(fds);
+
+        /* The budget is free again: a call with a descriptor reaches polkit. */
+        auth_bus_set_answer(bus, MOCK_NO);
+        for (int i = 0; i < 2; i++) {
+                g_autoptr(AuthCaller) c = start_with_descriptor(i == 0, foreign);
+                g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, &error);
+                pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
+                g_clear_error(&error);
+        }
+        g_ptr_array_unref(requests);
+        requests = auth_bus_take_requests(bus);
+        g_assert_cmpuint(requests->len, ==, 2);
+        g_assert_cmpuint(auth_bus_process_count(bus), ==, 1);
+        assert_daemon_unchanged(fds);
+
+        auth_kill_process(foreign);
+        auth_bus_forget_process(bus, path);
+        auth_bus_set_answer(bus, MOCK_YES);
+}
+
 static AuthCaller *hold_signal(uid_t uid, gid_t gid, const char *path) {
         AuthCaller *c = auth_caller_start(bus, uid, gid, CALLER_HOLD, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Signal",
                                           g_variant_new("(oi)", path, 0));
@@ -419,6 +507,9 @@ int main(int argc, char **argv) {
         g_test_add_func("/auth/deny/max-pending-auth-per-user-is-limit-exceeded", test_max_pending_auth_per_user);
         g_test_add_func("/auth/deny/checks-are-freed-when-their-call-cannot-go-on",
                         test_checks_freed_when_call_cannot_go_on);
+        g_test_add_func("/auth/deny/descriptors-kept-while-polkit-decides-are-bounded-per-user",
+                        test_descriptors_while_pending_are_bounded);
 
-        return auth_run_with_mock(&bus, (const char *const[]) { "--max-auth-per-user=2", NULL });
+        return auth_run_with_mock(&bus, (const char *const[]) { "--max-auth-per-user=2",
+                                                               "--max-auth-descriptors-per-user=1", NULL });
 }
