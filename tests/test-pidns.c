@@ -110,6 +110,10 @@ static pid_t recycle_pid(pid_t ns_pid, pid_t wanted, pid_t *helper) {
         return c;
 }
 
+static gboolean pid_gone(gpointer user_data) {
+        return pc_process_state(GPOINTER_TO_INT(user_data)) == 0;
+}
+
 static void test_signal_never_reaches_recycled_pid(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
 
@@ -121,6 +125,9 @@ static void test_signal_never_reaches_recycled_pid(PcFixture *fx) {
         /* Killed from outside the daemon; the daemon sees the exit. */
         g_assert_cmpint(kill(outer, SIGKILL), ==, 0);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
+        /* Wait may be answered before the zombie is reaped (sd-event reaps
+         * once the exit has been handled): the PID is free only after that. */
+        g_assert_true(pc_poll_until(pid_gone, GINT_TO_POINTER(outer), PC_TIMEOUT_MS));
 
         /* Someone else gets the same PID in that namespace. */
         pid_t helper;
