@@ -54,12 +54,12 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 echo
-echo "== root, program as root (target: ratio <= 1.3)"
+echo "== root, program as root (target: Spawn+Wait <= 1.3x its posix_spawn+waitpid)"
 "$build/bench/spawn-wait" --address="$address" "$@"
 echo
 echo "== root, program as nobody (through procctl-exec)"
 "$build/bench/spawn-wait" --address="$address" --spawn-user=nobody "$@"
 echo
-echo "== nobody, program as itself (target: ratio <= 1.5)"
+echo "== nobody, program as itself (target: Spawn+Wait <= 1.5x its own posix_spawn+waitpid)"
 chmod 755 "$pb_dir"   # nobody reaches the bus socket
 setpriv --reuid=65534 --regid=65534 --clear-groups "$build/bench/spawn-wait" --address="$address" "$@"

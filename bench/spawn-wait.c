@@ -330,6 +330,11 @@ int main(int argc, char *argv[]) {
 
         m_local = median_ms(t_local, o.iterations);
         m_daemon = median_ms(t_daemon, o.iterations);
+        /* Spawn+Wait alone, per iteration, before the phases are sorted below:
+         * what a caller that wants the exit status waits for. */
+        for (unsigned k = 0; k < o.iterations; k++)
+                t_daemon[k] = t_phases[k] + t_phases[o.iterations + k];
+        double m_spawn_wait = median_ms(t_daemon, o.iterations);
 
         printf("%u iterations of each, interleaved, after %u warm-up iterations\n",
                o.iterations, o.warmup);
@@ -338,6 +343,7 @@ int main(int argc, char *argv[]) {
         for (unsigned p = 0; p < 3; p++)
                 printf("%s%s %.3f", p > 0 ? ", " : "", phase_name[p], median_ms(t_phases + p * o.iterations, o.iterations));
         printf(" ms)\n");
-        printf("ratio daemon/local: %.2f (target <= 1.3)\n", m_daemon / m_local);
+        printf("ratio daemon/local: %.2f; Spawn+Wait alone %.3f ms, ratio %.2f\n", m_daemon / m_local, m_spawn_wait,
+               m_spawn_wait / m_local);
         return EXIT_SUCCESS;
 }
