@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Whose groups a child gets, and whose processes the owner may signal
- * (issue 11, sections 5 and 7), with real unprivileged callers and the mock
+ * Whose groups a child gets, and whose processes the owner may signal,
+ * with real unprivileged callers and the mock
  * polkit (or none):
  *
  *  - an alias account (useradd -o: the caller's uid, another primary group)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * What polkit is told a Spawn will run (issue 11, section 4), with the mock
+ * What polkit is told a Spawn will run, with the mock
  * polkit, as a real unprivileged user (nobody):
  *
  *  - a bare name is looked up in the PATH the caller gives the child, and

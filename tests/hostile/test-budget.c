@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What a caller's records cost the daemon, and what the listings of them
- * cost everyone (issue 11, section 2).  Long command lines once made
+ * cost everyone.  Long command lines once made
  * ListProcesses and GetManagedObjects pass the bus's 32 MiB message limit:
  * the bus dropped the daemon, which exited.  Now the listings carry a cut
  * command line and no Argv, and each uid's records are paid from a byte

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * procctl-exec takes the controlling terminal (`tty`) with the target user's
- * credentials, after its identity switch (issue 11, section 6).
+ * credentials, after its identity switch.
  *
  * Through the bus this cannot be seen: Spawn refuses a `tty` stdin not open
  * for reading and writing (tests/hostile), and on a descriptor open for both
