@@ -460,7 +460,15 @@ AuthBus *auth_bus_start_mock(const char *const *daemon_args) {
         gt_dbus_queue_set_server_func(b->queue, mock_serve, b);
         auth_bus_polkit_return(b);
 
-        start_procctld(b, daemon_args);
+        /* The mock's tests look at what each call asks: nothing is
+         * remembered unless the test's own arguments (which come later on
+         * the command line, and win) say so. */
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_ptr_array_add(args, (gpointer) "--remember-authorization-sec=0");
+        for (const char *const *a = daemon_args; a && *a; a++)
+                g_ptr_array_add(args, (gpointer) *a);
+        g_ptr_array_add(args, NULL);
+        start_procctld(b, (const char *const *) args->pdata);
         return b;
 }
 
