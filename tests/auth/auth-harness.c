@@ -1011,6 +1011,19 @@ void auth_caller_free(AuthCaller *c) {
         g_free(c);
 }
 
+gboolean auth_caller_finish_spawn(AuthBus *b, AuthCaller *c, GError **error) {
+        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, error);
+        auth_caller_free(c);
+        if (!reply)
+                return FALSE;
+        const char *path;
+        guint32 pid;
+        g_variant_get(reply, "(&ou)", &path, &pid);
+        auth_bus_wait_exited(b, path);
+        auth_bus_forget_process(b, path);
+        return TRUE;
+}
+
 GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_t adopt_pid, const char *path,
                        const char *iface, const char *method, GVariant *params, char **name, GArray **fd_pids,
                        GError **error) {

@@ -150,6 +150,10 @@ void auth_caller_leave(AuthCaller *c);
 void auth_caller_free(AuthCaller *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AuthCaller, auth_caller_free)
 
+/* Finishes and frees a caller of a Spawn of a program that exits by itself:
+ * TRUE if it was allowed, the process then waited for and released. */
+gboolean auth_caller_finish_spawn(AuthBus *b, AuthCaller *c, GError **error);
+
 /* Start, finish, free; the caller's bus name goes to *name if not NULL. */
 GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_t adopt_pid, const char *path,
                        const char *iface, const char *method, GVariant *params, char **name, GArray **fd_pids,

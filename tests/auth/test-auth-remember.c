@@ -31,21 +31,15 @@ static gid_t nobody_gid;
         "});\n"
 
 /* Spawn of /bin/true with arg (to make its details the case's own) as
- * nobody; own: from a connection of its own rather than nobody's agent.
- * Returns the process's path (or NULL with error set), the process
- * released. */
+ * nobody; CALLER_OWN: from a connection of its own rather than nobody's
+ * agent. */
+static AuthCaller *start_spawn(const char *arg, CallerFlags flags) {
+        return auth_caller_start(bus, nobody_uid, nobody_gid, flags, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                 g_variant_new_parsed("(['/bin/true', %s], @a{sv} {})", arg));
+}
+
 static gboolean spawn_true(const char *arg, CallerFlags flags, GError **error) {
-        g_autoptr(GVariant) reply = auth_call_as(bus, nobody_uid, nobody_gid, flags, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
-                                                 "Spawn", g_variant_new_parsed("(['/bin/true', %s], @a{sv} {})", arg),
-                                                 NULL, NULL, error);
-        if (!reply)
-                return FALSE;
-        const char *path;
-        guint32 pid;
-        g_variant_get(reply, "(&ou)", &path, &pid);
-        auth_bus_wait_exited(bus, path);
-        auth_bus_forget_process(bus, path);
-        return TRUE;
+        return auth_caller_finish_spawn(bus, start_spawn(arg, flags), error);
 }
 
 static void assert_spawn_allowed(const char *arg, CallerFlags flags) {
@@ -113,18 +107,11 @@ static void test_concurrent_spawns_ask_once(void) {
         auth_bus_set_polkit_rules(bus, RULES("YES"));
         guint before = auth_bus_count_checks(bus);
         for (guint i = 0; i < G_N_ELEMENTS(callers); i++)
-                callers[i] = auth_caller_start(bus, nobody_uid, nobody_gid, 0, 0, PC_MANAGER_PATH, PC_MANAGER_IFACE,
-                                               "Spawn", g_variant_new_parsed("(['/bin/true', 'burst'], @a{sv} {})"));
+                callers[i] = start_spawn("burst", 0);
         for (guint i = 0; i < G_N_ELEMENTS(callers); i++) {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = auth_caller_finish(callers[i], NULL, &error);
+                g_assert_true(auth_caller_finish_spawn(bus, callers[i], &error));
                 g_assert_no_error(error);
-                const char *path;
-                guint32 pid;
-                g_variant_get(reply, "(&ou)", &path, &pid);
-                auth_bus_wait_exited(bus, path);
-                auth_bus_forget_process(bus, path);
-                auth_caller_free(callers[i]);
         }
         g_assert_cmpuint(auth_bus_count_checks(bus), ==, before + 1);
 }
