@@ -10,7 +10,10 @@
 # its own posix_spawn+waitpid: root starting a program as root (the
 # vfork-style child), root starting it as nobody (through procctl-exec), and
 # nobody starting it as itself (authorization and identity switch included;
-# polkit is not on this bus).
+# polkit is not on this bus). Then, with Debian's polkitd started on the
+# same bus (if installed; it is shown the project's actions file in a mount
+# namespace of its own, as tests/auth do), nobody again: procctld asks polkit
+# for the connection's first Spawn and remembers the yes a few seconds.
 #
 # Builds first if needed (in build/, or $BUILD_DIR). As root, the bus is a
 # system-type bus with the project's own policy and procctld runs as a
@@ -37,7 +40,20 @@ fi
 
 source "$src/tests/private-bus.sh"
 private_bus_init procctl-bench
-trap private_bus_cleanup EXIT
+polkitd=/usr/lib/polkit-1/polkitd
+polkit_policy=/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf
+polkitd_pid=
+if [[ $EUID -eq 0 && -x $polkitd && -f $polkit_policy ]]; then
+    pb_bus_includes+=("$polkit_policy")
+fi
+bench_cleanup() {
+    if [[ -n $polkitd_pid ]]; then
+        kill -TERM "$polkitd_pid" 2>/dev/null || true
+        wait "$polkitd_pid" 2>/dev/null || true
+    fi
+    private_bus_cleanup
+}
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 private_bus_start
@@ -62,4 +78,30 @@ echo "== root, program as nobody (through procctl-exec)"
 echo
 echo "== nobody, program as itself (target: Spawn+Wait <= 1.5x its own posix_spawn+waitpid)"
 chmod 755 "$pb_dir"   # nobody reaches the bus socket
+setpriv --reuid=65534 --regid=65534 --clear-groups "$build/bench/spawn-wait" --address="$address" "$@"
+
+echo
+if [[ ${#pb_bus_includes[@]} -eq 0 ]]; then
+    echo "== nobody, with polkitd: skipped ($polkitd or $polkit_policy is missing)"
+    exit
+fi
+# polkitd reads actions from /usr/share/polkit-1/actions only: it gets a
+# private mount of a directory holding the project's file over it.
+mkdir "$pb_dir/polkit-actions"
+install -m 644 "$src/policy/org.procctl.policy" "$pb_dir/polkit-actions/"
+env DBUS_SYSTEM_BUS_ADDRESS="$address" unshare --mount --propagation private \
+    sh -c 'mount --bind "$1" /usr/share/polkit-1/actions && exec "$2" --no-debug' sh \
+    "$pb_dir/polkit-actions" "$polkitd" 2>"$pb_dir/polkitd.log" &
+polkitd_pid=$!
+polkit_owned() {
+    busctl --address="$address" call org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus NameHasOwner s org.freedesktop.PolicyKit1 2>/dev/null | grep -q true
+}
+for i in $(seq 200); do
+    polkit_owned && break
+    kill -0 "$polkitd_pid" 2>/dev/null || private_bus_die "polkitd exited" "$pb_dir/polkitd.log"
+    (( i < 200 )) || private_bus_die "polkitd did not take org.freedesktop.PolicyKit1" "$pb_dir/polkitd.log"
+    sleep 0.05
+done
+echo "== nobody, program as itself, polkitd on the bus (target: Spawn+Wait <= 1.5x; the first call, which asks polkit, apart)"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$build/bench/spawn-wait" --address="$address" "$@"

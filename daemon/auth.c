@@ -31,7 +31,21 @@ struct AuthQuery {
         sd_event_source *defer;  /* frees the query once its call has run again */
         Charge charge;           /* one of the caller's pending checks */
         Charge fds;              /* the descriptors request carries, to the caller's budget */
+        bool interactive;        /* asked allowing polkit to authenticate the user */
+        AuthQuery *leader;       /* the same caller's check in flight this one waits on, or NULL */
+        uint64_t generation;     /* manager->auth_generation when asked */
         LIST_FIELDS(AuthQuery, peer);
+};
+
+/* A yes polkit gave without interaction, remembered for its caller (auth.h). */
+struct AuthAnswer {
+        Peer *peer;
+        const char *action;
+        char *details;  /* exactly as asked, binding included */
+        size_t size;    /* what it takes of the caller's AUTH_REMEMBER_MAX_BYTES_PER_PEER */
+        uint64_t until; /* CLOCK_MONOTONIC µs */
+        LIST_FIELDS(AuthAnswer, peer);
+        LIST_FIELDS(AuthAnswer, manager);
 };
 
 static int query_compare(const void *a, const void *b) {
@@ -42,6 +56,11 @@ static int query_compare(const void *a, const void *b) {
 static void query_free(AuthQuery *q) {
         (void) tdelete(q, &q->manager->auth_queries, query_compare);
         LIST_REMOVE(peer, q->peer->auth_queries, q);
+        /* A check in flight ends with its waiters answered, or with its
+         * caller gone and all of them freed together: none is left waiting. */
+        LIST_FOREACH(peer, f, q->peer->auth_queries)
+                if (f->leader == q)
+                        f->leader = NULL;
         charge_release(&q->charge);
         q->manager->auth_fds -= q->fds.amount;
         charge_release(&q->fds);
@@ -53,9 +72,98 @@ static void query_free(AuthQuery *q) {
         free(q);
 }
 
+static void answer_free(AuthAnswer *a) {
+        Peer *peer = a->peer;
+
+        LIST_REMOVE(peer, peer->auth_answers, a);
+        LIST_REMOVE(manager, peer->manager->auth_answers, a);
+        peer->n_auth_answers--;
+        peer->auth_answer_bytes -= a->size;
+        free(a->details);
+        free(a);
+}
+
 void auth_cancel_peer(Peer *peer) {
         while (peer->auth_queries.head)
                 query_free(peer->auth_queries.head);
+        while (peer->auth_answers.head)
+                answer_free(peer->auth_answers.head);
+}
+
+/* Every caller's, and what is being asked now is not to be remembered either. */
+static void forget_all(Manager *m) {
+        while (m->auth_answers.head)
+                answer_free(m->auth_answers.head);
+        m->auth_generation++;
+}
+
+static int arm_expiry(Manager *m);
+
+static int on_answers_expired(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        while (m->auth_answers.head && m->auth_answers.head->until <= now)
+                answer_free(m->auth_answers.head);
+        (void) arm_expiry(m); /* failing, the lookup still ignores what is past its time */
+        return 0;
+}
+
+/* The answers are kept for the same time, so the first to expire is the oldest. */
+static int arm_expiry(Manager *m) {
+        int r;
+
+        if (!m->auth_answers.head)
+                return m->auth_expiry ? sd_event_source_set_enabled(m->auth_expiry, SD_EVENT_OFF) : 0;
+        if (!m->auth_expiry)
+                return sd_event_add_time(m->event, &m->auth_expiry, CLOCK_MONOTONIC, m->auth_answers.head->until, 0,
+                                         on_answers_expired, m);
+        r = sd_event_source_set_time(m->auth_expiry, m->auth_answers.head->until);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->auth_expiry, SD_EVENT_ONESHOT);
+        return r;
+}
+
+static bool remembered(Peer *peer, const char *action, const char *details) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        LIST_FOREACH(peer, a, peer->auth_answers)
+                if (a->until > now && strcmp(a->action, action) == 0 && strcmp(a->details, details) == 0)
+                        return true;
+        return false;
+}
+
+/* q's yes, for its caller, action and details.  Not remembering is always
+ * safe: a failure here only means asking again. */
+static void remember(AuthQuery *q) {
+        Manager *m = q->manager;
+        Peer *peer = q->peer;
+        size_t size = strlen(q->details) + 1;
+        AuthAnswer *a;
+
+        if (m->limits.remember_auth_sec == 0 || q->generation != m->auth_generation ||
+            size > AUTH_REMEMBER_MAX_BYTES_PER_PEER)
+                return;
+        a = calloc(1, sizeof(AuthAnswer));
+        if (!a)
+                return;
+        a->details = strdup(q->details);
+        if (!a->details) {
+                free(a);
+                return;
+        }
+        while (peer->auth_answers.head && (peer->n_auth_answers >= AUTH_REMEMBER_MAX_PER_PEER ||
+                                           peer->auth_answer_bytes + size > AUTH_REMEMBER_MAX_BYTES_PER_PEER))
+                answer_free(peer->auth_answers.head);
+        a->peer = peer;
+        a->action = q->action;
+        a->size = size;
+        a->until = now_usec(CLOCK_MONOTONIC) + (uint64_t) m->limits.remember_auth_sec * 1000000ULL;
+        LIST_APPEND(peer, peer->auth_answers, a);
+        LIST_APPEND(manager, m->auth_answers, a);
+        peer->n_auth_answers++;
+        peer->auth_answer_bytes += size;
+        (void) arm_expiry(m);
 }
 
 /* Skips the value of type (with contents, for a container) at m's position. */
@@ -121,15 +229,31 @@ static int on_polkit_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_e
         Manager *m = userdata;
 
         m->polkit_absent_until = 0; /* it came (or went): ask it next time */
+        forget_all(m);              /* and whatever it said is no longer its word */
+        return 0;
+}
+
+/* Rules, actions or sessions changed: a yes of a moment ago may be a no now. */
+static int on_polkit_changed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        forget_all(userdata);
         return 0;
 }
 
 int auth_watch_polkit(Manager *m) {
+        int r;
+
+        r = sd_bus_add_match(m->bus, NULL,
+                             "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                             "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                             "arg0='org.freedesktop.PolicyKit1'",
+                             on_polkit_owner_changed, m);
+        if (r < 0)
+                return r;
         return sd_bus_add_match(m->bus, NULL,
-                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                "arg0='org.freedesktop.PolicyKit1'",
-                                on_polkit_owner_changed, m);
+                                "type='signal',sender='org.freedesktop.PolicyKit1',"
+                                "path='/org/freedesktop/PolicyKit1/Authority',"
+                                "interface='org.freedesktop.PolicyKit1.Authority',member='Changed'",
+                                on_polkit_changed, m);
 }
 
 static int on_query_answered(sd_event_source *s, void *userdata) {
@@ -153,13 +277,46 @@ static char *details_join(const char *const *details) {
         return buf;
 }
 
+/* Whether polkit's yes rests on a temporary authorization (one an
+ * authentication earlier left, which its user may revoke): polkit's to keep. */
+static bool reply_is_temporary(sd_bus_message *reply) {
+        const char *key, *value;
+        bool temporary = false;
+
+        if (sd_bus_message_enter_container(reply, 'a', "{ss}") < 0)
+                return true;
+        while (sd_bus_message_read(reply, "{ss}", &key, &value) > 0)
+                if (strcmp(key, "polkit.temporary_authorization_id") == 0)
+                        temporary = true;
+        return temporary;
+}
+
+/* Runs q's method again, now with the answer waiting for it.  The method may
+ * not reach its check this time (the process it named was released
+ * meanwhile, a quota is now full): the query is freed all the same once the
+ * bus has nothing more to dispatch, at idle priority. */
+static void query_dispatch_again(AuthQuery *q) {
+        int r;
+
+        q->done = true;
+        r = sd_bus_enqueue_for_read(q->manager->bus, q->request);
+        if (r >= 0)
+                r = sd_event_add_defer(q->manager->event, &q->defer, on_query_answered, q);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
+        if (r < 0) {
+                log_error_errno(r, "Failed to dispatch a call again after authorization: %m");
+                (void) sd_bus_reply_method_errno(q->request, r, NULL);
+                query_free(q);
+        }
+}
+
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         AuthQuery *q = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int authorized = 0, challenge = 0, r;
 
         q->slot = sd_bus_slot_unref(q->slot);
-        q->done = true;
 
         if (e && polkit_absent(e)) {
                 /* Neither running nor activatable: remember it for a while
@@ -178,9 +335,13 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                 if (r < 0)
                         q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_ACCESS_DENIED,
                                                       "Authorization check (%s) failed: bad reply from polkit", q->action);
-                else if (authorized)
+                else if (authorized) {
                         q->result = 1;
-                else if (challenge && !sd_bus_message_get_allow_interactive_authorization(q->request))
+                        /* Only a yes no authentication went into: one that
+                         * did was for this call (auth_admin), not a while. */
+                        if (!q->interactive && !reply_is_temporary(reply))
+                                remember(q);
+                } else if (challenge && !sd_bus_message_get_allow_interactive_authorization(q->request))
                         q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                                       "Authorization (%s) needs interactive authentication; "
                                                       "allow interactive authorization to be asked",
@@ -189,21 +350,28 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                         q->result = sd_bus_error_setf(&q->error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized: %s", q->action);
         }
 
-        /* Run the method again, now with the answer waiting for it.  The
-         * method may not reach its check this time (the process it named was
-         * released meanwhile, a quota is now full): the query is freed all the
-         * same once the bus has nothing more to dispatch, at idle priority. */
-        r = sd_bus_enqueue_for_read(q->manager->bus, q->request);
-        if (r >= 0)
-                r = sd_event_add_defer(q->manager->event, &q->defer, on_query_answered, q);
-        if (r >= 0)
-                r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
-        if (r < 0) {
-                log_error_errno(r, "Failed to dispatch a call again after authorization: %m");
-                (void) sd_bus_reply_method_errno(q->request, r, NULL);
-                query_free(q);
+        /* The same caller's calls that waited on this check get its answer. */
+        for (AuthQuery *f = q->peer->auth_queries.head, *next; f; f = next) {
+                next = f->peer_next;
+                if (f->leader != q)
+                        continue;
+                f->leader = NULL;
+                f->result = q->result;
+                if (q->result < 0)
+                        f->result = sd_bus_error_copy(&f->error, &q->error);
+                query_dispatch_again(f);
         }
+        query_dispatch_again(q);
         return 0;
+}
+
+/* The same caller's non-interactive check for the same action and details,
+ * in flight, or NULL. */
+static AuthQuery *find_leader(Peer *peer, const char *action, const char *details) {
+        LIST_FOREACH(peer, q, peer->auth_queries)
+                if (q->slot && !q->interactive && strcmp(q->action, action) == 0 && strcmp(q->details, details) == 0)
+                        return q;
+        return NULL;
 }
 
 /* details: NULL-terminated key, value, key, value, … */
@@ -212,7 +380,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char *action, const char *const *details,
                         const char *binding, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        AuthQuery key = { .request = msg }, *q;
+        AuthQuery key = { .request = msg }, *q, *leader;
         void **found;
         unsigned n_fds;
         bool interactive;
@@ -247,9 +415,15 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
                 return r;
         }
 
+        /* Nothing is logged here: this is every call's path. */
+        if (remembered(peer, action, joined))
+                return 1;
+
         if (m->polkit_absent_until > now_usec(CLOCK_MONOTONIC))
                 return answer_without_polkit(action, error);
 
+        /* A waiter is one of the caller's pending checks too: it keeps its
+         * call and the call's descriptors as long as the one it waits on. */
         r = quota_check(m, peer->uid, QUOTA_AUTH, error);
         if (r < 0)
                 return r;
@@ -264,19 +438,23 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         if (r < 0)
                 return r;
 
-        interactive = sd_bus_message_get_allow_interactive_authorization(msg);
-        r = sd_bus_message_new_method_call(m->bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+        interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
+        /* Asked with interaction, polkit may authenticate the user for this
+         * call alone: such a check is neither shared nor remembered. */
+        leader = !interactive && m->limits.remember_auth_sec > 0 ? find_leader(peer, action, joined) : NULL;
+        if (!leader)
+                r = sd_bus_message_new_method_call(m->bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
-        if (r >= 0)
+        if (!leader && r >= 0)
                 r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(msg),
                                           action);
-        if (r >= 0)
+        if (!leader && r >= 0)
                 r = sd_bus_message_open_container(call, 'a', "{ss}");
-        for (const char *const *d = details; r >= 0 && d && d[0] && d[1]; d += 2)
+        for (const char *const *d = details; !leader && r >= 0 && d && d[0] && d[1]; d += 2)
                 r = sd_bus_message_append(call, "{ss}", d[0], d[1]);
-        if (r >= 0)
+        if (!leader && r >= 0)
                 r = sd_bus_message_close_container(call);
-        if (r >= 0)
+        if (!leader && r >= 0)
                 r = sd_bus_message_append(call, "us", (uint32_t) (interactive ? 1 : 0), "");
         if (r < 0)
                 return r;
@@ -285,7 +463,8 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         if (!q)
                 return -ENOMEM;
         *q = (AuthQuery) { .manager = m, .peer = peer, .request = msg, .action = action, .details = TAKE_PTR(joined),
-                           .error = SD_BUS_ERROR_NULL };
+                           .error = SD_BUS_ERROR_NULL, .interactive = interactive, .leader = leader,
+                           .generation = m->auth_generation };
         r = quota_charge(m, peer->uid, QUOTA_AUTH, &q->charge);
         if (r >= 0)
                 r = quota_charge_n(m, peer->uid, QUOTA_AUTH_FDS, n_fds, &q->fds);
@@ -299,6 +478,8 @@ static int polkit_check(Manager *m, sd_bus_message *msg, Peer *peer, const char 
         sd_bus_message_ref(msg);
         m->auth_fds += q->fds.amount;
         LIST_APPEND(peer, peer->auth_queries, q);
+        if (leader)
+                return 0; /* answered with it (on_polkit_reply()) */
 
         r = sd_bus_call_async(m->bus, &q->slot, call, on_polkit_reply, q,
                               interactive ? AUTH_POLKIT_INTERACTIVE_TIMEOUT_USEC : AUTH_POLKIT_TIMEOUT_USEC);

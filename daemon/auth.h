@@ -10,6 +10,14 @@
  * the method then returns and is dispatched again, with the same message,
  * once polkit answers (as systemd's bus_verify_polkit_async() does).
  *
+ * A yes polkit gave without interaction is remembered for the caller (its
+ * unique bus name), the action and the exact details asked, for
+ * RememberAuthorizationSec (settings.h); polkit's Changed signal, polkit
+ * leaving or coming, and the caller leaving forget it at once.  While such a
+ * check is in flight, the same caller's calls for the same action and
+ * details wait on it rather than ask again (each is still dispatched again
+ * and answered on its own, and counts as one of the caller's pending checks).
+ *
  * Without polkit on the bus, a non-root caller gets only what needs no
  * authorization: spawning as itself (the action's default is "yes") and
  * acting on its own processes.  polkit present but failing or not answering
@@ -32,6 +40,9 @@
 /* How long the bus's word that polkit is neither running nor activatable is
  * taken without asking again; polkit taking its name ends it at once. */
 #define AUTH_POLKIT_ABSENT_USEC (5ULL * 1000000ULL)
+/* What one caller's remembered answers may hold: the oldest goes first. */
+#define AUTH_REMEMBER_MAX_PER_PEER 16U
+#define AUTH_REMEMBER_MAX_BYTES_PER_PEER (64U * 1024U)
 
 typedef struct AuthQuery AuthQuery;
 
@@ -64,7 +75,8 @@ int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
 
-/* Listens for polkit taking (or dropping) its bus name; before the name is taken. */
+/* Listens for polkit taking (or dropping) its bus name, and for its
+ * Authority's Changed signal; before the name is taken. */
 int auth_watch_polkit(Manager *m);
 
 /* Whether the caller could read the process's /proc/PID/exe and cwd itself
@@ -72,7 +84,7 @@ int auth_watch_polkit(Manager *m);
  * saved uid and the process is dumpable.  Adopt publishes them only then. */
 bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info);
 
-/* Forgets the caller's pending checks (it left the bus). */
+/* Forgets the caller's pending checks and remembered answers (it left the bus). */
 void auth_cancel_peer(Peer *peer);
 
 /* What a Spawn may ask for once authorized: a daemon not running as root

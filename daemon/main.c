@@ -61,10 +61,13 @@ static void help(void) {
                "     --max-auth-descriptors-per-user=N\n"
                "                                Descriptors in a uid's calls awaiting authorization (default: %u)\n"
                "     --max-bytes-per-user=N     Bytes of a uid's process records (default: %u)\n"
-               "     --max-processes=N          Processes tracked in all (default: %u)\n",
+               "     --max-processes=N          Processes tracked in all (default: %u)\n"
+               "     --remember-authorization-sec=N\n"
+               "                                How long a caller's yes from polkit is remembered;\n"
+               "                                0: never (default: %u)\n",
                PROCCTL_SYSCONFDIR "/procctl/procctld.conf", LIMITS_DEFAULT.running_per_user, LIMITS_DEFAULT.retained_per_user,
                LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.auth_fds_per_user,
-               LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total);
+               LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total, LIMITS_DEFAULT.remember_auth_sec);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -86,6 +89,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-auth-descriptors-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-bytes-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-processes", required_argument, NULL, ARG_LIMIT },
+                { "remember-authorization-sec", required_argument, NULL, ARG_LIMIT },
                 {}
         };
         int c, level, index;
@@ -136,7 +140,8 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_LIMIT: {
                         const char *key = limits_key_for_option(options[index].name);
                         if (!key || arg_n_limits >= ELEMENTSOF(arg_limits) || limits_set(&check, key, optarg) < 0) {
-                                fprintf(stderr, "procctld: --%s needs a whole number of at least 1\n", options[index].name);
+                                fprintf(stderr, "procctld: --%s needs a whole number of at least %u\n", options[index].name,
+                                        key ? limits_min(key) : 1);
                                 return -EINVAL;
                         }
                         arg_limits[arg_n_limits].key = key;

@@ -382,6 +382,7 @@ Manager *manager_free(Manager *m) {
         m->exiting = true;
         service_stop(m);
         peer_free_all(m); /* and with the callers, their Spawns under way */
+        sd_event_source_disable_unref(m->auth_expiry);
         while (m->processes.head)
                 process_free(m->processes.head);
         safe_close(m->devnull_fd);

@@ -25,6 +25,7 @@ typedef struct Peer Peer;
 typedef struct Process Process;
 typedef struct Quota Quota;
 typedef struct Launch Launch;
+typedef struct AuthAnswer AuthAnswer;
 
 typedef struct Manager {
         sd_event *event;
@@ -61,6 +62,10 @@ typedef struct Manager {
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
         unsigned long long auth_fds; /* descriptors in the calls those queries keep */
+        LIST_HEAD(AuthAnswer, auth_answers); /* remembered yeses of all callers, oldest first (auth.c) */
+        sd_event_source *auth_expiry;        /* forgets the oldest when its time runs out */
+        uint64_t auth_generation;            /* counts the times all were forgotten: an answer to a
+                                              * check asked before is not remembered */
 } Manager;
 
 /* runtime_dir: where process ids are recorded (ids.h); NULL: nowhere. */

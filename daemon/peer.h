@@ -7,7 +7,7 @@
  * the caller connected, never the account database), when the name first
  * calls, and cached until the name leaves the bus
  * (one NameOwnerChanged match for all callers tells us); leaving also ends what the caller left behind:
- * its pending Waits and authorization checks, and its processes spawned
+ * its pending Waits, authorization checks and remembered answers, and its processes spawned
  * with kill-on-disconnect.
  */
 
@@ -21,6 +21,7 @@
 
 typedef struct Waiter Waiter;
 typedef struct AuthQuery AuthQuery;
+typedef struct AuthAnswer AuthAnswer;
 typedef struct Launch Launch;
 
 struct Peer {
@@ -32,6 +33,9 @@ struct Peer {
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);
+        LIST_HEAD(AuthAnswer, auth_answers); /* what polkit said yes to, for a short while (auth.c) */
+        unsigned n_auth_answers;
+        size_t auth_answer_bytes;
         LIST_HEAD(Launch, launches); /* its Spawns whose child has not reported yet */
 };
 

@@ -14,14 +14,16 @@ static const struct {
         const char *key;
         const char *option;
         size_t offset;
+        unsigned min;
 } limit_table[] = {
-        { "MaxRunningPerUser", "max-running-per-user", offsetof(Limits, running_per_user) },
-        { "MaxRetainedPerUser", "max-retained-per-user", offsetof(Limits, retained_per_user) },
-        { "MaxPendingWaitsPerUser", "max-waits-per-user", offsetof(Limits, waits_per_user) },
-        { "MaxPendingAuthPerUser", "max-auth-per-user", offsetof(Limits, auth_per_user) },
-        { "MaxPendingAuthDescriptorsPerUser", "max-auth-descriptors-per-user", offsetof(Limits, auth_fds_per_user) },
-        { "MaxBytesPerUser", "max-bytes-per-user", offsetof(Limits, bytes_per_user) },
-        { "MaxProcesses", "max-processes", offsetof(Limits, processes_total) },
+        { "MaxRunningPerUser", "max-running-per-user", offsetof(Limits, running_per_user), 1 },
+        { "MaxRetainedPerUser", "max-retained-per-user", offsetof(Limits, retained_per_user), 1 },
+        { "MaxPendingWaitsPerUser", "max-waits-per-user", offsetof(Limits, waits_per_user), 1 },
+        { "MaxPendingAuthPerUser", "max-auth-per-user", offsetof(Limits, auth_per_user), 1 },
+        { "MaxPendingAuthDescriptorsPerUser", "max-auth-descriptors-per-user", offsetof(Limits, auth_fds_per_user), 1 },
+        { "MaxBytesPerUser", "max-bytes-per-user", offsetof(Limits, bytes_per_user), 1 },
+        { "MaxProcesses", "max-processes", offsetof(Limits, processes_total), 1 },
+        { "RememberAuthorizationSec", "remember-authorization-sec", offsetof(Limits, remember_auth_sec), 0 },
 };
 
 int limits_set(Limits *l, const char *key, const char *value) {
@@ -30,12 +32,19 @@ int limits_set(Limits *l, const char *key, const char *value) {
         for (size_t i = 0; i < ELEMENTSOF(limit_table); i++) {
                 if (strcmp(key, limit_table[i].key) != 0)
                         continue;
-                if (parse_id(value, &v) < 0 || v == 0)
+                if (parse_id(value, &v) < 0 || v < limit_table[i].min)
                         return -EINVAL;
                 *(unsigned *) ((char *) l + limit_table[i].offset) = v;
                 return 0;
         }
         return -ENOENT;
+}
+
+unsigned limits_min(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(limit_table); i++)
+                if (strcmp(key, limit_table[i].key) == 0)
+                        return limit_table[i].min;
+        return 1;
 }
 
 const char *limits_key_for_option(const char *option) {
@@ -83,7 +92,8 @@ int limits_load_file(Limits *l, const char *path) {
                         break;
                 }
                 if (r < 0) {
-                        r = log_error_errno(EINVAL, "%s:%u: \"%s\" needs a whole number of at least 1", path, n, strip(s));
+                        r = log_error_errno(EINVAL, "%s:%u: \"%s\" needs a whole number of at least %u", path, n, strip(s),
+                                            limits_min(strip(s)));
                         break;
                 }
         }

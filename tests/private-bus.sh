@@ -73,6 +73,7 @@ pb_daemon_pid=
 pb_address=
 pb_wait_message="procctld did not take org.procctl.Manager1 within 10 s"
 pb_bus=${PROCCTL_TEST_BUS:-dbus-daemon}
+pb_bus_includes=()   # more bus policy files for the system-type bus (polkit's, say)
 if [[ $EUID -eq 0 ]]; then
     pb_bus_env=DBUS_SYSTEM_BUS_ADDRESS
     pb_daemon_args=()
@@ -133,6 +134,7 @@ private_bus_config() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
   <include>$pb_src/policy/org.procctl.Manager1.conf</include>
+$(for f in "${pb_bus_includes[@]}"; do echo "  <include>$f</include>"; done)
 </busconfig>
 CONF
     else

@@ -40,6 +40,7 @@
 
 #define POLKITD            "/usr/lib/polkit-1/polkitd"
 #define POLKIT_ACTIONS_DIR "/usr/share/polkit-1/actions"
+#define POLKIT_RULES_DIR   "/etc/polkit-1/rules.d"
 #define POLKIT_BUS_POLICY  "/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf"
 
 typedef struct AuthAgent AuthAgent;
@@ -70,6 +71,11 @@ struct AuthBus {
         /* The real polkitd and the bus it is on. */
         GSubprocess *bus;
         GSubprocess *polkitd;
+        char *rules_dir;            /* polkitd's /etc/polkit-1/rules.d */
+        GDBusConnection *monitor;   /* counts procctld's CheckAuthorization calls */
+        gint n_checks;              /* atomic */
+        gint n_sentinels;           /* atomic: the test's own CheckAuthorization calls seen */
+        char *test_name;            /* conn's unique name */
 };
 
 static const char polkit_xml[] =
@@ -418,14 +424,19 @@ static AuthBus *auth_bus_new(void) {
         return b;
 }
 
-static void connect_test(AuthBus *b) {
+static GDBusConnection *connect_bus(AuthBus *b) {
         g_autoptr(GError) error = NULL;
-        b->conn = g_dbus_connection_new_for_address_sync(
+        GDBusConnection *conn = g_dbus_connection_new_for_address_sync(
                         b->address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                         NULL, NULL, &error);
         g_assert_no_error(error);
-        g_dbus_connection_set_exit_on_close(b->conn, FALSE);
+        g_dbus_connection_set_exit_on_close(conn, FALSE);
+        return conn;
+}
+
+static void connect_test(AuthBus *b) {
+        b->conn = connect_bus(b);
 }
 
 static void drop_log(const char *domain, GLogLevelFlags level, const char *message, gpointer user_data) {
@@ -460,7 +471,15 @@ AuthBus *auth_bus_start_mock(const char *const *daemon_args) {
         gt_dbus_queue_set_server_func(b->queue, mock_serve, b);
         auth_bus_polkit_return(b);
 
-        start_procctld(b, daemon_args);
+        /* The mock's tests look at what each call asks: nothing is
+         * remembered unless the test's own arguments (which come later on
+         * the command line, and win) say so. */
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_ptr_array_add(args, (gpointer) "--remember-authorization-sec=0");
+        for (const char *const *a = daemon_args; a && *a; a++)
+                g_ptr_array_add(args, (gpointer) *a);
+        g_ptr_array_add(args, NULL);
+        start_procctld(b, (const char *const *) args->pdata);
         return b;
 }
 
@@ -480,15 +499,25 @@ static void write_polkitd_bus_config(AuthBus *b, const char *path) {
  * mount namespace of its own in which the test's directory, holding nothing
  * but the project's actions file, is bind-mounted over it.  Nothing outside
  * the test's polkitd sees it, and nothing is left behind. */
+typedef struct {
+        const char *actions;
+        const char *rules;
+} PolkitdDirs;
+
+/* The same for the rules: the test's directory (empty at first, see
+ * auth_bus_set_polkit_rules()) over /etc/polkit-1/rules.d, which polkitd
+ * watches and reloads. */
 static void polkitd_setup(gpointer user_data) {
-        const char *actions = user_data;
+        const PolkitdDirs *dirs = user_data;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (unshare(CLONE_NEWNS) < 0)
                 _exit(126);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 _exit(126);
-        if (mount(actions, POLKIT_ACTIONS_DIR, NULL, MS_BIND, NULL) < 0)
+        if (mount(dirs->actions, POLKIT_ACTIONS_DIR, NULL, MS_BIND, NULL) < 0)
+                _exit(126);
+        if (mount(dirs->rules, POLKIT_RULES_DIR, NULL, MS_BIND, NULL) < 0)
                 _exit(126);
 }
 
@@ -501,10 +530,16 @@ const char *auth_polkitd_missing(void) {
                 return POLKIT_BUS_POLICY " is missing (apt-get install polkitd)";
         if (!g_file_test(POLKIT_ACTIONS_DIR, G_FILE_TEST_IS_DIR))
                 return POLKIT_ACTIONS_DIR " is missing (apt-get install polkitd)";
+        if (!g_file_test(POLKIT_RULES_DIR, G_FILE_TEST_IS_DIR))
+                return POLKIT_RULES_DIR " is missing (apt-get install polkitd)";
         return NULL;
 }
 
 AuthBus *auth_bus_start_polkitd(void) {
+        return auth_bus_start_polkitd_with(NULL);
+}
+
+AuthBus *auth_bus_start_polkitd_with(const char *const *daemon_args) {
         g_autoptr(GError) error = NULL;
         AuthBus *b = auth_bus_new();
 
@@ -519,6 +554,9 @@ AuthBus *auth_bus_start_polkitd(void) {
         g_file_set_contents(copy, policy, (gssize) len, &error);
         g_assert_no_error(error);
         g_assert_cmpint(chmod(copy, 0644), ==, 0);
+        b->rules_dir = g_build_filename(b->tmpdir, "rules.d", NULL);
+        g_assert_cmpint(mkdir(b->rules_dir, 0755), ==, 0);
+        PolkitdDirs dirs = { .actions = actions, .rules = b->rules_dir };
 
         g_autofree char *config = g_build_filename(b->tmpdir, "bus.conf", NULL);
         write_polkitd_bus_config(b, config);
@@ -529,7 +567,7 @@ AuthBus *auth_bus_start_polkitd(void) {
         g_autofree char *bus_env = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", b->address);
         const char *const envp[] = { bus_env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
         g_subprocess_launcher_set_environ(pl, (char **) envp);
-        g_subprocess_launcher_set_child_setup(pl, polkitd_setup, actions, NULL);
+        g_subprocess_launcher_set_child_setup(pl, polkitd_setup, &dirs, NULL);
         b->polkitd = g_subprocess_launcher_spawn(pl, &error, POLKITD, "--no-debug", NULL);
         g_assert_no_error(error);
         gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
@@ -541,8 +579,91 @@ AuthBus *auth_bus_start_polkitd(void) {
                 g_usleep(10000);
         }
 
-        start_procctld(b, NULL);
+        start_procctld(b, daemon_args);
         return b;
+}
+
+static void on_polkit_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                              const char *member, GVariant *params, gpointer user_data) {
+        *(gboolean *) user_data = TRUE;
+}
+
+void auth_bus_set_polkit_rules(AuthBus *b, const char *rules) {
+        g_autoptr(GError) error = NULL;
+        gboolean changed = FALSE;
+        guint id = g_dbus_connection_signal_subscribe(b->conn, POLKIT_NAME, POLKIT_IFACE, "Changed", POLKIT_PATH, NULL,
+                                                      G_DBUS_SIGNAL_FLAGS_NONE, on_polkit_changed, &changed, NULL);
+        /* The bus has the match once it answered a later call. */
+        (void) name_has_owner(b, POLKIT_NAME);
+
+        /* Written beside, then renamed in: polkitd sees one new file. */
+        g_autofree char *tmp = g_build_filename(b->tmpdir, "50-test.rules.tmp", NULL);
+        g_autofree char *path = g_build_filename(b->rules_dir, "50-test.rules", NULL);
+        g_file_set_contents(tmp, rules, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(chmod(tmp, 0644), ==, 0);
+        g_assert_cmpint(rename(tmp, path), ==, 0);
+
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
+        while (!changed) {
+                if (g_get_monotonic_time() > deadline)
+                        g_error("polkitd did not announce Changed within %d ms of new rules", PC_TIMEOUT_MS);
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(2000);
+        }
+        g_dbus_connection_signal_unsubscribe(b->conn, id);
+}
+
+/* In the monitor's worker thread. */
+static GDBusMessage *count_checks(GDBusConnection *conn, GDBusMessage *msg, gboolean incoming, gpointer user_data) {
+        AuthBus *b = user_data;
+
+        if (!incoming || g_strcmp0(g_dbus_message_get_member(msg), "CheckAuthorization") != 0)
+                return msg; /* the reply to BecomeMonitor */
+        if (g_strcmp0(g_dbus_message_get_sender(msg), b->daemon_name) == 0)
+                g_atomic_int_inc(&b->n_checks);
+        else if (g_strcmp0(g_dbus_message_get_sender(msg), b->test_name) == 0)
+                g_atomic_int_inc(&b->n_sentinels);
+        /* Not for this connection to answer: a monitor may send nothing. */
+        g_object_unref(msg);
+        return NULL;
+}
+
+void auth_bus_monitor_checks(AuthBus *b) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null(b->monitor);
+        b->test_name = g_strdup(g_dbus_connection_get_unique_name(b->conn));
+        b->monitor = connect_bus(b);
+        g_dbus_connection_add_filter(b->monitor, count_checks, b, NULL);
+        const char *rules[] = { "type='method_call',interface='" POLKIT_IFACE "',member='CheckAuthorization'", NULL };
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                        b->monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Monitoring",
+                        "BecomeMonitor", g_variant_new("(^asu)", rules, 0u), NULL, G_DBUS_CALL_FLAGS_NONE,
+                        PC_TIMEOUT_MS, NULL, &error);
+        g_assert_no_error(error);
+}
+
+guint auth_bus_count_checks(AuthBus *b) {
+        g_autoptr(GError) error = NULL;
+        gint sentinels = g_atomic_int_get(&b->n_sentinels);
+
+        g_assert_nonnull(b->monitor);
+        /* A check of the test's own: the monitor sees it after every
+         * check the bus passed on before. */
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                        b->conn, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
+                        g_variant_new_parsed("(('system-bus-name', {'name': <%s>}), %s, @a{ss} {}, @u 0, '')",
+                                             b->test_name, AUTH_ACTION_SPAWN),
+                        NULL, G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, &error);
+        g_assert_no_error(error);
+        gint64 deadline = g_get_monotonic_time() + (gint64) PC_TIMEOUT_MS * 1000;
+        while (g_atomic_int_get(&b->n_sentinels) == sentinels) {
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the bus monitor did not see the test's own CheckAuthorization");
+                g_usleep(2000);
+        }
+        return (guint) g_atomic_int_get(&b->n_checks);
 }
 
 
@@ -582,6 +703,12 @@ void auth_bus_stop(AuthBus *b) {
                 g_clear_pointer(&b->server_context, g_main_context_unref);
                 g_clear_pointer(&b->polkit_info, g_dbus_node_info_unref);
         }
+        if (b->monitor) {
+                g_dbus_connection_close_sync(b->monitor, NULL, NULL);
+                g_clear_object(&b->monitor);
+        }
+        g_free(b->test_name);
+        g_free(b->rules_dir);
         stop_subprocess(b->polkitd);
         g_clear_object(&b->polkitd);
         stop_subprocess(b->bus);
@@ -681,8 +808,8 @@ struct AuthAgent {
 };
 
 struct AuthCaller {
-        GSubprocess *sp;        /* CALLER_HOLD */
-        GDataInputStream *out;  /* CALLER_HOLD */
+        GSubprocess *sp;        /* CALLER_HOLD, CALLER_OWN */
+        GDataInputStream *out;  /* CALLER_HOLD, CALLER_OWN */
         AuthAgent *agent;       /* otherwise */
         char *id;
         char *name;
@@ -784,11 +911,12 @@ AuthCaller *auth_caller_start(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flag
         AuthCaller *c = g_new0(AuthCaller, 1);
         c->flags = flags;
 
-        if (flags & CALLER_HOLD) {
+        if (flags & (CALLER_HOLD | CALLER_OWN)) {
                 g_autoptr(GPtrArray) argv = caller_argv(uid, gid);
                 if (flags & CALLER_INTERACTIVE)
                         g_ptr_array_add(argv, g_strdup("--interactive"));
-                g_ptr_array_add(argv, g_strdup("--hold"));
+                if (flags & CALLER_HOLD)
+                        g_ptr_array_add(argv, g_strdup("--hold"));
                 if (adopt_pid > 0)
                         g_ptr_array_add(argv, g_strdup_printf("--pidfd=%d", (int) adopt_pid));
                 g_ptr_array_add(argv, g_strdup(b->address));
@@ -821,7 +949,14 @@ const char *auth_caller_name(AuthCaller *c) {
 
 GVariant *auth_caller_finish(AuthCaller *c, GArray **fd_pids, GError **error) {
         g_assert_false(c->flags & CALLER_HOLD);
-        g_autoptr(GPtrArray) lines = agent_take_result(c->agent, c->id);
+        g_autoptr(GPtrArray) lines = NULL;
+        if (c->flags & CALLER_OWN) {
+                lines = g_ptr_array_new_with_free_func(g_free);
+                do
+                        g_ptr_array_add(lines, read_line_or_fail(c->out, "auth-call"));
+                while (!result_complete(g_ptr_array_index(lines, lines->len - 1)));
+        } else
+                lines = agent_take_result(c->agent, c->id);
         g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(int));
         GVariant *reply = NULL;
 
@@ -874,6 +1009,19 @@ void auth_caller_free(AuthCaller *c) {
         g_free(c->id);
         g_free(c->name);
         g_free(c);
+}
+
+gboolean auth_caller_finish_spawn(AuthBus *b, AuthCaller *c, GError **error) {
+        g_autoptr(GVariant) reply = auth_caller_finish(c, NULL, error);
+        auth_caller_free(c);
+        if (!reply)
+                return FALSE;
+        const char *path;
+        guint32 pid;
+        g_variant_get(reply, "(&ou)", &path, &pid);
+        auth_bus_wait_exited(b, path);
+        auth_bus_forget_process(b, path);
+        return TRUE;
 }
 
 GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_t adopt_pid, const char *path,

@@ -62,6 +62,18 @@ AuthBus *auth_bus_start_mock(const char *const *daemon_args);
 /* A bus with Debian's polkitd on it (reading the project's actions file,
  * see auth-harness.c) and procctld. */
 AuthBus *auth_bus_start_polkitd(void);
+/* The same, procctld started with the extra arguments (may be NULL). */
+AuthBus *auth_bus_start_polkitd_with(const char *const *daemon_args);
+/* Replaces the real polkitd's rules (its /etc/polkit-1/rules.d, empty at
+ * first, holds one file with rules) and waits until polkitd has announced
+ * the change (the Authority's Changed signal, on the test's connection:
+ * procctld, which the bus told before, has it too). */
+void auth_bus_set_polkit_rules(AuthBus *b, const char *rules);
+/* Starts counting procctld's CheckAuthorization calls with a bus monitor
+ * (BecomeMonitor); auth_bus_count_checks() says how many it has seen so
+ * far, every call the bus passed on before it was called included. */
+void auth_bus_monitor_checks(AuthBus *b);
+guint auth_bus_count_checks(AuthBus *b);
 /* Why the real polkitd cannot be run here (not root, not installed), or
  * NULL if it can. */
 const char *auth_polkitd_missing(void);
@@ -117,6 +129,7 @@ void auth_bus_wait_caller_gone(AuthBus *b, const char *name);
 typedef enum {
         CALLER_INTERACTIVE = 1 << 0, /* allow interactive authorization */
         CALLER_HOLD = 1 << 1,        /* send and stay until auth_caller_leave() */
+        CALLER_OWN = 1 << 2,         /* a connection of its own for this one call, not the uid's agent's */
 } CallerFlags;
 
 typedef struct AuthCaller AuthCaller;
@@ -137,6 +150,10 @@ void auth_caller_leave(AuthCaller *c);
 void auth_caller_free(AuthCaller *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AuthCaller, auth_caller_free)
 
+/* Finishes and frees a caller of a Spawn of a program that exits by itself:
+ * TRUE if it was allowed, the process then waited for and released. */
+gboolean auth_caller_finish_spawn(AuthBus *b, AuthCaller *c, GError **error);
+
 /* Start, finish, free; the caller's bus name goes to *name if not NULL. */
 GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_t adopt_pid, const char *path,
                        const char *iface, const char *method, GVariant *params, char **name, GArray **fd_pids,
@@ -152,6 +169,15 @@ GVariant *auth_call_as(AuthBus *b, uid_t uid, gid_t gid, CallerFlags flags, pid_
                         g_test_skip("needs root: runs callers as other users");  \
                         return;                                                   \
                 }                                                                 \
+        } while (0)
+
+/* At the top of a test case: skips it, saying why, when reason is not NULL. */
+#define AUTH_SKIP_IF(reason)                      \
+        do {                                      \
+                if (reason) {                     \
+                        g_test_skip(reason);      \
+                        return;                   \
+                }                                 \
         } while (0)
 
 /* A test program's end of main(): as root, starts the mock (procctld with

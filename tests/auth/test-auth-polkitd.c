@@ -29,13 +29,7 @@ static const char *skip_reason;
 static uid_t nobody_uid;
 static gid_t nobody_gid;
 
-#define SKIP_IF_NEEDED()                          \
-        do {                                      \
-                if (skip_reason) {                \
-                        g_test_skip(skip_reason); \
-                        return;                   \
-                }                                 \
-        } while (0)
+#define SKIP_IF_NEEDED() AUTH_SKIP_IF(skip_reason)
 
 /* `pkaction --verbose` asks polkitd itself what it read from the file. */
 static void test_actions_installed(void) {

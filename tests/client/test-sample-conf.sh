@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The sample data/procctld.conf names every limit the daemon knows
+# The sample data/procctld.conf names every setting the daemon knows
 # (daemon/settings.c) commented out at its default (daemon/settings.h),
 # and sets nothing itself.
 #
@@ -13,9 +13,9 @@ src=$1
 sample=$src/data/procctld.conf
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-keys=$(sed -nE 's/^\s*\{ "(Max[A-Za-z]+)", "([a-z-]+)", offsetof\(Limits, ([a-z_]+)\) \},$/\1 \3/p' \
+keys=$(sed -nE 's/^\s*\{ "([A-Z][A-Za-z]+)", "([a-z-]+)", offsetof\(Limits, ([a-z_]+)\), [0-9]+ \},$/\1 \3/p' \
        "$src/daemon/settings.c")
-[[ -n $keys ]] || fail "no limits found in daemon/settings.c"
+[[ -n $keys ]] || fail "no settings found in daemon/settings.c"
 
 while read -r key field; do
     default=$(grep -oE "\.$field = [0-9]+" "$src/daemon/settings.h" | grep -oE '[0-9]+$')
@@ -28,5 +28,5 @@ done <<<"$keys"
 if grep -vE '^(#.*|\[Limits\]|)$' "$sample"; then
     fail "$sample sets something"
 fi
-n=$(grep -cE '^#Max[A-Za-z]+=' "$sample")
+n=$(grep -cE '^#[A-Z][A-Za-z]+=[0-9]+$' "$sample")
 [[ $n -eq $(wc -l <<<"$keys") ]] || fail "$sample has $n settings, the daemon $(wc -l <<<"$keys")"

@@ -18,6 +18,7 @@ static const struct {
         { "MaxPendingWaitsPerUser", "max-waits-per-user", offsetof(Limits, waits_per_user) },
         { "MaxPendingAuthPerUser", "max-auth-per-user", offsetof(Limits, auth_per_user) },
         { "MaxProcesses", "max-processes", offsetof(Limits, processes_total) },
+        { "RememberAuthorizationSec", "remember-authorization-sec", offsetof(Limits, remember_auth_sec) },
 };
 
 static unsigned limit_at(const Limits *l, size_t offset) {
@@ -48,6 +49,18 @@ static void test_a_limit_is_a_whole_number_of_at_least_one(void) {
         g_assert_cmpuint(l.processes_total, ==, 4294967294u);
         g_assert_cmpint(limits_set(&l, "MaxProcesses", "1"), ==, 0);
         g_assert_cmpuint(l.processes_total, ==, 1);
+}
+
+/* 0 turns remembering polkit's answers off; it is no limit. */
+static void test_remembering_may_be_turned_off(void) {
+        Limits l = LIMITS_DEFAULT;
+
+        g_assert_cmpuint(l.remember_auth_sec, >, 0);
+        g_assert_cmpint(limits_set(&l, "RememberAuthorizationSec", "0"), ==, 0);
+        g_assert_cmpuint(l.remember_auth_sec, ==, 0);
+        g_assert_cmpint(limits_set(&l, "RememberAuthorizationSec", "-1"), ==, -EINVAL);
+        g_assert_cmpuint(limits_min("RememberAuthorizationSec"), ==, 0);
+        g_assert_cmpuint(limits_min("MaxProcesses"), ==, 1);
 }
 
 static void test_unknown_keys_are_not_found(void) {
@@ -140,6 +153,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/settings/each-key-sets-its-limit-only", test_each_key_sets_its_limit_only);
         g_test_add_func("/settings/a-limit-is-a-whole-number-of-at-least-one", test_a_limit_is_a_whole_number_of_at_least_one);
+        g_test_add_func("/settings/remembering-authorization-may-be-turned-off", test_remembering_may_be_turned_off);
         g_test_add_func("/settings/unknown-keys-are-not-found", test_unknown_keys_are_not_found);
         g_test_add_func("/settings/each-option-names-its-key", test_each_option_names_its_key);
         g_test_add_func("/settings/the-file-sets-what-it-names", test_the_file_sets_what_it_names);
