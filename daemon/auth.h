@@ -4,47 +4,22 @@
 /*
  * Who may do what: the contract's table, one check at the top of each method.
  * Root may do anything; a caller may act on its own processes; the rest is
- * polkit's to decide, asked asynchronously with the caller's bus name as the
- * subject.  Each check returns 1 when the call may go on, a negative errno
- * with the D-Bus error set when it may not, or 0 when polkit has been asked:
- * the method then returns and is dispatched again, with the same message,
- * once polkit answers (as systemd's bus_verify_polkit_async() does).
- *
- * A yes polkit gave without interaction is remembered for the caller (its
- * unique bus name), the action and the exact details asked, for
- * RememberAuthorizationSec (settings.h); polkit's Changed signal, polkit
- * leaving or coming, and the caller leaving forget it at once.  While such a
- * check is in flight, the same caller's calls for the same action and
- * details wait on it rather than ask again (each is still dispatched again
- * and answered on its own, and counts as one of the caller's pending checks).
- *
- * Without polkit on the bus, a non-root caller gets only what needs no
- * authorization: spawning as itself (the action's default is "yes") and
- * acting on its own processes.  polkit present but failing or not answering
- * means deny.
+ * polkit's to decide (polkit.h).  Each check returns 1 when the call may go
+ * on, a negative errno with the D-Bus error set when it may not, or 0 when
+ * polkit has been asked: the method then returns and is dispatched again,
+ * with the same message, once polkit answers (as systemd's
+ * bus_verify_polkit_async() does).
  */
 
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "identity.h"
-#include "list.h"
 #include "manager.h"
 #include "peer.h"
 #include "pidfd.h"
 #include "options.h"
 #include "process.h"
-
-#define AUTH_POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
-#define AUTH_POLKIT_INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
-/* How long the bus's word that polkit is neither running nor activatable is
- * taken without asking again; polkit taking its name ends it at once. */
-#define AUTH_POLKIT_ABSENT_USEC (5ULL * 1000000ULL)
-/* What one caller's remembered answers may hold: the oldest goes first. */
-#define AUTH_REMEMBER_MAX_PER_PEER 16U
-#define AUTH_REMEMBER_MAX_BYTES_PER_PEER (64U * 1024U)
-
-typedef struct AuthQuery AuthQuery;
 
 /* Spawn as target: org.procctl.spawn as oneself, org.procctl.spawn-as-user
  * for another user, or for a primary group the caller's own credentials lack
@@ -53,8 +28,9 @@ typedef struct AuthQuery AuthQuery;
  * the child then executes by descriptor), command_line (argv joined by
  * spaces), environment (the entries the caller set, one per line), user, uid
  * and gid; program_fd (-1: none) is that file, which must still be the same
- * file when the call runs again with polkit's answer.  For another user,
- * the variables glibc honours only for trusted programs (LD_PRELOAD, ...) are InvalidArgs unless the caller is root. */
+ * file when the call runs again with polkit's answer.  For another user, the
+ * variables glibc honours only for trusted programs (LD_PRELOAD, ...) are
+ * InvalidArgs unless the caller is root. */
 int auth_check_spawn(Manager *m, sd_bus_message *msg, Peer *peer, const Identity *target, const char *program,
                      int program_fd, char *const *argv, char *const *environment, sd_bus_error *error);
 
@@ -75,17 +51,10 @@ int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process
 /* Adopt: a process the caller may signal itself (kill(2)'s rule), else org.procctl.manage. */
 int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInfo *info, sd_bus_error *error);
 
-/* Listens for polkit taking (or dropping) its bus name, and for its
- * Authority's Changed signal; before the name is taken. */
-int auth_watch_polkit(Manager *m);
-
 /* Whether the caller could read the process's /proc/PID/exe and cwd itself
  * (ptrace's read rule): root, or its uid is the process's real, effective and
  * saved uid and the process is dumpable.  Adopt publishes them only then. */
 bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info);
-
-/* Forgets the caller's pending checks and remembered answers (it left the bus). */
-void auth_cancel_peer(Peer *peer);
 
 /* What a Spawn may ask for once authorized: a daemon not running as root
  * starts processes only as itself, and another user's process gets none of

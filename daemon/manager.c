@@ -26,6 +26,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "peer.h"
+#include "polkit.h"
 #include "process.h"
 #include "procctl-bus.h"
 #include "quota.h"
@@ -413,7 +414,7 @@ int manager_start(Manager *m) {
         r = peer_watch_departures(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for callers leaving the bus: %m");
-        r = auth_watch_polkit(m);
+        r = polkit_watch(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for polkit on the bus: %m");
 

@@ -59,10 +59,10 @@ typedef struct Manager {
         void *quotas;          /* tsearch tree of Quota, by uid */
         void *peers;           /* tsearch tree of Peer, by unique name */
         IdentityCache identities;
-        void *auth_queries;    /* tsearch tree of AuthQuery, by request message (auth.c) */
+        void *auth_queries;    /* tsearch tree of AuthQuery, by request message (polkit.c) */
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
         unsigned long long auth_fds; /* descriptors in the calls those queries keep */
-        LIST_HEAD(AuthAnswer, auth_answers); /* remembered yeses of all callers, oldest first (auth.c) */
+        LIST_HEAD(AuthAnswer, auth_answers); /* remembered yeses of all callers, oldest first (polkit.c) */
         sd_event_source *auth_expiry;        /* forgets the oldest when its time runs out */
         uint64_t auth_generation;            /* counts the times all were forgotten: an answer to a
                                               * check asked before is not remembered */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
+#include "polkit.h"
 #include "process.h"
 
 static int peer_compare(const void *a, const void *b) {
@@ -53,7 +54,7 @@ void peer_free(Peer *p) {
         /* A waiter that left costs nothing: there is nobody to answer. */
         while (p->waiters.head)
                 waiter_free(p->waiters.head);
-        auth_cancel_peer(p);
+        polkit_cancel_peer(p);
         /* A Spawn nobody will hear the answer to: its child must not run on. */
         while (p->launches.head)
                 launch_free(p->launches.head);

@@ -33,7 +33,7 @@ struct Peer {
         LIST_HEAD(Waiter, waiters);
         LIST_HEAD(Process, kill_on_disconnect);
         LIST_HEAD(AuthQuery, auth_queries);
-        LIST_HEAD(AuthAnswer, auth_answers); /* what polkit said yes to, for a short while (auth.c) */
+        LIST_HEAD(AuthAnswer, auth_answers); /* what polkit said yes to, for a short while (polkit.c) */
         unsigned n_auth_answers;
         size_t auth_answer_bytes;
         LIST_HEAD(Launch, launches); /* its Spawns whose child has not reported yet */

@@ -18,7 +18,7 @@ typedef struct Limits {
         unsigned auth_fds_per_user; /* descriptors in the calls of a uid waiting for polkit */
         unsigned bytes_per_user;    /* bytes of the records a uid owns (root: exempt) */
         unsigned processes_total;   /* processes tracked, all uids */
-        unsigned remember_auth_sec; /* seconds a caller's yes from polkit is remembered (auth.c); 0: never */
+        unsigned remember_auth_sec; /* seconds a caller's yes from polkit is remembered (polkit.c); 0: never */
 } Limits;
 
 #define LIMITS_DEFAULT                                                                     \
