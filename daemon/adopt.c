@@ -15,43 +15,24 @@
 #include "macro.h"
 #include "pidfd.h"
 #include "process.h"
+#include "procfs.h"
 #include "spawn.h"
 #include "procctl-bus.h"
 
+/* A link of /proc/PID, or "" when it cannot be read. */
 static char *read_link(pid_t pid, const char *what) {
-        char path[64], buf[PATH_MAX];
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, what);
-        n = readlink(path, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return strdup("");
-        buf[n] = '\0';
-        return strdup(buf);
-}
-
-/* Reads up to size - 1 bytes of /proc/PID/NAME and terminates them; 0 when
- * the file cannot be read (the process is gone). */
-static size_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size) {
-        char path[64];
-        ssize_t n;
-        int fd;
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-        safe_close(fd);
-        if (n < 0)
-                n = 0;
-        buf[n] = '\0';
-        return (size_t) n;
+        char *s = procfs_readlink(pid, what);
+        return s ?: strdup("");
 }
 
 static char **read_cmdline(pid_t pid) {
         char buf[65536];
         char **l;
         size_t n = 0, k = 0;
-        ssize_t len = (ssize_t) read_proc_file(pid, "cmdline", buf, sizeof(buf));
+        ssize_t len = procfs_read(pid, "cmdline", buf, sizeof(buf));
+
+        if (len < 0)
+                len = 0; /* gone: an empty command line */
 
         for (ssize_t i = 0; i < len; i++)
                 if (buf[i] == '\0')
@@ -73,7 +54,7 @@ static uint64_t read_start_usec(pid_t pid) {
         unsigned long long ticks;
         uint64_t boot_usec;
 
-        if (read_proc_file(pid, "stat", buf, sizeof(buf)) == 0)
+        if (procfs_read(pid, "stat", buf, sizeof(buf)) <= 0)
                 return 0;
         p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
         if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "polkit.h"
 #include "procctl-bus.h"
+#include "procfs.h"
 
 /* Joins l with sep, for a polkit detail. */
 static char *strv_join(char *const *l, const char *sep) {
@@ -129,38 +130,6 @@ static bool may_kill(uid_t caller, const PidfdInfo *target) {
         return caller == target->ruid || caller == target->suid;
 }
 
-/* Calls f for each process in /proc, with a descriptor of its directory
- * (which names that one process, whatever becomes of its PID) and its stat
- * line after the command name; stops when f returns false. */
-static void proc_foreach(bool (*f)(int dirfd, pid_t pid, const char *stat, void *userdata), void *userdata) {
-        struct dirent *de;
-        DIR *d = opendir("/proc");
-
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                char buf[1024], *p;
-                ssize_t n;
-                int pfd, fd;
-                bool go_on;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (pfd < 0)
-                        continue;
-                fd = openat(pfd, "stat", O_RDONLY | O_CLOEXEC);
-                n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-                safe_close(fd);
-                p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL; /* the command name may hold anything */
-                go_on = !p || f(pfd, (pid_t) atoi(de->d_name), p + 1, userdata);
-                safe_close(pfd);
-                if (!go_on)
-                        break;
-        }
-        closedir(d);
-}
-
 typedef struct GroupCheck {
         pid_t pgid;
         uid_t caller;
@@ -175,7 +144,7 @@ static bool check_group_member(int dirfd, pid_t pid, const char *stat, void *use
 
         if (sscanf(stat, " %c %*d %d", &state, &pgrp) != 2 || pgrp != c->pgid || state == 'Z')
                 return true; /* not a member, or one that signals no longer reach */
-        if (proc_read_ids_at(dirfd, &ids) < 0 || may_kill(c->caller, &ids))
+        if (procfs_read_ids_at(dirfd, &ids) < 0 || may_kill(c->caller, &ids))
                 return true;
         c->denied = pid;
         return false;
@@ -187,7 +156,6 @@ static bool check_group_member(int dirfd, pid_t pid, const char *stat, void *use
  * delivery; one that changes between this check and the signal is a race the
  * caller's own kill(2) would have had too. */
 int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process *p, bool group, sd_bus_error *error) {
-        char path[64];
         PidfdInfo ids;
         int r, dirfd;
 
@@ -196,7 +164,7 @@ int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process
 
         if (group && p->group_leader) {
                 GroupCheck c = { .pgid = p->pid, .caller = peer->uid };
-                proc_foreach(check_group_member, &c);
+                procfs_foreach_process(check_group_member, &c);
                 if (c.denied == 0)
                         return 1;
                 log_debug("Process %d of the group of process %" PRIu64 " is not its owner's to signal", (int) c.denied, p->id);
@@ -207,9 +175,8 @@ int auth_check_signal(Manager *m, sd_bus_message *msg, Peer *peer, const Process
                 r = pidfd_get_info(p->pidfd, &ids);
         else {
                 /* A child of ours not reaped yet: its PID is its own. */
-                snprintf(path, sizeof(path), "/proc/%d", (int) p->pid);
-                dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                r = dirfd < 0 ? -ESRCH : proc_read_ids_at(dirfd, &ids);
+                dirfd = procfs_open_dir(p->pid);
+                r = dirfd < 0 ? -ESRCH : procfs_read_ids_at(dirfd, &ids);
                 safe_close(dirfd);
         }
         if (r < 0)
@@ -232,7 +199,6 @@ int auth_check_adopt(Manager *m, sd_bus_message *msg, Peer *peer, const PidfdInf
 }
 
 bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info) {
-        char path[64];
         struct stat st;
 
         if (peer->uid == 0)
@@ -242,8 +208,7 @@ bool auth_may_read_process(const Peer *peer, pid_t pid, const PidfdInfo *info) {
         /* The kernel gives a process that is not dumpable (it changed
          * credentials, or said so with prctl) to root in /proc, and refuses
          * its exe and cwd links to their own user. */
-        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
-        return lstat(path, &st) == 0 && st.st_uid == peer->uid;
+        return procfs_lstat(pid, "exe", &st) == 0 && st.st_uid == peer->uid;
 }
 
 typedef struct TerminalSearch {
@@ -267,9 +232,12 @@ static bool check_terminal(int dirfd, pid_t pid, const char *stat, void *userdat
 static bool terminal_in_use(dev_t rdev) {
         TerminalSearch t = { .tty_nr = (minor(rdev) & 0xffu) | (major(rdev) << 8) | ((minor(rdev) & ~0xffu) << 12) };
 
-        if (access("/proc/self", F_OK) < 0)
-                return true; /* cannot tell: not fresh */
-        proc_foreach(check_terminal, &t);
+        int self = procfs_open_dir(0);
+
+        if (self < 0)
+                return true; /* no /proc, cannot tell: not fresh */
+        safe_close(self);
+        procfs_foreach_process(check_terminal, &t);
         return t.found;
 }
 

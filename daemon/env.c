@@ -10,6 +10,7 @@
 
 #include "env.h"
 #include "macro.h"
+#include "procfs.h"
 
 bool env_entry_valid(const char *s) {
         const char *eq = strchr(s, '=');
@@ -167,14 +168,14 @@ int exec_resolve(const char *file, const char *path, const char *working_directo
                 }
                 /* The path of the file itself, without symbolic links: what an
                  * administrator's rule names ("/usr/bin/id", not "/bin/id"). */
-                char proc[64], target[PATH_MAX];
-                ssize_t n;
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-                n = readlink(proc, target, sizeof(target) - 1);
-                if (n > 0 && target[0] == '/') {
-                        target[n] = '\0';
-                        *ret_path = strdup(target);
-                } else
+                char link[32];
+                snprintf(link, sizeof(link), "fd/%d", fd);
+                *ret_path = procfs_readlink(0, link);
+                if (*ret_path && (*ret_path)[0] != '/') {
+                        free(*ret_path);
+                        *ret_path = NULL;
+                }
+                if (!*ret_path)
                         *ret_path = strdup(name);
                 if (!*ret_path) {
                         close(fd);

@@ -22,6 +22,7 @@
 #include "manager.h"
 #include "pidfd.h"
 #include "procctl-bus.h"
+#include "procfs.h"
 #include "service.h"
 #include "settings.h"
 #include "spawn.h"
@@ -196,15 +197,12 @@ static char *runtime_directory(void) {
 
 /* procctl-exec lives beside procctld, installed or in the build tree. */
 static int spawn_init_beside_daemon(void) {
-        char self[PATH_MAX], *slash;
-        _cleanup_free_ char *helper = NULL;
-        ssize_t n;
+        _cleanup_free_ char *self = procfs_readlink(0, "exe"), *helper = NULL;
+        char *slash;
         int r;
 
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0)
+        if (!self)
                 return log_error_errno(errno, "Failed to find procctld's own file: %m");
-        self[n] = '\0';
         slash = strrchr(self, '/');
         if (!slash || asprintf(&helper, "%.*s/procctl-exec", (int) (slash - self), self) < 0)
                 return log_error_errno(ENOMEM, "Failed to find procctl-exec: %m");

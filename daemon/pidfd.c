@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "missing.h"
 #include "pidfd.h"
+#include "procfs.h"
 
 /* PIDFD_GET_INFO arrived in Linux 6.13, after the headers Debian 12 ships;
  * the layout is the kernel's ABI (include/uapi/linux/pidfd.h). */
@@ -61,46 +62,14 @@ int pidfd_get_exit_status(int pidfd, int *ret_wait_status) {
         return 1;
 }
 
-int proc_read_ids_at(int proc_dirfd, PidfdInfo *ret) {
-        PidfdInfo info = {};
-        char line[256];
-        unsigned have = 0;
-        FILE *f;
-        int fd;
-
-        fd = openat(proc_dirfd, "status", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -ESRCH;
-        f = fdopen(fd, "re");
-        if (!f) {
-                safe_close(fd);
-                return -errno;
-        }
-        while (fgets(line, sizeof(line), f)) {
-                unsigned r, e, s, fs;
-                if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &r, &e, &s, &fs) == 4) {
-                        info.ruid = r, info.euid = e, info.suid = s;
-                        have |= 1;
-                } else if (sscanf(line, "Gid:\t%u\t%u", &r, &e) == 2) {
-                        info.egid = e;
-                        have |= 2;
-                }
-        }
-        fclose(f);
-        if (have != 3)
-                return -ESRCH; /* a process that exited while we read */
-        *ret = info;
-        return 0;
-}
-
 /* Whether fd is a pidfd, before any ioctl is tried on it: an ioctl number
  * means something else to another driver, and a caller chooses what the fd
  * is.  On pidfs (Linux 6.9) its file system says so; before, a pidfd is the
  * anonymous inode the kernel names "[pidfd]". */
 static bool is_pidfd(int fd) {
-        char path[64], target[64];
+        _cleanup_free_ char *target = NULL;
+        char name[32];
         struct statfs sfs;
-        ssize_t n;
 
         if (fstatfs(fd, &sfs) < 0)
                 return false;
@@ -108,12 +77,9 @@ static bool is_pidfd(int fd) {
                 return true;
         if ((uint32_t) sfs.f_type != ANON_INODE_FS_MAGIC)
                 return false;
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = '\0';
-        return strcmp(target, "anon_inode:[pidfd]") == 0;
+        snprintf(name, sizeof(name), "fd/%d", fd);
+        target = procfs_readlink(0, name);
+        return target && strcmp(target, "anon_inode:[pidfd]") == 0;
 }
 
 /* Before PIDFD_GET_INFO (Linux 6.13) the kernel tells a pidfd's PID only in
@@ -121,32 +87,26 @@ static bool is_pidfd(int fd) {
  * the pidfd shows the process still alive afterwards (a live process keeps
  * its PID). */
 static int pidfd_get_info_fallback(int pidfd, PidfdInfo *ret) {
-        char path[64], line[256];
+        char name[32], buf[1024];
+        const char *line;
         PidfdInfo info = {};
-        bool found = false;
-        FILE *f;
         int pid = 0, dirfd, r;
+        ssize_t n;
 
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "Pid:\t%d", &pid) == 1) {
-                        found = true;
-                        break;
-                }
-        fclose(f);
-        if (!found)
+        snprintf(name, sizeof(name), "fdinfo/%d", pidfd);
+        n = procfs_read(0, name, buf, sizeof(buf));
+        if (n < 0)
+                return (int) n;
+        line = strstr(buf, "\nPid:\t");
+        if (!line || sscanf(line, "\nPid:\t%d", &pid) != 1)
                 return -EBADF;
         if (pid <= 0)
                 return -ESRCH;
 
-        snprintf(path, sizeof(path), "/proc/%d", pid);
-        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dirfd = procfs_open_dir(pid);
         if (dirfd < 0)
                 return -ESRCH;
-        r = proc_read_ids_at(dirfd, &info);
+        r = procfs_read_ids_at(dirfd, &info);
         safe_close(dirfd);
         if (r < 0 || pidfd_has_exited(pidfd))
                 return -ESRCH;

@@ -43,10 +43,6 @@ typedef struct PidfdInfo {
  * -ESRCH: the process has exited. */
 int pidfd_get_info(int pidfd, PidfdInfo *ret);
 
-/* The same ids (pid left 0) from the status file of a /proc/PID directory
- * descriptor, which keeps naming that one process: -ESRCH once it is gone. */
-int proc_read_ids_at(int proc_dirfd, PidfdInfo *ret);
-
 /* The pidfs inode number, the same for every pidfd of one process. */
 int pidfd_get_inode(int pidfd, uint64_t *ret);
 

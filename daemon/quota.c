@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +11,7 @@
 #include "bus-error.h"
 #include "log.h"
 #include "process.h"
+#include "procfs.h"
 #include "procctl-bus.h"
 #include "quota.h"
 
@@ -126,17 +126,7 @@ void quota_release_listed(Manager *m, uint64_t *held) {
 #define DESCRIPTORS_LATER 32u
 
 unsigned quota_descriptors_in_use(void) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        unsigned n = 0;
-
-        if (!d)
-                return UINT_MAX;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n - 1; /* the directory's own descriptor */
+        return procfs_count_fds();
 }
 
 static unsigned long long descriptor_limit(void) {
