@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "fixture.h"
@@ -512,6 +514,19 @@ static void test_stop(PcFixture *fx) {
         assert_one_error_line(&s2, "no such process");
 }
 
+/* Whether the process ignores SIGTERM yet (its shell has run `trap '' TERM`). */
+static gboolean ignores_sigterm(gpointer user_data) {
+        g_autofree char *file = g_strdup_printf("/proc/%u/status", GPOINTER_TO_UINT(user_data));
+        g_autofree char *text = NULL;
+        const char *line;
+        unsigned long long ignored;
+
+        if (!g_file_get_contents(file, &text, NULL, NULL) || !(line = strstr(text, "\nSigIgn:\t")) ||
+            sscanf(line, "\nSigIgn:\t%llx", &ignored) != 1)
+                return FALSE;
+        return (ignored & (1ULL << (SIGTERM - 1))) != 0;
+}
+
 /* stop sends every Stop at once: b ends on SIGTERM while a, which ignores
  * it and has a long stop timeout, still runs; one after another, b would
  * only be stopped after a's five minutes.  Lines come in the IDs' order. */
@@ -524,6 +539,8 @@ static void test_stop_several_together(PcFixture *fx) {
         g_autofree char *b = cli_spawn(fx, ARGS("/bin/sleep", "100"));
         g_autofree char *pb = g_strconcat(PC_PROCESS_PREFIX, b, NULL);
         g_autofree char *expected = g_strdup_printf("%s: killed by SIGKILL\n%s: killed by SIGTERM\n", a, b);
+        /* Stopped before its shell ran the trap, a would end on SIGTERM too. */
+        g_assert_true(pc_poll_until(ignores_sigterm, GUINT_TO_POINTER(pc_get_process_u32(fx, pa, "Pid")), PC_TIMEOUT_MS));
         g_autoptr(GSubprocess) stop = cli_start(fx, "stop", a, b);
         g_autofree char *state = NULL;
 
