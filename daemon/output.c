@@ -438,32 +438,23 @@ fail:
         return r;
 }
 
-int output_append_read(Output *o, uint64_t cursor, uint32_t max_bytes, sd_bus_message *reply) {
-        uint64_t left = max_bytes < OUTPUT_READ_MAX_BYTES ? max_bytes : OUTPUT_READ_MAX_BYTES, first;
+int output_read_entries(Output *o, uint64_t cursor, uint64_t max_bytes, unsigned max_entries, OutputEntryFunc f,
+                        void *userdata, uint64_t *ret_next) {
+        uint64_t left = max_bytes, first = 0;
         unsigned n = 0;
-        size_t pos;
+        size_t pos = 0;
         int r;
 
         cursor = clamp_cursor(o, cursor);
-        r = sd_bus_message_open_container(reply, 'a', "(tuay)");
-        if (r < 0)
-                return r;
         if (cursor < o->end)
                 ring_seek(o, cursor, &pos, &first);
-        while (cursor < o->end && left > 0 && n < OUTPUT_READ_MAX_ENTRIES) {
+        while (cursor < o->end && left > 0 && n < max_entries) {
                 EntryHeader h = header_at(o, pos);
                 uint64_t skip = cursor - first, take = h.size - skip;
 
                 if (take > left)
                         take = left;
-                r = sd_bus_message_open_container(reply, 'r', "tuay");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "tu", h.usec, h.stream);
-                if (r >= 0)
-                        r = sd_bus_message_append_array(reply, 'y', o->ring + (pos + HEADER_SIZE + skip) % o->size,
-                                                        (size_t) take);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
+                r = f(userdata, h.usec, (int) h.stream, o->ring + (pos + HEADER_SIZE + skip) % o->size, (size_t) take);
                 if (r < 0)
                         return r;
                 cursor += take;
@@ -472,8 +463,35 @@ int output_append_read(Output *o, uint64_t cursor, uint32_t max_bytes, sd_bus_me
                 first += h.size;
                 pos = ring_next(o, pos, &h);
         }
-        r = sd_bus_message_close_container(reply);
+        *ret_next = cursor;
+        return 0;
+}
+
+static int append_entry(void *userdata, uint64_t usec, int stream, const void *data, size_t size) {
+        sd_bus_message *reply = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "tuay");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "tu", usec, (uint32_t) stream);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', data, size);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+int output_append_read(Output *o, uint64_t cursor, uint32_t max_bytes, sd_bus_message *reply) {
+        uint64_t next;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tuay)");
+        if (r >= 0)
+                r = output_read_entries(o, cursor, max_bytes < OUTPUT_READ_MAX_BYTES ? max_bytes : OUTPUT_READ_MAX_BYTES,
+                                        OUTPUT_READ_MAX_ENTRIES, append_entry, reply, &next);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_message_append(reply, "tt", cursor, o->start);
+        return sd_bus_message_append(reply, "tt", next, o->start);
 }

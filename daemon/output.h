@@ -67,6 +67,13 @@ int output_append_read(Output *o, uint64_t cursor, uint32_t max_bytes, sd_bus_me
  * pending call; *ret_fd is the read end to hand out (the caller closes it). */
 int output_follow(Output *o, uid_t uid, uint64_t cursor, int *ret_fd, sd_bus_error *error);
 
+/* Calls f for each entry (or the part of it) from cursor (clamped), at
+ * most max_bytes of output in at most max_entries; *ret_next is the cursor
+ * after the last byte given.  A negative return of f ends it. */
+typedef int (*OutputEntryFunc)(void *userdata, uint64_t usec, int stream, const void *data, size_t size);
+int output_read_entries(Output *o, uint64_t cursor, uint64_t max_bytes, unsigned max_entries, OutputEntryFunc f,
+                        void *userdata, uint64_t *ret_next);
+
 /* For the unit tests: an entry appended as if read from a pipe. */
 int output_append(Output *o, int stream, const void *data, size_t size);
 uint64_t output_start_cursor(const Output *o);
