@@ -76,6 +76,9 @@ echo
 echo "== root, program as nobody (through procctl-exec)"
 "$build/bench/spawn-wait" --address="$address" --spawn-user=nobody "$@"
 echo
+echo "== root, 200 MiB of captured output (target: <= 3x a local pipe to cat >/dev/null)"
+"$build/bench/output-capture" --address="$address"
+echo
 echo "== nobody, program as itself (target: Spawn+Wait <= 1.5x its own posix_spawn+waitpid)"
 chmod 755 "$pb_dir"   # nobody reaches the bus socket
 setpriv --reuid=65534 --regid=65534 --clear-groups "$build/bench/spawn-wait" --address="$address" "$@"

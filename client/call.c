@@ -208,6 +208,27 @@ static void call_complete(procctl_call *call, sd_bus_message *reply) {
                 procctl_process_list_unref(list);
                 break;
         }
+        case CALL_OUTPUT: {
+                procctl_output *output = NULL;
+
+                if (r >= 0)
+                        r = output_from_reply(reply, &output);
+                if (r < 0 && !procctl_error_is_set(&error))
+                        error_set_local(&error, r, "Failed to parse ReadOutput reply: %s", strerror(-r));
+                call->callback.output(call->process, r, output, &error, call->userdata);
+                procctl_output_unref(output);
+                break;
+        }
+        case CALL_FOLLOW: {
+                int fd = -1;
+
+                if (r >= 0)
+                        r = follow_fd_from_reply(reply, &fd);
+                if (r < 0 && !procctl_error_is_set(&error))
+                        error_set_local(&error, r, "Failed to take FollowOutput's pipe: %s", strerror(-r));
+                call->callback.fd(call->process, r, fd, &error, call->userdata);
+                break;
+        }
         }
 
         procctl_error_clear(&error);

@@ -32,6 +32,8 @@ typedef struct SpawnArgs {
         bool pipe;
         bool term_set;        /* -E gave TERM or COLORTERM itself */
         const char *user;     /* -u, or NULL */
+        bool output_capture;  /* --output=capture */
+        uint64_t output_max;  /* --output-max, or 0 */
         char **argv;
 } SpawnArgs;
 
@@ -41,6 +43,8 @@ enum {
         ARG_DESCRIPTION,
         ARG_UMASK,
         ARG_WORKING_DIRECTORY,
+        ARG_OUTPUT,
+        ARG_OUTPUT_MAX,
 };
 
 static void spawn_help(bool run) {
@@ -78,8 +82,12 @@ static void spawn_help(bool run) {
                "      --timeout=T          Stop CMD after T (e.g. 30s, 5min)\n"
                "      --stop-timeout=T     Time between SIGTERM and SIGKILL when stopping\n"
                "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
-               "      --umask=MASK         File mode creation mask (octal)\n"
-               GLOBAL_OPTIONS_HELP);
+               "      --umask=MASK         File mode creation mask (octal)\n");
+        if (!run)
+                printf("      --output=capture     Keep what CMD writes to stdout and stderr, for\n"
+                       "                           'procctl logs'\n"
+                       "      --output-max=BYTES   How much of it to keep, the newest (default: 1M)\n");
+        printf(GLOBAL_OPTIONS_HELP);
 }
 
 /* -C: a relative path is taken from our working directory, as a shell would. */
@@ -162,6 +170,8 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "pipe",         no_argument,       NULL, 'P'              },
                 { "same-dir",     no_argument,       NULL, 'd'              },
                 { "working-directory", required_argument, NULL, ARG_WORKING_DIRECTORY },
+                { "output",       required_argument, NULL, ARG_OUTPUT       },
+                { "output-max",   required_argument, NULL, ARG_OUTPUT_MAX   },
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -242,6 +252,23 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                         r = procctl_spawn_options_set_umask(a->options, (mode_t) m);
                         break;
                 }
+                case ARG_OUTPUT:
+                        if (run || strcmp(optarg, "capture") != 0) {
+                                cli_error(run ? "--output is for 'procctl spawn' ('procctl run' passes its own stdio)"
+                                              : "invalid --output '%s' (expected 'capture')", optarg);
+                                return -EINVAL;
+                        }
+                        a->output_capture = true;
+                        r = 0;
+                        break;
+                case ARG_OUTPUT_MAX:
+                        if (run || cli_parse_size(optarg, &a->output_max) < 0 || a->output_max == 0) {
+                                cli_error(run ? "--output-max is for 'procctl spawn'"
+                                              : "invalid --output-max '%s' (expected bytes, such as 65536, 64K or 4M)", optarg);
+                                return -EINVAL;
+                        }
+                        r = 0;
+                        break;
                 default:
                         if (!cli_global_option(c, optarg)) {
                                 cli_option_error(c, argv, command);
@@ -260,6 +287,15 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 return -EINVAL;
         }
         a->argv = argv + optind;
+        if (a->output_max > 0 && !a->output_capture) {
+                cli_error("--output-max needs --output=capture");
+                return -EINVAL;
+        }
+        if (a->output_capture) {
+                r = procctl_spawn_options_set_output_capture(a->options, a->output_max);
+                if (r < 0)
+                        return r;
+        }
 
         /* systemd-run's --pty --pipe: a pty only when there is a terminal to put through. */
         if (a->pty && a->pipe && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))

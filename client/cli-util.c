@@ -240,6 +240,32 @@ const char *cli_signal_to_string(int sig, char *buf, size_t size) {
 #define USEC_PER_HOUR (60 * USEC_PER_MIN)
 #define USEC_PER_DAY  (24 * USEC_PER_HOUR)
 
+int cli_parse_size(const char *s, uint64_t *ret) {
+        static const char suffixes[] = "KMG";
+        unsigned long long v;
+        char *end;
+
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s)
+                return -EINVAL;
+        if (*end) {
+                const char *p = strchr(suffixes, *end);
+
+                if (!p || end[1])
+                        return -EINVAL;
+                for (const char *q = suffixes; q <= p; q++) {
+                        if (v > UINT64_MAX / 1024)
+                                return -ERANGE;
+                        v *= 1024;
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
 int cli_parse_duration(const char *s, uint64_t *ret) {
         static const struct {
                 const char *suffix;

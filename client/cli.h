@@ -116,6 +116,8 @@ const char *cli_signal_to_string(int sig, char *buf, size_t size);
 
 /* "10" (seconds), "1.5s", "500ms", "2min", "1h", "3d", "1min 30s" -> µs. */
 int cli_parse_duration(const char *s, uint64_t *ret);
+/* Bytes: a whole number, optionally with K, M or G (powers of 1024). */
+int cli_parse_size(const char *s, uint64_t *ret);
 
 /* "5.003s", "3min 2s", "2h 5min", "4d 3h" */
 char *cli_format_duration(uint64_t usec, char *buf, size_t size);
@@ -159,3 +161,4 @@ int verb_release(int argc, char *argv[]);
 int verb_adopt(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);

@@ -84,6 +84,8 @@ typedef enum CallKind {
         CALL_LIST,
         CALL_LIST_WITH_INFO, /* GetManagedObjects, then ListProcesses (CALL_LIST_COMMAND_LINES) */
         CALL_LIST_COMMAND_LINES,
+        CALL_OUTPUT,
+        CALL_FOLLOW,
 } CallKind;
 
 struct procctl_call {
@@ -99,6 +101,8 @@ struct procctl_call {
                 procctl_exit_callback_t exit;
                 procctl_info_callback_t info;
                 procctl_list_callback_t list;
+                procctl_output_callback_t output;
+                procctl_fd_callback_t fd;
         } callback;
         void *userdata;
         procctl_process_info *info; /* CALL_INFO_ARGV: what GetAll gave */
@@ -129,6 +133,11 @@ void process_detach(procctl_process *process);
 int process_new_from_path(procctl_client *client, const char *path, pid_t pid, procctl_process **ret);
 int process_parse_path(const char *path, uint64_t *ret_id);
 int exit_from_reply(sd_bus_message *reply, procctl_exit *ret);
+
+/* output.c */
+int output_from_reply(sd_bus_message *reply, procctl_output **ret);
+/* The pipe FollowOutput gave, duplicated: the caller's to close. */
+int follow_fd_from_reply(sd_bus_message *reply, int *ret);
 
 /* spawn.c */
 int spawn_from_reply(procctl_client *client, sd_bus_message *reply, procctl_process **ret);

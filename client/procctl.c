@@ -5,7 +5,7 @@
  * contents: global options, then one verb per command (cli-run.c: run,
  * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
  * release, adopt; cli-show.c: list, status, with cli-output.c for color and the
- * pager).
+ * pager; cli-logs.c: logs).
  */
 
 #include <stdio.h>
@@ -28,6 +28,7 @@ static const struct {
         { "adopt",   verb_adopt   },
         { "list",    verb_list    },
         { "status",  verb_status  },
+        { "logs",    verb_logs    },
 };
 
 static void help(void) {
@@ -45,6 +46,7 @@ static void help(void) {
                "  adopt PID                   Track a process procctld did not start\n"
                "  list                        List processes\n"
                "  status ID...                Show everything about processes\n"
+               "  logs [-f] [-n N] ID         Print a process's captured output\n"
                "\n"
                "An ID is a number or an object path (/org/procctl/Manager1/process/N).\n"
                "Run 'procctl COMMAND --help' for a command's options.\n"

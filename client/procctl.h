@@ -208,6 +208,11 @@ int procctl_spawn_options_set_kill_on_disconnect(procctl_spawn_options *options,
 int procctl_spawn_options_set_timeout(procctl_spawn_options *options, uint64_t usec);
 int procctl_spawn_options_set_stop_timeout(procctl_spawn_options *options, uint64_t usec);
 int procctl_spawn_options_set_description(procctl_spawn_options *options, const char *description);
+/* Keep what the process writes to the stdout and stderr not given as
+ * descriptors (Spawn's output: capture), at most max_bytes of it, the
+ * newest (0: the daemon's default, 1 MiB); read it with
+ * procctl_process_read_output() and procctl_process_follow_output(). */
+int procctl_spawn_options_set_output_capture(procctl_spawn_options *options, uint64_t max_bytes);
 
 /* --------------------------------------------------------------- spawning */
 
@@ -313,6 +318,54 @@ int procctl_process_stop_async(procctl_process *process,
 int procctl_process_release_async(procctl_process *process,
                                   procctl_done_callback_t callback, void *userdata,
                                   procctl_call **ret_call);
+
+/* -------------------------------------------------------- captured output */
+
+/* A page of a process's captured output (ReadOutput): entries of (time in
+ * CLOCK_REALTIME µs, stream 1 for stdout or 2 for stderr, bytes), each
+ * stream's bytes in order, the two interleaved as the daemon read them. */
+typedef struct procctl_output procctl_output;
+
+/* Up to max_bytes of output from cursor (a count of bytes of output, both
+ * streams, from the process's first; 0 for all the daemon still keeps).
+ * procctl_output_get_next_cursor() is where the next page starts; fewer
+ * bytes than asked (or none) at the end.  For a process spawned without
+ * capture, the error is org.freedesktop.DBus.Error.NotSupported. */
+int procctl_process_read_output(procctl_process *process, uint64_t cursor, uint32_t max_bytes,
+                                procctl_output **ret, procctl_error *error);
+
+typedef void (*procctl_output_callback_t)(procctl_process *process, int r, procctl_output *output,
+                                          const procctl_error *error, void *userdata);
+
+int procctl_process_read_output_async(procctl_process *process, uint64_t cursor, uint32_t max_bytes,
+                                      procctl_output_callback_t callback, void *userdata,
+                                      procctl_call **ret_call);
+
+procctl_output *procctl_output_ref(procctl_output *output);
+procctl_output *procctl_output_unref(procctl_output *output);
+size_t procctl_output_get_n_entries(const procctl_output *output);
+/* Entry i; the bytes belong to output.  Any ret may be NULL; -EINVAL past the end. */
+int procctl_output_get_entry(const procctl_output *output, size_t i, uint64_t *ret_usec, int *ret_stream,
+                             const void **ret_data, size_t *ret_size);
+uint64_t procctl_output_get_next_cursor(const procctl_output *output);
+/* Bytes the daemon has dropped from this process's buffer so far. */
+uint64_t procctl_output_get_dropped_bytes(const procctl_output *output);
+
+/* A pipe (*ret_fd, the caller's to close) carrying the output from cursor
+ * (UINT64_MAX: from now on) and then as it is written, both streams as
+ * the daemon read them, until end of file once every writer has gone.  A
+ * reader further behind than the daemon keeps gets end of file early: its
+ * position (cursor plus bytes read) is then short of
+ * procctl_output_get_next_cursor(), and it may go on from there. */
+int procctl_process_follow_output(procctl_process *process, uint64_t cursor, int *ret_fd, procctl_error *error);
+
+/* fd is the callback's to close (-1 on failure). */
+typedef void (*procctl_fd_callback_t)(procctl_process *process, int r, int fd, const procctl_error *error,
+                                      void *userdata);
+
+int procctl_process_follow_output_async(procctl_process *process, uint64_t cursor,
+                                        procctl_fd_callback_t callback, void *userdata,
+                                        procctl_call **ret_call);
 
 /* ------------------------------------------------------ process properties */
 
@@ -430,6 +483,7 @@ _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_spawn_options, procctl_spawn_option
 _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_process_info, procctl_process_info_unref)
 _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_process_list, procctl_process_list_unref)
 _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_call, procctl_call_unref)
+_PROCCTL_DEFINE_POINTER_CLEANUP_FUNC(procctl_output, procctl_output_unref)
 
 #undef _PROCCTL_DEFINE_POINTER_CLEANUP_FUNC
 

@@ -28,6 +28,7 @@ struct procctl_spawn_options {
         mode_t umask;
         uint64_t timeout;
         uint64_t stop_timeout;
+        uint64_t output_max;
         bool tty;
         bool kill_on_disconnect;
         bool umask_set:1;
@@ -35,6 +36,7 @@ struct procctl_spawn_options {
         bool kill_on_disconnect_set:1;
         bool timeout_set:1;
         bool stop_timeout_set:1;
+        bool output_capture:1;
 };
 
 _public_ int procctl_spawn_options_new(procctl_spawn_options **ret) {
@@ -206,6 +208,14 @@ static int append_string_option(sd_bus_message *m, const char *key, const char *
         return sd_bus_message_append(m, "{sv}", key, "s", value);
 }
 
+_public_ int procctl_spawn_options_set_output_capture(procctl_spawn_options *o, uint64_t max_bytes) {
+        if (!o)
+                return -EINVAL;
+        o->output_capture = true;
+        o->output_max = max_bytes;
+        return 0;
+}
+
 static int append_options(sd_bus_message *m, const procctl_spawn_options *o) {
         static const char *const stdio_keys[3] = { "stdin", "stdout", "stderr" };
         int r;
@@ -281,6 +291,13 @@ static int append_options(sd_bus_message *m, const procctl_spawn_options *o) {
         }
         if (o->timeout_set) {
                 r = sd_bus_message_append(m, "{sv}", "timeout", "t", o->timeout);
+                if (r < 0)
+                        return r;
+        }
+        if (o->output_capture) {
+                r = sd_bus_message_append(m, "{sv}", "output", "s", "capture");
+                if (r >= 0 && o->output_max > 0)
+                        r = sd_bus_message_append(m, "{sv}", "output-max", "t", o->output_max);
                 if (r < 0)
                         return r;
         }

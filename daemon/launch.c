@@ -16,6 +16,7 @@
 #include "launch.h"
 #include "log.h"
 #include "macro.h"
+#include "output.h"
 #include "process.h"
 #include "procctl-bus.h"
 #include "spawn.h"
@@ -35,7 +36,8 @@ struct Launch {
         sd_bus_message *exec_failed;    /* prepared ExecFailed, its message appended when known */
         sd_bus_message *failed;         /* prepared Failed, likewise */
         Charge running;                 /* one of the caller's running processes, until the process holds it */
-        Charge bytes;                   /* the record's size (MaxBytesPerUser), until the process holds it */
+        Charge bytes;                   /* the record's size and its output's (MaxBytesPerUser), until the process holds it */
+        Output *output;                 /* `output: capture`, until the process holds it */
         uint64_t listed;                /* its share of the listings' size (quota.h), likewise */
         LIST_FIELDS(Launch, peer);
         LIST_FIELDS(Launch, manager);
@@ -70,14 +72,16 @@ static int fd_compare(const void *a, const void *b) {
         return ((const SpawnFd *) a)->target - ((const SpawnFd *) b)->target;
 }
 
-/* The child's descriptor table: 0, 1 and 2 (default /dev/null), then `fds`, by target. */
-static int build_fd_map(Manager *m, const SpawnOptions *o, SpawnFd **ret, size_t *ret_n) {
+/* The child's descriptor table: 0, 1 and 2 (default /dev/null; stdout and
+ * stderr the capture's pipes, when given), then `fds`, by target. */
+static int build_fd_map(Manager *m, const SpawnOptions *o, const int capture[3], SpawnFd **ret, size_t *ret_n) {
         SpawnFd *l = calloc(3 + o->n_fds, sizeof(SpawnFd));
 
         if (!l)
                 return -ENOMEM;
         for (int i = 0; i < 3; i++)
-                l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : m->devnull_fd, .target = i };
+                l[i] = (SpawnFd) { .source = o->stdio[i] >= 0 ? o->stdio[i] : capture[i] >= 0 ? capture[i] : m->devnull_fd,
+                                   .target = i };
         if (o->n_fds > 0) {
                 memcpy(l + 3, o->fds, o->n_fds * sizeof(SpawnFd));
                 qsort(l + 3, o->n_fds, sizeof(SpawnFd), fd_compare);
@@ -120,6 +124,7 @@ static int describe_spawned(Process *p, void *userdata) {
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
         charge_move(&p->bytes, &l->bytes);
+        p->output = TAKE_PTR(l->output);
         p->listed = l->listed;
         l->listed = 0;
         if (!p->executable || !p->working_directory)
@@ -148,6 +153,7 @@ Launch *launch_free(Launch *l) {
         sd_bus_message_unref(l->exec_failed);
         sd_bus_message_unref(l->failed);
         spawn_options_done(&l->options);
+        output_free(l->output);
         charge_release(&l->running);
         charge_release(&l->bytes);
         quota_release_listed(l->manager, &l->listed);
@@ -262,6 +268,7 @@ static int launch_defer(Launch *l, sd_bus_message *msg, const SpawnResult *child
         d->pidfd = child->pidfd;
         d->running = (Charge) {};
         l->bytes = (Charge) {}; /* d holds them now */
+        l->output = NULL;
         l->listed = 0;
         LIST_APPEND(peer, d->peer->launches, d);
         LIST_APPEND(manager, m->launches, d);
@@ -298,6 +305,27 @@ fail:
         return r;
 }
 
+static void close_capture(int (*fds)[3]) {
+        for (int i = 0; i < 3; i++)
+                safe_close((*fds)[i]);
+}
+
+/* `output-max` within MaxOutputBytes (the default, 1 MiB, cut down to it),
+ * and room for the capture's descriptors. */
+static int check_output(Manager *m, SpawnOptions *o, sd_bus_error *error) {
+        uint64_t limit = m->limits.output_bytes_max;
+
+        if (!o->capture_output)
+                return 0;
+        if (o->output_max == 0)
+                o->output_max = limit < OUTPUT_DEFAULT_MAX ? limit : OUTPUT_DEFAULT_MAX;
+        if (o->output_max > limit)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "Option 'output-max' asks for %" PRIu64 " bytes, above MaxOutputBytes (%" PRIu64 ")",
+                                         o->output_max, limit);
+        return quota_check_descriptors_for(m, OUTPUT_DESCRIPTORS, error);
+}
+
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(identity_done) Identity resolved = {};
         const Identity *id = NULL;
@@ -308,6 +336,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_free_ gid_t *groups = NULL;
         size_t n_groups;
         Launch l = { .manager = m, .pidfd = -1 };
+        _cleanup_(close_capture) int capture[3] = { -1, -1, -1 };
         SpawnRequest req;
         SpawnResult child;
         SpawnFailure failure;
@@ -325,10 +354,15 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         if (r < 0)
                 return r;
         SpawnOptions *o = &l.options;
-        /* Before anything is started: refused past the budget, nothing to undo. */
+        r = check_output(m, o, error);
+        if (r < 0)
+                goto finish;
+        /* Before anything is started: refused past the budget, nothing to undo.
+         * Captured output is charged in full now, what it may come to. */
         r = quota_charge_amount(m, l.peer->uid, QUOTA_BYTES,
-                                process_record_bytes(o->argv, o->executable, o->working_directory, o->description), &l.bytes,
-                                error);
+                                process_record_bytes(o->argv, o->executable, o->working_directory, o->description) +
+                                        (o->capture_output ? o->output_max : 0),
+                                &l.bytes, error);
         if (r >= 0)
                 r = quota_charge_listed(m, quota_listed_bytes(o->executable ?: o->argv[0], o->working_directory ?: "/",
                                                               o->description),
@@ -370,7 +404,15 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         if (r < 0)
                 goto finish;
 
-        r = build_fd_map(m, o, &fds, &n_fds);
+        if (o->capture_output) {
+                r = output_new(m, o->output_max, &l.output, &capture[1], &capture[2]);
+                if (r < 0) {
+                        r = r == -EMFILE || r == -ENFILE ? bus_error_out_of_descriptors(error)
+                                                         : bus_error_from_errno(error, r, "Failed to set up the output's capture");
+                        goto finish;
+                }
+        }
+        r = build_fd_map(m, o, capture, &fds, &n_fds);
         if (r < 0)
                 goto finish;
         req = (SpawnRequest) {
@@ -405,6 +447,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         }
 
         r = spawn_child(&req, &child, &failure);
+        /* The child has its copies, or there is no child. */
+        capture[1] = safe_close(capture[1]);
+        capture[2] = safe_close(capture[2]);
         if (r > 0) {
                 r = bus_error_from_spawn_failure(error, &failure, req.file, req.working_directory, req.uid, req.gid);
                 goto finish;
@@ -443,6 +488,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_reply_method_return(msg, "ou", p->path, (uint32_t) p->pid);
         manager_announce_process(m, p);
 finish:
+        output_free(l.output);
         charge_release(&l.bytes);
         quota_release_listed(m, &l.listed);
         spawn_options_done(&l.options);

@@ -65,10 +65,12 @@ static void help(void) {
                "     --max-processes=N          Processes tracked in all (default: %u)\n"
                "     --remember-authorization-sec=N\n"
                "                                How long a caller's yes from polkit is remembered;\n"
-               "                                0: never (default: %u)\n",
+               "                                0: never (default: %u)\n"
+               "     --max-output-bytes=N       Largest output-max a Spawn may ask for (default: %u)\n",
                PROCCTL_SYSCONFDIR "/procctl/procctld.conf", LIMITS_DEFAULT.running_per_user, LIMITS_DEFAULT.retained_per_user,
                LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.auth_fds_per_user,
-               LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total, LIMITS_DEFAULT.remember_auth_sec);
+               LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total, LIMITS_DEFAULT.remember_auth_sec,
+               LIMITS_DEFAULT.output_bytes_max);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -91,6 +93,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-bytes-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-processes", required_argument, NULL, ARG_LIMIT },
                 { "remember-authorization-sec", required_argument, NULL, ARG_LIMIT },
+                { "max-output-bytes", required_argument, NULL, ARG_LIMIT },
                 {}
         };
         int c, level, index;
@@ -237,7 +240,7 @@ int main(int argc, char *argv[]) {
         signal(SIGPIPE, SIG_IGN);
 
         pidfd_probe(&pidfd);
-        pidfd_feature_names(&pidfd, features);
+        manager_feature_names(&pidfd, features);
 
         r = spawn_init_beside_daemon();
         if (r < 0)

@@ -313,12 +313,22 @@ static int property_get_process_count(sd_bus *bus, const char *path, const char 
         return sd_bus_message_append(reply, "u", (uint32_t) m->n_processes);
 }
 
+void manager_feature_names(const PidfdSupport *s, const char *ret[static 8]) {
+        size_t n = 0;
+
+        pidfd_feature_names(s, ret);
+        while (ret[n])
+                n++;
+        ret[n++] = "output"; /* captured output, output.h */
+        ret[n] = NULL;
+}
+
 static int property_get_features(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *names[8];
 
-        pidfd_feature_names(&m->pidfd, names);
+        manager_feature_names(&m->pidfd, names);
         return sd_bus_message_append_strv(reply, (char **) names);
 }
 

@@ -62,6 +62,7 @@ typedef struct Manager {
         void *auth_queries;    /* tsearch tree of AuthQuery, by request message (polkit.c) */
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
         unsigned long long auth_fds; /* descriptors in the calls those queries keep */
+        unsigned long long output_fds; /* capture pipes and followers of captured output (output.c) */
         LIST_HEAD(AuthAnswer, auth_answers); /* remembered yeses of all callers, oldest first (polkit.c) */
         sd_event_source *auth_expiry;        /* forgets the oldest when its time runs out */
         uint64_t auth_generation;            /* counts the times all were forgotten: an answer to a
@@ -74,6 +75,10 @@ Manager *manager_free(Manager *m);
 
 /* Registers the objects, then takes the bus name. */
 int manager_start(Manager *m);
+
+/* The Features property: the pidfd support's words (pidfd.h), then what
+ * every daemon of this version has. */
+void manager_feature_names(const PidfdSupport *s, const char *ret[static 8]);
 
 Process *manager_find_process(Manager *m, uint64_t id);
 Process *manager_find_process_by_path(Manager *m, const char *path);

@@ -152,6 +152,8 @@ typedef enum SpawnOptionKey {
         OPTION_STOP_TIMEOUT,
         OPTION_DESCRIPTION,
         OPTION_TTY,
+        OPTION_OUTPUT,
+        OPTION_OUTPUT_MAX,
         _OPTION_MAX,
 } SpawnOptionKey;
 
@@ -174,6 +176,8 @@ static const struct {
         [OPTION_STOP_TIMEOUT] = { "stop-timeout", "t" },
         [OPTION_DESCRIPTION] = { "description", "s" },
         [OPTION_TTY] = { "tty", "b" },
+        [OPTION_OUTPUT] = { "output", "s" },
+        [OPTION_OUTPUT_MAX] = { "output-max", "t" },
 };
 
 /* The options Adopt takes: the process exists already, so only how it is tracked. */
@@ -246,6 +250,25 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, Spaw
                 r = sd_bus_message_read_basic(m, 'b', &b);
                 o->tty = b;
                 return r;
+        case OPTION_OUTPUT: {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (strcmp(s, "capture") != 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'output' must be \"capture\", not \"%.64s\"", s);
+                o->capture_output = true;
+                return 0;
+        }
+        case OPTION_OUTPUT_MAX:
+                r = sd_bus_message_read_basic(m, 't', &o->output_max);
+                if (r < 0)
+                        return r;
+                if (o->output_max == 0)
+                        return invalid(error, "Option '%s' must be at least 1", key);
+                return 0;
         case _OPTION_MAX:
                 break;
         }
@@ -391,6 +414,10 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
         if (o.tty && (fcntl(o.stdio[0], F_GETFL) & O_ACCMODE) != O_RDWR) {
                 r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                      "Option 'tty': 'stdin' must be open for reading and writing");
+                goto fail;
+        }
+        if (o.output_max > 0 && !o.capture_output) {
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'output-max' needs 'output' set to \"capture\"");
                 goto fail;
         }
         r = check_sizes(&o, error);

@@ -38,6 +38,8 @@ typedef struct SpawnOptions {
         uint64_t timeout_usec; /* 0: none */
         uint64_t stop_timeout_usec;
         char *description;
+        bool capture_output; /* `output: capture` (output.h) */
+        uint64_t output_max; /* 0: the default */
 } SpawnOptions;
 
 void spawn_options_done(SpawnOptions *o);

@@ -223,6 +223,7 @@ Process *process_free(Process *p) {
         p->pidfd = -1;
         manager_unregister_process(p->manager, p);
         safe_close(p->state_fd);
+        output_free(p->output);
         charge_release(&p->bytes);
         quota_release_listed(p->manager, &p->listed);
 
@@ -240,6 +241,8 @@ static void process_exited(Process *p, const char *reason, int status) {
         Manager *m = p->manager;
         int r;
 
+        /* What it wrote before it exited, before anyone hears of its end. */
+        output_drain(p->output);
         p->exited = true;
         p->exit_reason = reason;
         p->exit_status = status;
@@ -591,6 +594,40 @@ int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error) 
         return sd_bus_reply_method_return(msg, "h", p->pidfd);
 }
 
+static int no_output(sd_bus_error *error, Process *p) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Process %" PRIu64 " was not started with output captured",
+                                 p->id);
+}
+
+int process_act_read_output(sd_bus_message *msg, Process *p, uint64_t cursor, uint32_t max_bytes, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        AUTHORIZE_OR_RETURN(msg, p, NULL, error);
+        if (!p->output)
+                return no_output(error, p);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = output_append_read(p->output, cursor, max_bytes, reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        return r;
+}
+
+int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, sd_bus_error *error) {
+        _cleanup_close_ int fd = -1;
+        Peer *peer;
+        int r;
+
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
+        if (!p->output)
+                return no_output(error, p);
+        r = output_follow(p->output, peer->uid, cursor, &fd, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
 /* Process1: the same verbs, on the object. */
 
 static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -615,6 +652,19 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return process_act_release(msg, userdata, error);
+}
+
+static int method_read_output(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t cursor;
+        uint32_t max_bytes;
+        int r = sd_bus_message_read(msg, "tu", &cursor, &max_bytes);
+        return r < 0 ? r : process_act_read_output(msg, userdata, cursor, max_bytes, error);
+}
+
+static int method_follow_output(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t cursor;
+        int r = sd_bus_message_read(msg, "t", &cursor);
+        return r < 0 ? r : process_act_follow_output(msg, userdata, cursor, error);
 }
 
 static int property_get_argv(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -655,6 +705,11 @@ const sd_bus_vtable process_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", reason, "i", status), method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReadOutput", SD_BUS_ARGS("t", cursor, "u", max_bytes),
+                                SD_BUS_RESULT("a(tuay)", entries, "t", next_cursor, "t", dropped_bytes), method_read_output,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("FollowOutput", SD_BUS_ARGS("t", cursor), SD_BUS_RESULT("h", stream), method_follow_output,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -16,6 +16,7 @@
 
 #include "list.h"
 #include "manager.h"
+#include "output.h"
 #include "quota.h"
 
 typedef struct Peer Peer;
@@ -59,6 +60,7 @@ struct Process {
         uint64_t timeout_deadline; /* CLOCK_MONOTONIC µs of the `timeout` option; 0: none */
         bool stopping;
         int state_fd; /* memfd in the service manager's fd store, see fdstore.c; -1: none */
+        Output *output; /* spawned with `output: capture`; else NULL */
         sd_event_source *watch_source; /* child source, or pidfd readiness for a non-child */
         sd_event_source *exit_info_source; /* a non-child exited: waiting for its parent to reap it */
         unsigned exit_info_tries;
@@ -131,6 +133,8 @@ int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error);
+int process_act_read_output(sd_bus_message *msg, Process *p, uint64_t cursor, uint32_t max_bytes, sd_bus_error *error);
+int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, sd_bus_error *error);
 
 /* TERM, then KILL after the stop timeout; without a message for timeouts and disconnects. */
 void process_stop(Process *p);

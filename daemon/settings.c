@@ -24,6 +24,7 @@ static const struct {
         { "MaxBytesPerUser", "max-bytes-per-user", offsetof(Limits, bytes_per_user), 1 },
         { "MaxProcesses", "max-processes", offsetof(Limits, processes_total), 1 },
         { "RememberAuthorizationSec", "remember-authorization-sec", offsetof(Limits, remember_auth_sec), 0 },
+        { "MaxOutputBytes", "max-output-bytes", offsetof(Limits, output_bytes_max), 1 },
 };
 
 int limits_set(Limits *l, const char *key, const char *value) {

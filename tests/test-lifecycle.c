@@ -531,14 +531,16 @@ static void test_manager_properties(PcFixture *fx) {
         g_test_message("Features: %s", joined);
         const char *const known[] = {
                 "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group",
-                "pidfd-exit-info", "fallback-pid", NULL,
+                "pidfd-exit-info", "fallback-pid", "output", NULL,
         };
         g_assert_cmpuint(g_strv_length((char **) f), >, 0);
         for (const char **x = f; *x; x++)
                 if (!strv_contains(known, *x))
                         pc_fail("unknown feature \"%s\"", *x);
+        /* What every daemon of this version has. */
+        g_assert_true(strv_contains(f, "output"));
         if (strv_contains(f, "fallback-pid"))
-                g_assert_cmpuint(g_strv_length((char **) f), ==, 1);
+                g_assert_cmpuint(g_strv_length((char **) f), ==, 2);
         else {
                 /* Without the fallback, at least: pidfds from clone, and
                  * signals and waits through them. */

@@ -7,9 +7,11 @@
  */
 
 #include <json-c/json.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "fixture.h"
@@ -853,9 +855,55 @@ static const UsageCase usage_cases[] = {
         { "run-connect-failure", ARGS("--address=unix:path=/nonexistent/socket", "run", "true"), 125, "cannot connect" },
 };
 
+/* ------------------------------------------------------------------ logs */
+
+static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
+        g_autofree char *fifo = pc_fixture_out_path(fx, "go");
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        /* Three lines, then one more from a child once the test says so. */
+        g_autofree char *script = g_strdup_printf("echo one; echo two >&2; echo three; (read x < %s; echo four) &", fifo);
+        g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--output-max=64K", "--", "/bin/sh", "-c", script));
+        g_auto(CliResult) w = run_cli(fx, "wait", id);
+        g_assert_cmpint(w.code, ==, 0);
+
+        g_auto(CliResult) all = run_cli(fx, "logs", id);
+        g_assert_cmpint(all.code, ==, 0);
+        /* Each stream in order; the two as the daemon read them. */
+        g_assert_nonnull(strstr(all.out, "one\nthree\n") ?: strstr(all.out, "one\ntwo\nthree\n"));
+        g_assert_cmpuint(strlen(all.out), ==, 14);
+        g_auto(CliResult) last = run_cli(fx, "logs", "-n", "1", id);
+        g_assert_cmpint(last.code, ==, 0);
+        g_assert_true(g_str_equal(last.out, "three\n") || g_str_equal(last.out, "two\n"));
+        g_assert_true(g_str_has_suffix(all.out, last.out));
+        g_auto(CliResult) none = run_cli(fx, "logs", "-n", "0", id);
+        g_assert_cmpstr(none.out, ==, "");
+
+        /* -f ends once the child that holds the output has gone (whether it
+         * wrote before procctl began to follow or after). */
+        g_autoptr(GSubprocess) f = cli_start(fx, "logs", "-f", id);
+        int go = open(fifo, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(go, >=, 0);
+        g_assert_cmpint(write(go, "\n", 1), ==, 1);
+        close(go);
+        g_auto(CliResult) followed = cli_finish(g_steal_pointer(&f), NULL);
+        g_assert_cmpint(followed.code, ==, 0);
+        g_autofree char *expected = g_strconcat(all.out, "four\n", NULL);
+        g_assert_cmpstr(followed.out, ==, expected);
+
+        /* Without capture, and bad options. */
+        g_autofree char *plain = cli_spawn(fx, ARGS("/bin/true"));
+        g_auto(CliResult) ns = run_cli(fx, "logs", plain);
+        g_assert_cmpint(ns.code, ==, 1);
+        g_assert_nonnull(strstr(ns.err, "not started with output captured"));
+        g_auto(CliResult) bad = run_cli(fx, "spawn", "--output=journal", "--", "/bin/true");
+        g_assert_cmpint(bad.code, ==, 2);
+        g_auto(CliResult) max_alone = run_cli(fx, "spawn", "--output-max=1M", "--", "/bin/true");
+        g_assert_cmpint(max_alone.code, ==, 2);
+}
+
 static void test_help_and_version(PcFixture *fx) {
         static const char *const commands[] = { "run", "spawn", "kill", "signal", "stop", "wait",
-                                                "release", "list", "status", "adopt" };
+                                                "release", "list", "status", "adopt", "logs" };
 
         g_auto(CliResult) h = run_cli(fx, "--help");
         g_assert_cmpint(h.code, ==, 0);
@@ -922,6 +970,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/run/kill-on-disconnect", 0, test_run_kill_on_disconnect);
         pc_test_add("/cli/run/releases-the-record", 0, test_run_releases_the_record);
         pc_test_add("/cli/spawn-kill-wait-status-release", 0, test_spawn_kill_wait_status_release);
+        pc_test_add("/cli/logs-print-and-follow-captured-output", 0, test_logs_print_and_follow_captured_output);
         pc_test_add("/cli/kill/signals-and-errors", 0, test_kill_signals_and_errors);
         pc_test_add("/cli/wait/exits-with-the-last-code", 0, test_wait_exits_with_the_last_code);
         pc_test_add("/cli/stop", 0, test_stop);

@@ -73,7 +73,9 @@ static char *spawn(PcFixture *fx, const char *const *argv) {
 }
 
 static void test_commands_and_options(PcFixture *fx) {
-        check(fx, ARGS("procctl", ""), "adopt\nkill\nlist\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nwait\n");
+        check(fx, ARGS("procctl", ""), "adopt\nkill\nlist\nlogs\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nwait\n");
+        check(fx, ARGS("procctl", "logs", "--f"), "--follow\n");
+        check(fx, ARGS("procctl", "spawn", "--out"), "--output-max=\n--output=capture\n");
         check(fx, ARGS("procctl", "--no-"), "--no-ask-password\n--no-pager\n");
         check(fx, ARGS("procctl", "list", "--no-"), "--no-ask-password\n--no-legend\n--no-pager\n");
         check(fx, ARGS("procctl", "run", "--p"), "--pipe\n--pty\n");

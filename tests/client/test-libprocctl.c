@@ -807,6 +807,8 @@ typedef struct AsyncResult {
         bool have_exit;
         procctl_process_info *info;
         procctl_process_list *list;
+        procctl_output *output;
+        int fd;
 } AsyncResult;
 
 static void async_result_clear(AsyncResult *a) {
@@ -814,6 +816,7 @@ static void async_result_clear(AsyncResult *a) {
         procctl_process_unref(a->process);
         procctl_process_info_unref(a->info);
         procctl_process_list_unref(a->list);
+        procctl_output_unref(a->output);
         *a = (AsyncResult) {};
 }
 
@@ -859,6 +862,92 @@ static void on_list(procctl_client *c, int r, procctl_process_list *list, const 
         AsyncResult *a = userdata;
         async_record(a, r, error);
         a->list = procctl_process_list_ref(list);
+}
+
+static void on_output(procctl_process *p, int r, procctl_output *output, const procctl_error *error, void *userdata) {
+        AsyncResult *a = userdata;
+        async_record(a, r, error);
+        a->output = procctl_output_ref(output);
+}
+
+static void on_follow(procctl_process *p, int r, int fd, const procctl_error *error, void *userdata) {
+        AsyncResult *a = userdata;
+        async_record(a, r, error);
+        a->fd = fd;
+}
+
+/* stdout's and stderr's bytes of a page of output, and the cursor after it. */
+static void output_split(const procctl_output *o, GString *out, GString *err) {
+        for (size_t i = 0; i < procctl_output_get_n_entries(o); i++) {
+                const void *data;
+                size_t size;
+                int stream;
+                uint64_t usec;
+                g_assert_cmpint(procctl_output_get_entry(o, i, &usec, &stream, &data, &size), ==, 0);
+                g_assert_cmpuint(usec, >, 0);
+                g_string_append_len(stream == 1 ? out : err, data, (gssize) size);
+        }
+        g_assert_cmpint(procctl_output_get_entry(o, procctl_output_get_n_entries(o), NULL, NULL, NULL, NULL), ==, -EINVAL);
+}
+
+static void test_output_read_and_follow(PcFixture *fx) {
+        procctl_client *c = connect_client(fx);
+        procctl_spawn_options *o = options_new();
+        procctl_error error = PROCCTL_ERROR_INIT;
+        procctl_output *output = NULL;
+        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
+        int fd = -1;
+
+        g_assert_cmpint(procctl_spawn_options_set_output_capture(o, 4096), ==, 0);
+        procctl_process *p = spawn_ok(c, ARGV("/bin/sh", "-c", "echo out; echo err >&2"), o);
+        wait_ok(p, PROCCTL_EXIT_EXITED, 0);
+
+        g_assert_cmpint(procctl_process_read_output(p, 0, 1024, &output, &error), ==, 0);
+        output_split(output, out, err);
+        g_assert_cmpstr(out->str, ==, "out\n");
+        g_assert_cmpstr(err->str, ==, "err\n");
+        g_assert_cmpuint(procctl_output_get_next_cursor(output), ==, 8);
+        g_assert_cmpuint(procctl_output_get_dropped_bytes(output), ==, 0);
+        output = procctl_output_unref(output);
+
+        g_assert_cmpint(procctl_process_follow_output(p, 0, &fd, &error), ==, 0);
+        g_autofree char *all = pc_read_to_eof(fd, PC_TIMEOUT_MS);
+        g_assert_cmpuint(strlen(all), ==, 8);
+        close(fd);
+
+        /* Without capture: the daemon's NotSupported. */
+        procctl_process *plain = spawn_ok(c, ARGV("/bin/true"), NULL);
+        g_assert_cmpint(procctl_process_read_output(plain, 0, 1024, &output, &error), <, 0);
+        g_assert_true(procctl_error_has_name(&error, "org.freedesktop.DBus.Error.NotSupported"));
+        procctl_error_clear(&error);
+        g_assert_cmpint(procctl_process_follow_output(plain, 0, &fd, &error), <, 0);
+        procctl_error_clear(&error);
+
+        /* The same, asynchronously. */
+        AsyncResult a = {};
+        g_assert_cmpint(procctl_process_read_output_async(p, 4, 1024, on_output, &a, NULL), ==, 0);
+        run_until(c, &a.done);
+        g_assert_cmpint(a.r, ==, 0);
+        g_assert_cmpuint(procctl_output_get_next_cursor(a.output), ==, 8);
+        async_result_clear(&a);
+        g_assert_cmpint(procctl_process_follow_output_async(p, 4, on_follow, &a, NULL), ==, 0);
+        run_until(c, &a.done);
+        g_assert_cmpint(a.r, ==, 0);
+        g_autofree char *rest = pc_read_to_eof(a.fd, PC_TIMEOUT_MS);
+        g_assert_cmpuint(strlen(rest), ==, 4);
+        close(a.fd);
+        async_result_clear(&a);
+        g_assert_cmpint(procctl_process_read_output_async(plain, 0, 1, on_output, &a, NULL), ==, 0);
+        run_until(c, &a.done);
+        g_assert_cmpint(a.r, <, 0);
+        g_assert_cmpstr(a.error_name, ==, "org.freedesktop.DBus.Error.NotSupported");
+        g_assert_null(a.output);
+        async_result_clear(&a);
+
+        procctl_process_unref(plain);
+        procctl_process_unref(p);
+        procctl_spawn_options_free(o);
+        procctl_client_unref(c);
 }
 
 static void test_async_spawn_wait_release(PcFixture *fx) {
@@ -1320,6 +1409,7 @@ int main(int argc, char **argv) {
         pc_test_add("/libprocctl/process/unknown-object", 0, test_process_unknown_object);
         pc_test_add("/libprocctl/process/info", 0, test_process_info);
         pc_test_add("/libprocctl/list/sync", 0, test_list);
+        pc_test_add("/libprocctl/output/read-and-follow", 0, test_output_read_and_follow);
         pc_test_add("/libprocctl/async/spawn-wait-info-release", 0, test_async_spawn_wait_release);
         pc_test_add("/libprocctl/async/spawn-errors", 0, test_async_spawn_errors);
         pc_test_add("/libprocctl/async/signal-stop-release-errors", 0, test_async_signal_stop);

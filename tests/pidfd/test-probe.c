@@ -146,7 +146,7 @@ static void test_features_name_what_the_kernel_allows(PcFixture *fx) {
         g_test_message("mode %s, Features: %s", mode, joined);
 
         if (fallback_mode()) {
-                g_assert_cmpstrv(features, ((const char *const[]) { "fallback-pid", NULL }));
+                g_assert_cmpstrv(features, ((const char *const[]) { "fallback-pid", "output", NULL }));
                 return;
         }
 
@@ -160,7 +160,7 @@ static void test_features_name_what_the_kernel_allows(PcFixture *fx) {
         g_assert_cmpint(g_strv_contains((const char *const *) features, "pidfd-exit-info"), ==,
                         kernel_has_pidfd_exit_info());
         const char *const known[] = {
-                "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group", "pidfd-exit-info", NULL,
+                "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group", "pidfd-exit-info", "output", NULL,
         };
         for (char **f = features; *f; f++)
                 if (!g_strv_contains(known, *f))
