@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cgroup.h"
 #include "settings.h"
 #include "identity.h"
 #include "ids.h"
@@ -40,6 +41,7 @@ typedef struct Manager {
         sd_event_source *status_source;
 
         PidfdSupport pidfd;
+        CgroupSupport cgroup;
         Limits limits;
         int devnull_fd;
         bool reset_child_nofile;

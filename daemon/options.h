@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "cgroup.h"
 #include "spawn.h"
 
 #define SPAWN_MAX_ARGS 16384
@@ -38,6 +39,9 @@ typedef struct SpawnOptions {
         uint64_t timeout_usec; /* 0: none */
         uint64_t stop_timeout_usec;
         char *description;
+        bool kill_process_only; /* kill-mode `process` */
+        CgroupLimits limits;
+        const char *cgroup_option; /* the first option given that needs a cgroup; NULL: none */
 } SpawnOptions;
 
 void spawn_options_done(SpawnOptions *o);

@@ -517,7 +517,7 @@ static void test_stop(PcFixture *fx) {
  * only be stopped after a's five minutes.  Lines come in the IDs' order. */
 static void test_stop_several_together(PcFixture *fx) {
         g_auto(CliResult) sa = run_cli(fx, "spawn", "--stop-timeout=5min", "--",
-                                       "/bin/sh", "-c", "trap '' TERM; sleep 100");
+                                       "/bin/sh", "-c", "trap '' TERM; exec sleep 100");
         g_assert_cmpint(sa.code, ==, 0);
         g_autofree char *a = g_strndup(sa.out, strcspn(sa.out, " "));
         g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
