@@ -4,7 +4,7 @@
 # Runs bench/spawn-wait against the procctld of a build tree, on a private
 # bus that lives only as long as this script:
 #
-#   bench/run.sh [--bus=BUS] [spawn-wait options]   e.g. bench/run.sh -n 5000
+#   bench/run.sh [--bus=BUS] [--cgroup=no] [spawn-wait options]   e.g. bench/run.sh -n 5000
 #
 # As root it measures three callers side by side on one daemon, each against
 # its own posix_spawn+waitpid: root starting a program as root (the
@@ -22,6 +22,11 @@
 # (Fedora's and Arch's; needs Debian's dbus-broker package and the test
 # suite built), as PROCCTL_TEST_BUS is for tests/private-bus.sh; the first
 # line printed names it.
+#
+# As root, procctld gets a cgroup of its own below the cgroup2 root to give
+# each process a cgroup in (made and removed per process, as under systemd's
+# Delegate=yes), removed afterwards; --cgroup=no runs it without, to see
+# what a cgroup costs per spawn.
 
 set -euo pipefail
 
@@ -37,6 +42,11 @@ if [[ ${1:-} == --bus=* ]]; then
     export PROCCTL_TEST_BUS=${1#--bus=}
     shift
 fi
+use_cgroup=1
+if [[ ${1:-} == --cgroup=no ]]; then
+    use_cgroup=
+    shift
+fi
 
 source "$src/tests/private-bus.sh"
 private_bus_init procctl-bench
@@ -46,24 +56,40 @@ polkitd_pid=
 if [[ $EUID -eq 0 && -x $polkitd && -f $polkit_policy ]]; then
     pb_bus_includes+=("$polkit_policy")
 fi
+cgroup_dir=
 bench_cleanup() {
     if [[ -n $polkitd_pid ]]; then
         kill -TERM "$polkitd_pid" 2>/dev/null || true
         wait "$polkitd_pid" 2>/dev/null || true
     fi
     private_bus_cleanup
+    if [[ -n $cgroup_dir ]]; then
+        echo 1 >"$cgroup_dir/cgroup.kill" 2>/dev/null || true
+        for i in $(seq 100); do
+            grep -q "populated 0" "$cgroup_dir/cgroup.events" && break
+            sleep 0.05
+        done
+        find "$cgroup_dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+        rmdir "$cgroup_dir" || true
+    fi
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 private_bus_start
-procctld_start "$build/daemon/procctld"
+cgroup_args=(--cgroup=no)
+cgroup_mount=$(awk '$(NF-2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [[ $EUID -eq 0 && -n $use_cgroup && -n $cgroup_mount ]] &&
+        cgroup_dir=$(mktemp -d "$cgroup_mount/procctl-bench.XXXXXX" 2>/dev/null); then
+    cgroup_args=(--cgroup="${cgroup_dir#"$cgroup_mount"}")
+fi
+procctld_start "$build/daemon/procctld" "${cgroup_args[@]}"
 procctld_wait
 address=$pb_address
 
 version=$(busctl --address="$address" get-property org.procctl.Manager1 \
     /org/procctl/Manager1 org.procctl.Manager1 Version | sed -E 's/^s "(.*)"$/\1/')
-echo "procctld $version on $pb_bus, $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "procctld $version on $pb_bus (${cgroup_args[*]}), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ $EUID -ne 0 ]]; then
     "$build/bench/spawn-wait" --address="$address" "$@"
     exit

@@ -45,6 +45,7 @@ enum {
         ARG_WORKING_DIRECTORY,
         ARG_OUTPUT,
         ARG_OUTPUT_MAX,
+        ARG_KILL_MODE,
 };
 
 static void spawn_help(bool run) {
@@ -82,7 +83,9 @@ static void spawn_help(bool run) {
                "      --timeout=T          Stop CMD after T (e.g. 30s, 5min)\n"
                "      --stop-timeout=T     Time between SIGTERM and SIGKILL when stopping\n"
                "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
-               "      --umask=MASK         File mode creation mask (octal)\n");
+               "      --umask=MASK         File mode creation mask (octal)\n"
+               "      --kill-mode=MODE     control-group (default: stopping reaches everything\n"
+               "                           CMD started) or process (only CMD itself)\n");
         if (!run)
                 printf("      --output=capture     Keep what CMD writes to stdout and stderr, for\n"
                        "                           'procctl logs'\n"
@@ -172,6 +175,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "working-directory", required_argument, NULL, ARG_WORKING_DIRECTORY },
                 { "output",       required_argument, NULL, ARG_OUTPUT       },
                 { "output-max",   required_argument, NULL, ARG_OUTPUT_MAX   },
+                { "kill-mode",    required_argument, NULL, ARG_KILL_MODE    },
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -260,6 +264,13 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                         }
                         a->output_capture = true;
                         r = 0;
+                        break;
+                case ARG_KILL_MODE:
+                        r = procctl_spawn_options_set_kill_mode(a->options, optarg);
+                        if (r < 0) {
+                                cli_error("invalid --kill-mode '%s' (expected 'control-group' or 'process')", optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case ARG_OUTPUT_MAX:
                         if (run || cli_parse_size(optarg, &a->output_max) < 0 || a->output_max == 0) {

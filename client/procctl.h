@@ -213,6 +213,11 @@ int procctl_spawn_options_set_description(procctl_spawn_options *options, const 
  * newest (0: the daemon's default, 1 MiB); read it with
  * procctl_process_read_output() and procctl_process_follow_output(). */
 int procctl_spawn_options_set_output_capture(procctl_spawn_options *options, uint64_t max_bytes);
+/* Spawn's kill-mode: "control-group" (the default: Stop, timeout and
+ * kill-on-disconnect reach the process's whole cgroup, and what it leaves
+ * behind is stopped when it exits) or "process" (only the main process; what
+ * it leaves runs on).  Needs a daemon whose Features has "cgroup". */
+int procctl_spawn_options_set_kill_mode(procctl_spawn_options *options, const char *mode);
 
 /* --------------------------------------------------------------- spawning */
 

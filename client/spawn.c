@@ -25,6 +25,7 @@ struct procctl_spawn_options {
         char *user;
         char *group;
         char *description;
+        char *kill_mode;
         mode_t umask;
         uint64_t timeout;
         uint64_t stop_timeout;
@@ -62,6 +63,7 @@ _public_ procctl_spawn_options *procctl_spawn_options_free(procctl_spawn_options
         free(o->user);
         free(o->group);
         free(o->description);
+        free(o->kill_mode);
         free(o);
         return NULL;
 }
@@ -202,6 +204,12 @@ _public_ int procctl_spawn_options_set_description(procctl_spawn_options *o, con
         return set_string(&o->description, description);
 }
 
+_public_ int procctl_spawn_options_set_kill_mode(procctl_spawn_options *o, const char *mode) {
+        if (!o || !mode || (strcmp(mode, "control-group") != 0 && strcmp(mode, "process") != 0))
+                return -EINVAL;
+        return set_string(&o->kill_mode, mode);
+}
+
 static int append_string_option(sd_bus_message *m, const char *key, const char *value) {
         if (!value)
                 return 0;
@@ -294,6 +302,9 @@ static int append_options(sd_bus_message *m, const procctl_spawn_options *o) {
                 if (r < 0)
                         return r;
         }
+        r = append_string_option(m, "kill-mode", o->kill_mode);
+        if (r < 0)
+                return r;
         if (o->output_capture) {
                 r = sd_bus_message_append(m, "{sv}", "output", "s", "capture");
                 if (r >= 0 && o->output_max > 0)

@@ -28,6 +28,7 @@ typedef enum SpawnStage {
         SPAWN_STAGE_CHDIR,
         SPAWN_STAGE_EXEC,
         SPAWN_STAGE_HELPER, /* procctl-exec could not be started or was handed a bad request */
+        SPAWN_STAGE_CGROUP, /* joining the process's cgroup */
         _SPAWN_STAGE_MAX,
 } SpawnStage;
 

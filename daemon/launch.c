@@ -27,6 +27,8 @@ struct Launch {
         SpawnOptions options; /* what the process is, handed on to it; its descriptors are not kept */
         uid_t uid;
         gid_t gid;
+        uint64_t id;     /* the process's, taken before its cgroup is made; 0: the next one */
+        Cgroup *cgroup;  /* its cgroup, until the process holds it */
         pid_t pid;
         int pidfd;
         sd_event_source *status_source; /* owns the status pipe */
@@ -123,6 +125,9 @@ static int describe_spawned(Process *p, void *userdata) {
         p->executable = o->executable ? TAKE_PTR(o->executable) : strdup(p->argv[0]);
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
+        p->kill_process_only = o->kill_process_only;
+        if (l->cgroup)
+                process_attach_cgroup(p, TAKE_PTR(l->cgroup));
         charge_move(&p->bytes, &l->bytes);
         p->output = TAKE_PTR(l->output);
         p->listed = l->listed;
@@ -138,7 +143,7 @@ static int describe_spawned(Process *p, void *userdata) {
 static int track(Launch *l, Process **ret) {
         int pidfd = TAKE_FD(l->pidfd);
 
-        return process_track(l->manager, 0, l->pid, spawn_move_fd_high(pidfd), true, describe_spawned, l, ret);
+        return process_track(l->manager, l->id, l->pid, spawn_move_fd_high(pidfd), true, describe_spawned, l, ret);
 }
 
 Launch *launch_free(Launch *l) {
@@ -147,6 +152,7 @@ Launch *launch_free(Launch *l) {
         sd_event_source_disable_unref(l->child_source);
         if (l->pid > 0)
                 process_kill_abandoned(l->manager, l->pid, l->pidfd);
+        cgroup_abandon(l->cgroup);
         sd_event_source_disable_unref(l->status_source);
         free(l->error_text);
         sd_bus_message_unref(l->reply);
@@ -269,6 +275,7 @@ static int launch_defer(Launch *l, sd_bus_message *msg, const SpawnResult *child
         d->running = (Charge) {};
         l->bytes = (Charge) {}; /* d holds them now */
         l->output = NULL;
+        l->cgroup = NULL;
         l->listed = 0;
         LIST_APPEND(peer, d->peer->launches, d);
         LIST_APPEND(manager, m->launches, d);
@@ -326,6 +333,41 @@ static int check_output(Manager *m, SpawnOptions *o, sd_bus_error *error) {
         return quota_check_descriptors_for(m, OUTPUT_DESCRIPTORS, error);
 }
 
+/* The options of a process tree need a cgroup, and a limit its controller. */
+static int check_cgroup_options(Manager *m, const SpawnOptions *o, sd_bus_error *error) {
+        const char *missing;
+
+        if (!o->cgroup_option)
+                return 0;
+        if (!m->cgroup.usable)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                         "Option '%s' needs a cgroup per process, which procctld cannot make here "
+                                         "(Features lacks \"cgroup\")", o->cgroup_option);
+        missing = cgroup_limits_missing_controller(&m->cgroup, &o->limits);
+        if (missing)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                         "The %s controller is not enabled for procctld's cgroup %s: a limit that needs "
+                                         "it cannot be set", missing, m->cgroup.subtree);
+        return 0;
+}
+
+/* The process's cgroup, made before its child: the child joins it first thing. */
+static int make_cgroup(Launch *l, sd_bus_error *error) {
+        Manager *m = l->manager;
+        int r;
+
+        if (!m->cgroup.usable)
+                return 0;
+        l->id = ids_next(&m->ids);
+        r = cgroup_new(&m->cgroup, m->event, l->id, &l->options.limits, &l->cgroup);
+        if (r == -ENOSPC || r == -EAGAIN)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "The system refused a new cgroup (cgroup.max.descendants?): %s", strerror(-r));
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to make the process's cgroup");
+        return 0;
+}
+
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(identity_done) Identity resolved = {};
         const Identity *id = NULL;
@@ -355,6 +397,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 return r;
         SpawnOptions *o = &l.options;
         r = check_output(m, o, error);
+        if (r < 0)
+                goto finish;
+        r = check_cgroup_options(m, o, error);
         if (r < 0)
                 goto finish;
         /* Before anything is started: refused past the budget, nothing to undo.
@@ -415,6 +460,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         r = build_fd_map(m, o, capture, &fds, &n_fds);
         if (r < 0)
                 goto finish;
+        r = make_cgroup(&l, error);
+        if (r < 0)
+                goto finish;
         req = (SpawnRequest) {
                 .file = o->executable ?: o->argv[0],
                 .exec_fd = exec_fd,
@@ -434,6 +482,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 .nofile = m->child_nofile,
                 .fds = fds,
                 .n_fds = n_fds,
+                .cgroup_procs_fd = l.cgroup ? l.cgroup->procs_fd : -1,
                 .use_pidfd = m->pidfd.usable,
                 .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
         };
@@ -450,6 +499,8 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         /* The child has its copies, or there is no child. */
         capture[1] = safe_close(capture[1]);
         capture[2] = safe_close(capture[2]);
+        if (l.cgroup)
+                l.cgroup->procs_fd = safe_close(l.cgroup->procs_fd); /* joined, or never will be */
         if (r > 0) {
                 r = bus_error_from_spawn_failure(error, &failure, req.file, req.working_directory, req.uid, req.gid);
                 goto finish;
@@ -489,6 +540,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         manager_announce_process(m, p);
 finish:
         output_free(l.output);
+        cgroup_abandon(l.cgroup); /* no process holds it: removed, and whatever is in it killed */
         charge_release(&l.bytes);
         quota_release_listed(m, &l.listed);
         spawn_options_done(&l.options);

@@ -16,6 +16,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -33,6 +34,7 @@
 static bool arg_user;
 static const char *arg_runtime_directory;
 static bool arg_fd_store;
+static const char *arg_cgroup;
 static uint64_t arg_exit_idle_usec;
 static const char *arg_config = PROCCTL_SYSCONFDIR "/procctl/procctld.conf";
 static struct {
@@ -54,6 +56,8 @@ static void help(void) {
                "     --runtime-directory=DIR  Record the process ids handed out in DIR, so that\n"
                "                          none repeats after a restart (default: $RUNTIME_DIRECTORY,\n"
                "                          else /run/procctl; with --user $XDG_RUNTIME_DIR/procctl)\n"
+               "     --cgroup=PATH|no     Give each process a cgroup below PATH (below the cgroup2\n"
+               "                          mount) instead of below procctld's own; no: none\n"
                "     --config=FILE        Read limits from FILE (default: %s)\n"
                "     --max-running-per-user=N   Running processes one uid may own (default: %u)\n"
                "     --max-retained-per-user=N  Exited records kept per uid, oldest dropped (default: %u)\n"
@@ -75,7 +79,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT, ARG_EXIT_IDLE,
-               ARG_RUNTIME_DIRECTORY };
+               ARG_RUNTIME_DIRECTORY, ARG_CGROUP };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -84,6 +88,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "runtime-directory", required_argument, NULL, ARG_RUNTIME_DIRECTORY },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "config", required_argument, NULL, ARG_CONFIG },
+                { "cgroup", required_argument, NULL, ARG_CGROUP },
                 { "exit-idle-after", required_argument, NULL, ARG_EXIT_IDLE },
                 { "max-running-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-retained-per-user", required_argument, NULL, ARG_LIMIT },
@@ -130,6 +135,13 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_CONFIG:
                         arg_config = optarg;
+                        break;
+                case ARG_CGROUP:
+                        if (strcmp(optarg, "no") != 0 && optarg[0] != '/') {
+                                fprintf(stderr, "procctld: --cgroup needs \"no\" or a path below the cgroup2 mount\n");
+                                return -EINVAL;
+                        }
+                        arg_cgroup = optarg;
                         break;
                 case ARG_EXIT_IDLE: {
                         char *end;
@@ -221,7 +233,8 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ char *runtime_dir = NULL;
         Manager *m = NULL;
         PidfdSupport pidfd;
-        const char *features[8];
+        CgroupSupport cgroup;
+        const char *features[10];
         sigset_t mask;
         int r;
 
@@ -240,7 +253,9 @@ int main(int argc, char *argv[]) {
         signal(SIGPIPE, SIG_IGN);
 
         pidfd_probe(&pidfd);
-        manager_feature_names(&pidfd, features);
+        /* Before any thread or child exists: the daemon may move itself into a leaf cgroup. */
+        cgroup_probe(&cgroup, arg_cgroup);
+        manager_feature_names(&pidfd, &cgroup, features);
 
         r = spawn_init_beside_daemon();
         if (r < 0)
@@ -268,9 +283,12 @@ int main(int argc, char *argv[]) {
 
         runtime_dir = runtime_directory();
         r = manager_new(event, bus, arg_user, runtime_dir, &m);
-        if (r < 0)
+        if (r < 0) {
+                cgroup_support_done(&cgroup);
                 goto fail;
+        }
         m->pidfd = pidfd;
+        m->cgroup = cgroup;
         r = limits_load_file(&m->limits, arg_config);
         if (r < 0) {
                 manager_free(m);

@@ -209,6 +209,46 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return r < 0 ? r : process_act_release(msg, p, error);
 }
 
+static int method_freeze_common(sd_bus_message *msg, Manager *m, bool freeze, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, m, &p, error);
+        return r < 0 ? r : process_act_freeze(msg, p, freeze, error);
+}
+
+static int method_freeze_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_freeze_common(msg, userdata, true, error);
+}
+
+static int method_thaw_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_freeze_common(msg, userdata, false, error);
+}
+
+/* The tracked process whose cgroup holds pid (any process in it, not only
+ * the main one); without a cgroup, the process whose main PID it is. */
+static int method_get_process_by_pid(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *path = NULL;
+        Manager *m = userdata;
+        Process *p = NULL;
+        uint32_t pid;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &pid);
+        if (r < 0)
+                return r;
+        if (pid == 0 || pid > INT32_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a process id: %u", pid);
+        if (m->cgroup.usable && cgroup_of_pid((pid_t) pid, &path) >= 0) {
+                p = manager_find_process(m, cgroup_process_id_of_path(&m->cgroup, path));
+                if (p && (!p->cgroup || p->cgroup->removed))
+                        p = NULL;
+        }
+        if (!p)
+                p = manager_find_running_by_pid(m, (pid_t) pid);
+        if (!p)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No tracked process holds PID %u", pid);
+        return sd_bus_reply_method_return(msg, "o", p->path);
+}
+
 static int pidfds_not_supported(sd_bus_error *error) {
         return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
                                 "pidfds are not usable on this system (procctld runs on PIDs)");
@@ -313,22 +353,25 @@ static int property_get_process_count(sd_bus *bus, const char *path, const char 
         return sd_bus_message_append(reply, "u", (uint32_t) m->n_processes);
 }
 
-void manager_feature_names(const PidfdSupport *s, const char *ret[static 8]) {
+void manager_feature_names(const PidfdSupport *s, const CgroupSupport *cg, const char *ret[static 10]) {
         size_t n = 0;
 
         pidfd_feature_names(s, ret);
         while (ret[n])
                 n++;
         ret[n++] = "output"; /* captured output, output.h */
+        ret[n] = cgroup_feature_name(cg); /* "cgroup", or NULL without a subtree of our own */
+        if (ret[n])
+                n++;
         ret[n] = NULL;
 }
 
 static int property_get_features(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *names[8];
+        const char *names[10];
 
-        manager_feature_names(&m->pidfd, names);
+        manager_feature_names(&m->pidfd, &m->cgroup, names);
         return sd_bus_message_append_strv(reply, (char **) names);
 }
 
@@ -358,6 +401,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_process_by_pidfd, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Adopt", SD_BUS_ARGS("h", pidfd, "a{sv}", options), SD_BUS_RESULT("o", process),
                                 method_adopt, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("FreezeProcess", SD_BUS_ARGS("o", process), SD_BUS_NO_RESULT, method_freeze_process,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ThawProcess", SD_BUS_ARGS("o", process), SD_BUS_NO_RESULT, method_thaw_process,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetProcessByPid", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", process),
+                                method_get_process_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ProcessExited", SD_BUS_ARGS("o", process, "s", reason, "i", status), 0),
         SD_BUS_VTABLE_END,
 };
@@ -372,6 +421,7 @@ int manager_new(sd_event *event, sd_bus *bus, bool user_mode, const char *runtim
         m->user_mode = user_mode;
         m->privileged = geteuid() == 0;
         m->devnull_fd = -1;
+        m->cgroup.subtree_fd = m->cgroup.inotify_fd = -1;
         if (ids_init(&m->ids, runtime_dir) < 0) {
                 manager_free(m);
                 return -ENOMEM;
@@ -396,6 +446,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->auth_expiry);
         while (m->processes.head)
                 process_free(m->processes.head);
+        cgroup_support_done(&m->cgroup);
         safe_close(m->devnull_fd);
         identity_cache_clear(&m->identities);
         ids_done(&m->ids);

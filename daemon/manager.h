@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cgroup.h"
 #include "settings.h"
 #include "identity.h"
 #include "ids.h"
@@ -40,6 +41,7 @@ typedef struct Manager {
         sd_event_source *status_source;
 
         PidfdSupport pidfd;
+        CgroupSupport cgroup;
         Limits limits;
         int devnull_fd;
         bool reset_child_nofile;
@@ -76,9 +78,9 @@ Manager *manager_free(Manager *m);
 /* Registers the objects, then takes the bus name. */
 int manager_start(Manager *m);
 
-/* The Features property: the pidfd support's words (pidfd.h), then what
- * every daemon of this version has. */
-void manager_feature_names(const PidfdSupport *s, const char *ret[static 8]);
+/* The Features property: the pidfd support's words (pidfd.h), what every
+ * daemon of this version has, and "cgroup" with a subtree of its own. */
+void manager_feature_names(const PidfdSupport *s, const CgroupSupport *cg, const char *ret[static 10]);
 
 Process *manager_find_process(Manager *m, uint64_t id);
 Process *manager_find_process_by_path(Manager *m, const char *path);

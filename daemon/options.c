@@ -154,6 +154,11 @@ typedef enum SpawnOptionKey {
         OPTION_TTY,
         OPTION_OUTPUT,
         OPTION_OUTPUT_MAX,
+        OPTION_KILL_MODE,
+        OPTION_MEMORY_MAX,
+        OPTION_TASKS_MAX,
+        OPTION_CPU_WEIGHT,
+        OPTION_CPU_QUOTA,
         _OPTION_MAX,
 } SpawnOptionKey;
 
@@ -178,6 +183,11 @@ static const struct {
         [OPTION_TTY] = { "tty", "b" },
         [OPTION_OUTPUT] = { "output", "s" },
         [OPTION_OUTPUT_MAX] = { "output-max", "t" },
+        [OPTION_KILL_MODE] = { "kill-mode", "s" },
+        [OPTION_MEMORY_MAX] = { "memory-max", "t" },
+        [OPTION_TASKS_MAX] = { "tasks-max", "t" },
+        [OPTION_CPU_WEIGHT] = { "cpu-weight", "t" },
+        [OPTION_CPU_QUOTA] = { "cpu-quota", "t" },
 };
 
 /* The options Adopt takes: the process exists already, so only how it is tracked. */
@@ -269,10 +279,52 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, Spaw
                 if (o->output_max == 0)
                         return invalid(error, "Option '%s' must be at least 1", key);
                 return 0;
-        case _OPTION_MAX:
+        case OPTION_KILL_MODE: {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (strcmp(s, "process") == 0)
+                        o->kill_process_only = true;
+                else if (strcmp(s, "control-group") != 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'kill-mode' must be \"control-group\" or \"process\", not \"%.64s\"", s);
                 break;
         }
-        return -EINVAL;
+        case OPTION_MEMORY_MAX:
+        case OPTION_TASKS_MAX:
+        case OPTION_CPU_WEIGHT:
+        case OPTION_CPU_QUOTA: {
+                uint64_t v;
+
+                r = sd_bus_message_read_basic(m, 't', &v);
+                if (r < 0)
+                        return r;
+                if (index == OPTION_CPU_WEIGHT && (v < 1 || v > 10000))
+                        return invalid(error, "Option '%s' must be between 1 and 10000", key);
+                if (index == OPTION_CPU_QUOTA && v == 0)
+                        return invalid(error, "Option '%s' must be at least 1 µs", key);
+                if (index == OPTION_TASKS_MAX && v == 0)
+                        return invalid(error, "Option '%s' must be at least 1", key);
+                /* UINT64_MAX stands for "not set" (no limit, as "max" in cgroupfs). */
+                if (index == OPTION_MEMORY_MAX)
+                        o->limits.memory_max = v;
+                else if (index == OPTION_TASKS_MAX)
+                        o->limits.tasks_max = v;
+                else if (index == OPTION_CPU_WEIGHT)
+                        o->limits.cpu_weight = v;
+                else
+                        o->limits.cpu_quota = v;
+                break;
+        }
+        case _OPTION_MAX:
+                return -EINVAL;
+        }
+        /* The options of a process tree. */
+        if (!o->cgroup_option)
+                o->cgroup_option = spawn_option_table[index].key;
+        return 0;
 }
 
 static int read_options(sd_bus_message *m, SpawnOptions *o, unsigned allowed, const char *method, sd_bus_error *error) {
@@ -356,6 +408,7 @@ static void options_init(SpawnOptions *o) {
                 .stdio = { -1, -1, -1 },
                 .umask = SPAWN_DEFAULT_UMASK,
                 .stop_timeout_usec = SPAWN_DEFAULT_STOP_TIMEOUT_USEC,
+                .limits = CGROUP_LIMITS_NONE,
         };
 }
 

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "cgroup.h"
 #include "spawn.h"
 
 #define SPAWN_MAX_ARGS 16384
@@ -40,6 +41,9 @@ typedef struct SpawnOptions {
         char *description;
         bool capture_output; /* `output: capture` (output.h) */
         uint64_t output_max; /* 0: the default */
+        bool kill_process_only; /* kill-mode `process` */
+        CgroupLimits limits;
+        const char *cgroup_option; /* the first option given that needs a cgroup; NULL: none */
 } SpawnOptions;
 
 void spawn_options_done(SpawnOptions *o);

@@ -221,6 +221,14 @@ Process *process_free(Process *p) {
         else
                 safe_close(p->pidfd);
         p->pidfd = -1;
+        /* A record let go of while its cgroup still holds processes: they are
+         * killed and the cgroup removed once empty.  A daemon on its way out
+         * leaves them running (a restart). */
+        if (p->manager->exiting)
+                cgroup_free(p->cgroup);
+        else
+                cgroup_abandon(p->cgroup);
+        p->cgroup = NULL;
         manager_unregister_process(p->manager, p);
         safe_close(p->state_fd);
         output_free(p->output);
@@ -237,8 +245,32 @@ Process *process_free(Process *p) {
         return NULL;
 }
 
+/* Answers the Waits (and with stops, the Stops too) with the main process's end. */
+static void process_answer_waiters(Process *p, bool stops) {
+        Waiter *next;
+        int r;
+
+        for (Waiter *w = p->waiters.head; w; w = next) {
+                next = w->process_next;
+                if (w->stop && !stops)
+                        continue;
+                r = sd_bus_message_append(w->reply, "si", p->exit_reason, p->exit_status);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, w->reply, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
+                waiter_free(w);
+        }
+}
+
+/* Whether processes are left in p's cgroup, read now. */
+static bool process_tree_populated(Process *p) {
+        return p->cgroup && cgroup_is_populated(p->cgroup);
+}
+
 static void process_exited(Process *p, const char *reason, int status) {
         Manager *m = p->manager;
+        bool stop_leftovers;
         int r;
 
         /* What it wrote before it exited, before anyone hears of its end. */
@@ -247,21 +279,23 @@ static void process_exited(Process *p, const char *reason, int status) {
         p->exit_reason = reason;
         p->exit_status = status;
         p->exit_usec = now_usec(CLOCK_REALTIME);
-        process_stop_timers(p);
+        /* In kill-mode control-group what the main process left behind is
+         * stopped now, and a Stop returns once all of it has ended. */
+        stop_leftovers = !p->kill_process_only && process_tree_populated(p);
+        p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
+        if (!stop_leftovers) {
+                p->kill_source = sd_event_source_disable_unref(p->kill_source);
+                p->stopping = false; /* kill-mode process: a later Stop acts on what is left */
+        }
         process_set_kill_on_disconnect(p, NULL);
+        /* Gone before anyone hears of the end (its CPU time is kept). */
+        if (p->cgroup && !stop_leftovers && !process_tree_populated(p))
+                (void) cgroup_remove(p->cgroup);
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
 
         /* Those waiting first, then the broadcasts. */
-        while (p->waiters.head) {
-                Waiter *w = p->waiters.head;
-                r = sd_bus_message_append(w->reply, "si", reason, status);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, w->reply, NULL);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
-                waiter_free(w);
-        }
+        process_answer_waiters(p, !stop_leftovers);
 
         r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
                                            "ExitTimestamp", NULL);
@@ -273,8 +307,34 @@ static void process_exited(Process *p, const char *reason, int status) {
                 log_warning_errno(r, "Failed to emit ProcessExited for %s: %m", p->path);
 
         fdstore_save(m, p);
+        if (stop_leftovers)
+                process_stop(p);
         /* Last: this may drop the owner's oldest record. */
         manager_process_exited(m, p);
+}
+
+static void on_cgroup_changed(Cgroup *cg, bool emptied, bool frozen_changed, void *userdata) {
+        Process *p = userdata;
+        int r;
+
+        if (frozen_changed) {
+                r = sd_bus_emit_properties_changed(p->manager->bus, p->path, PROCCTL_PROCESS_INTERFACE, "Frozen", NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to emit PropertiesChanged for %s: %m", p->path);
+        }
+        /* Before the main process's end is seen, its exit does all this. */
+        if (!emptied || !p->exited)
+                return;
+        p->kill_source = sd_event_source_disable_unref(p->kill_source);
+        p->stopping = false;
+        (void) cgroup_remove(cg);
+        process_answer_waiters(p, true);
+}
+
+void process_attach_cgroup(Process *p, Cgroup *cg) {
+        p->cgroup = cg;
+        cg->changed = on_cgroup_changed;
+        cg->userdata = p;
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -417,10 +477,21 @@ static int process_kill(Process *p, int sig, bool group) {
         return 0;
 }
 
+/* Whether a stop reaches the whole cgroup: in kill-mode control-group, and
+ * in kill-mode process once the main process has gone (what is left). */
+static bool process_stops_tree(Process *p) {
+        return p->cgroup && (!p->kill_process_only || p->exited);
+}
+
 static void process_kill_for_stop(Process *p, int sig) {
         int r;
 
-        r = process_kill(p, sig, p->group_leader);
+        if (process_stops_tree(p))
+                r = cgroup_signal(p->cgroup, sig);
+        else if (p->exited)
+                return;
+        else
+                r = process_kill(p, sig, p->group_leader);
         if (r < 0 && r != -ESRCH)
                 log_warning_errno(r, "Failed to send signal %d to process %" PRIu64 ": %m", sig, p->id);
 }
@@ -429,7 +500,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Process *p = userdata;
 
         p->kill_source = sd_event_source_disable_unref(p->kill_source);
-        if (!process_gone(p)) {
+        if (!process_gone(p) || (process_stops_tree(p) && process_tree_populated(p))) {
                 log_info("Process %" PRIu64 " (pid %d) did not stop in time, killing it", p->id, (int) p->pid);
                 process_kill_for_stop(p, SIGKILL);
         }
@@ -439,9 +510,12 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 void process_stop(Process *p) {
         int r;
 
-        if (p->exited || p->stopping)
+        if (p->stopping || (p->exited && !process_tree_populated(p)))
                 return;
         p->stopping = true;
+        /* A frozen process is stopped all the same: thawed to act on SIGTERM. */
+        if (p->cgroup && process_stops_tree(p))
+                (void) cgroup_set_frozen(p->cgroup, false);
 
         /* Its whole process group, as the child leads one: a stop that leaves
          * the helpers it started running is not a stop.  SIGCONT so that a
@@ -514,7 +588,7 @@ int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_
 
 /* A pending Wait or Stop keeps only its prepared reply: the call, and any
  * descriptors a caller attached to it, are let go at once. */
-static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, sd_bus_error *error) {
+static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, bool stop, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Waiter *w;
         int r;
@@ -538,6 +612,7 @@ static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, sd_bu
         w->process = p;
         w->peer = peer;
         w->reply = TAKE_PTR(reply);
+        w->stop = stop;
         LIST_APPEND(process, p->waiters, w);
         LIST_APPEND(peer, peer->waiters, w);
         return 1;
@@ -549,7 +624,7 @@ int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (p->exited)
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
-        return process_add_waiter(msg, p, peer, error);
+        return process_add_waiter(msg, p, peer, false, error);
 }
 
 int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
@@ -557,7 +632,7 @@ int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         int r;
 
         AUTHORIZE_OR_RETURN(msg, p, &peer, error);
-        if (p->exited)
+        if (p->exited && !process_tree_populated(p))
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
         /* Stop is a signal the caller asks for now, so it follows Signal's
          * rule; a `timeout` and kill-on-disconnect are the terms the process
@@ -565,7 +640,7 @@ int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = process_add_waiter(msg, p, peer, error);
+        r = process_add_waiter(msg, p, peer, true, error);
         if (r < 0)
                 return r;
         process_stop(p);
@@ -579,6 +654,11 @@ int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         if (!p->exited)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_STILL_RUNNING, "Process %" PRIu64 " (pid %d) is still running",
                                          p->id, (int) p->pid);
+        /* kill-mode process: what it left behind is its owner's to stop first. */
+        if (p->kill_process_only && process_tree_populated(p))
+                return sd_bus_error_setf(error, PROCCTL_ERROR_STILL_RUNNING,
+                                         "Process %" PRIu64 " has exited, but its cgroup %s still holds processes", p->id,
+                                         p->cgroup->path);
         r = sd_bus_reply_method_return(msg, NULL);
         process_free(p);
         return r;
@@ -628,6 +708,27 @@ int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, 
         return sd_bus_reply_method_return(msg, "h", fd);
 }
 
+int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_error *error) {
+        Peer *peer;
+        int r;
+
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
+        if (!p->cgroup)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Process %" PRIu64 " has no cgroup to %s", p->id,
+                                         freeze ? "freeze" : "thaw");
+        if (!process_tree_populated(p))
+                return not_running(error, p);
+        /* What is frozen cannot act on a signal: the rule of signalling the
+         * whole tree, as Stop. */
+        r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = cgroup_set_frozen(p->cgroup, freeze);
+        if (r < 0)
+                return bus_error_from_errno(error, r, freeze ? "Failed to freeze the cgroup" : "Failed to thaw the cgroup");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 /* Process1: the same verbs, on the object. */
 
 static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -665,6 +766,41 @@ static int method_follow_output(sd_bus_message *msg, void *userdata, sd_bus_erro
         uint64_t cursor;
         int r = sd_bus_message_read(msg, "t", &cursor);
         return r < 0 ? r : process_act_follow_output(msg, userdata, cursor, error);
+}
+
+static int method_freeze(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_freeze(msg, userdata, true, error);
+}
+
+static int method_thaw(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_freeze(msg, userdata, false, error);
+}
+
+static int property_get_control_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Process *p = userdata;
+        return sd_bus_message_append(reply, "s", p->cgroup ? p->cgroup->path : "");
+}
+
+static int property_get_frozen(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Process *p = userdata;
+        return sd_bus_message_append(reply, "b", p->cgroup && !p->cgroup->removed && p->cgroup->frozen);
+}
+
+/* Read from cgroupfs when asked. */
+static int property_get_accounting(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Process *p = userdata;
+        uint64_t v;
+
+        if (strcmp(property, "TasksCurrent") == 0)
+                v = p->cgroup ? cgroup_tasks_current(p->cgroup) : p->exited ? 0 : 1;
+        else if (strcmp(property, "CPUUsageNSec") == 0)
+                v = p->cgroup ? cgroup_cpu_usage_nsec(p->cgroup) : UINT64_MAX;
+        else
+                v = p->cgroup ? cgroup_memory_current(p->cgroup) : UINT64_MAX;
+        return sd_bus_message_append(reply, "t", v);
 }
 
 static int property_get_argv(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -710,6 +846,15 @@ const sd_bus_vtable process_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("FollowOutput", SD_BUS_ARGS("t", cursor), SD_BUS_RESULT("h", stream), method_follow_output,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("ControlGroup", "s", property_get_control_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Read from cgroupfs on every Get: only by Get, so that a spawn's
+         * InterfacesAdded and GetManagedObjects read no files. */
+        SD_BUS_PROPERTY("TasksCurrent", "t", property_get_accounting, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+        SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_accounting, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+        SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_accounting, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+        SD_BUS_PROPERTY("Frozen", "b", property_get_frozen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Freeze", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_freeze, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Thaw", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_thaw, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

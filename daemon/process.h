@@ -14,6 +14,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cgroup.h"
 #include "list.h"
 #include "manager.h"
 #include "output.h"
@@ -25,6 +26,7 @@ typedef struct Waiter {
         Process *process;
         Peer *peer;
         sd_bus_message *reply; /* to the Wait or Stop call, sent at exit */
+        bool stop;             /* a Stop: in kill-mode control-group, answered once the cgroup is empty */
         Charge charge;
         LIST_FIELDS(struct Waiter, process);
         LIST_FIELDS(struct Waiter, peer);
@@ -66,6 +68,9 @@ struct Process {
         unsigned exit_info_tries;
         sd_event_source *timeout_source;
         sd_event_source *kill_source;
+
+        Cgroup *cgroup;          /* its own cgroup (cgroup.h); NULL: none (adopted, or no cgroup support) */
+        bool kill_process_only;  /* kill-mode `process`: stops reach the main process alone while it runs */
 
         Peer *kill_peer; /* stopped when this caller leaves the bus */
         LIST_FIELDS(Process, kill_on_disconnect);
@@ -135,8 +140,13 @@ int process_act_release(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_read_output(sd_bus_message *msg, Process *p, uint64_t cursor, uint32_t max_bytes, sd_bus_error *error);
 int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, sd_bus_error *error);
+int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_error *error);
 
-/* TERM, then KILL after the stop timeout; without a message for timeouts and disconnects. */
+/* Gives p its cgroup (launch.c, from describe): p hears when it empties. */
+void process_attach_cgroup(Process *p, Cgroup *cg);
+
+/* TERM, then KILL after the stop timeout, to the whole cgroup in kill-mode
+ * control-group; without a message for timeouts and disconnects. */
 void process_stop(Process *p);
 
 void waiter_free(Waiter *w);

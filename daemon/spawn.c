@@ -147,13 +147,23 @@ static int child_main(void *userdata) {
         sigset_t empty;
         int e;
 
-        /* 0. With CLONE_FILES the child shares the daemon's descriptor table: take a
+        /* 0. Into the process's cgroup before anything else, as root, so that
+         *    nothing the program ever starts is outside it.  clone3() with
+         *    CLONE_INTO_CGROUP would place the child there at birth, but it
+         *    takes no function to run on a stack of its own: a vfork-style
+         *    child on the daemon's memory would return from the system call
+         *    into the daemon's frames.  Writing cgroup.procs is one system
+         *    call here instead. */
+        if (r->cgroup_procs_fd >= 0 && write(r->cgroup_procs_fd, "0", 1) < 0)
+                return child_fail(c, SPAWN_STAGE_CGROUP, errno);
+
+        /* 1. With CLONE_FILES the child shares the daemon's descriptor table: take a
          *    private copy of what lies below the floor, leaving the daemon's pidfds
-         *    behind uncopied.  Nothing may touch a descriptor before this. */
+         *    behind uncopied.  Nothing may change a descriptor before this. */
         if (r->share_files && syscall(SYS_close_range, SPAWN_HIGH_FD_FLOOR, ~0U, CLOSE_RANGE_UNSHARE) < 0)
                 return child_fail(c, SPAWN_STAGE_FDS, errno);
 
-        /* 1. Default dispositions for every signal the daemon does not leave at
+        /* 2. Default dispositions for every signal the daemon does not leave at
          *    its default (an ignored one would survive exec), then an empty
          *    mask.  The daemon blocked all signals before clone, so no handler
          *    of the daemon can run here on the shared memory. */
@@ -163,17 +173,17 @@ static int child_main(void *userdata) {
         if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
                 return child_fail(c, SPAWN_STAGE_SIGNALS, errno);
 
-        /* 2. A new session: the child leads its own session and process group. */
+        /* 3. A new session: the child leads its own session and process group. */
         if (setsid() < 0)
                 return child_fail(c, SPAWN_STAGE_SETSID, errno);
 
-        /* 3. Descriptors: 0, 1, 2 and the requested ones, nothing else (and,
+        /* 4. Descriptors: 0, 1, 2 and the requested ones, nothing else (and,
          *    for procctl-exec, its status pipe and its own file). */
         e = child_setup_fds(c);
         if (e < 0)
                 return child_fail(c, SPAWN_STAGE_FDS, -e);
 
-        /* 4. Another user's program: the rest is procctl-exec's, on its own memory. */
+        /* 5. Another user's program: the rest is procctl-exec's, on its own memory. */
         if (r->through_helper) {
                 if (fcntl(c->exec_helper_target, F_SETFD, FD_CLOEXEC) < 0)
                         return child_fail(c, SPAWN_STAGE_HELPER, errno);
@@ -181,23 +191,23 @@ static int child_main(void *userdata) {
                 return child_fail(c, SPAWN_STAGE_HELPER, errno);
         }
 
-        /* 5. Root's program.  With `tty`, stdin becomes the session's controlling terminal. */
+        /* 6. Root's program.  With `tty`, stdin becomes the session's controlling terminal. */
         if (r->controlling_tty && ioctl(0, TIOCSCTTY, 0) < 0)
                 return child_fail(c, SPAWN_STAGE_TTY, errno);
 
-        /* 6. File mode creation mask, and the descriptor limit a login gets, not the daemon's raised one. */
+        /* 7. File mode creation mask, and the descriptor limit a login gets, not the daemon's raised one. */
         umask(r->umask);
         if (r->reset_nofile && setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
                 return child_fail(c, SPAWN_STAGE_RLIMIT, errno);
 
-        /* 7. Identity: root's groups and the group asked for (the daemon may have others). */
+        /* 8. Identity: root's groups and the group asked for (the daemon may have others). */
         if (r->switch_identity) {
                 stage = child_switch_identity(r->uid, r->gid, r->groups, r->n_groups);
                 if (stage != SPAWN_STAGE_NONE)
                         return child_fail(c, stage, errno);
         }
 
-        /* 8. Working directory, then exec: the file the caller was authorized
+        /* 9. Working directory, then exec: the file the caller was authorized
          *    for by its descriptor (a #! script by its path, which its
          *    interpreter opens anyway), else execvp's candidates.
          *    child_exec() only returns on failure. */
@@ -401,6 +411,8 @@ static const char *stage_call(SpawnStage s) {
                 return "chdir";
         case SPAWN_STAGE_HELPER:
                 return "procctl-exec";
+        case SPAWN_STAGE_CGROUP:
+                return "joining the cgroup (cgroup.procs)";
         default:
                 return "execve";
         }

@@ -66,6 +66,8 @@ typedef struct SpawnRequest {
         SpawnFd *fds; /* sorted by target, 0, 1 and 2 always present */
         size_t n_fds;
 
+        int cgroup_procs_fd; /* the process's cgroup.procs, which the child joins first; -1: none (cgroup.h) */
+
         bool use_pidfd;
         bool share_files; /* clone with CLONE_FILES and unshare below the floor (spawn_init() decides) */
 } SpawnRequest;

@@ -138,9 +138,11 @@ const char *pc_call_path(void) {
 }
 
 /* Forks and execs argv with envp.  keep_fd, if >= 0, becomes descriptor 3;
- * every other descriptor but 0-2 is closed, stdin is /dev/null. */
+ * every other descriptor but 0-2 is closed, stdin is /dev/null.  With
+ * cgroup_procs_fd >= 0 (a cgroup.procs open for writing), the child joins
+ * that cgroup first. */
 static pid_t start_process(const char *const *argv, const char *const *envp,
-                           int keep_fd, PcFixtureFlags flags) {
+                           int keep_fd, PcFixtureFlags flags, int cgroup_procs_fd) {
         pid_t parent = getpid();
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         g_assert_cmpint(devnull, >=, 0);
@@ -151,6 +153,8 @@ static pid_t start_process(const char *const *argv, const char *const *envp,
                 /* If the test process dies, so does what it started. */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
+                        _exit(127);
+                if (cgroup_procs_fd >= 0 && write(cgroup_procs_fd, "0", 1) < 0)
                         _exit(127);
 
                 if (dup2(devnull, STDIN_FILENO) < 0)
@@ -382,7 +386,7 @@ static void start_bus(PcFixture *fx) {
         pc_pipe(p);
         const char *const argv[] = { pc_bus_program(), config_arg, "--nofork", "--print-address=3", NULL };
         const char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        fx->bus_pid = start_process(argv, envp, p[1], PC_FIXTURE_DEFAULT);
+        fx->bus_pid = start_process(argv, envp, p[1], PC_FIXTURE_DEFAULT, -1);
         close(p[1]);
 
         fx->bus_address = read_line_from(p[0], PC_TIMEOUT_MS, "the bus's address");
@@ -459,6 +463,104 @@ static pid_t wait_ready(PcFixture *fx, int notify_fd) {
 
 const char *pc_fixture_daemon_option;
 
+void pc_set_abort_cgroup(const char *dir);
+void write_cgroup_file(const char *file, const char *value);
+
+/* --- A cgroup of its own for each test's daemon -------------------------- */
+
+char *pc_cgroup2_mount(void) {
+        g_autofree char *text = NULL;
+        char *found = NULL;
+
+        if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+                return NULL;
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        for (char **l = lines; *l; l++) {
+                const char *sep = strstr(*l, " - ");
+                g_auto(GStrv) f = g_strsplit(*l, " ", 6);
+                if (!sep || !g_str_has_prefix(sep + 3, "cgroup2 ") || g_strv_length(f) < 5)
+                        continue;
+                if (!found || strcmp(f[4], "/sys/fs/cgroup") == 0) {
+                        g_free(found);
+                        found = g_strdup(f[4]);
+                }
+        }
+        return found;
+}
+
+char *pc_cgroup_read(const char *dir, const char *file) {
+        g_autofree char *path = g_build_filename(dir, file, NULL);
+        char *text = NULL;
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return NULL;
+        return text;
+}
+
+gboolean pc_cgroup_populated(const char *dir) {
+        g_autofree char *events = pc_cgroup_read(dir, "cgroup.events");
+        return events && strstr(events, "populated 1") != NULL;
+}
+
+/* cgroupfs takes a write in place, not g_file_set_contents()'s rename. */
+void write_cgroup_file(const char *file, const char *value) {
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void) !write(fd, value, strlen(value));
+                close(fd);
+        }
+}
+
+static gboolean cgroup_empty(gpointer dir) {
+        return !pc_cgroup_populated(dir);
+}
+
+/* Removes dir and the cgroups below it, deepest first (cgroupfs has no
+ * files to unlink, only directories to remove). */
+static void remove_cgroup_tree(const char *dir) {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *name;
+
+        while (d && (name = g_dir_read_name(d))) {
+                g_autofree char *sub = g_build_filename(dir, name, NULL);
+                if (g_file_test(sub, G_FILE_TEST_IS_DIR))
+                        remove_cgroup_tree(sub);
+        }
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                g_printerr("# could not remove the cgroup %s: %s\n", dir, g_strerror(errno));
+}
+
+/* A fresh cgroup below the cgroup2 root for the daemon of one test
+ * (PROCCTL_TEST_CGROUP=no: none, and the daemon runs with --cgroup=no). */
+static void make_daemon_cgroup(PcFixture *fx) {
+        g_autofree char *mount = NULL;
+
+        if (g_strcmp0(g_getenv("PROCCTL_TEST_CGROUP"), "no") == 0 || geteuid() != 0)
+                return;
+        mount = pc_cgroup2_mount();
+        if (!mount)
+                return;
+        g_autofree char *dir = g_build_filename(mount, "procctl-test-XXXXXX", NULL);
+        if (!g_mkdtemp_full(dir, 0755))
+                return; /* not writable: the daemon runs without cgroups */
+        fx->cgroup = g_steal_pointer(&dir);
+        pc_set_abort_cgroup(fx->cgroup);
+}
+
+/* Kills whatever the test left in its cgroup and removes it. */
+static void remove_daemon_cgroup(PcFixture *fx) {
+        g_autofree char *kill_file = NULL;
+
+        if (!fx->cgroup)
+                return;
+        kill_file = g_build_filename(fx->cgroup, "cgroup.kill", NULL);
+        write_cgroup_file(kill_file, "1");
+        if (!pc_poll_until(cgroup_empty, fx->cgroup, PC_TIMEOUT_MS))
+                g_printerr("# the cgroup %s did not empty\n", fx->cgroup);
+        remove_cgroup_tree(fx->cgroup);
+        pc_set_abort_cgroup(NULL);
+        g_clear_pointer(&fx->cgroup, g_free);
+}
+
 static void start_daemon(PcFixture *fx) {
         const char *procctld = require_env("PROCCTLD");
         if (!g_file_test(procctld, G_FILE_TEST_IS_EXECUTABLE))
@@ -474,6 +576,10 @@ static void start_daemon(PcFixture *fx) {
         g_autofree char *log_arg = g_strdup_printf("--log-level=%s", log_level ? log_level : "info");
         /* The test's own record of process ids, not the machine's /run/procctl. */
         g_autofree char *runtime_env = g_strdup_printf("RUNTIME_DIRECTORY=%s/run", fx->tmpdir);
+        /* In a cgroup of its own, which it divides as under systemd's Delegate=yes. */
+        g_autofree char *procs_file = fx->cgroup ? g_build_filename(fx->cgroup, "cgroup.procs", NULL) : NULL;
+        int procs_fd = procs_file ? open(procs_file, O_WRONLY | O_CLOEXEC) : -1;
+        const char *cgroup_arg = g_strcmp0(g_getenv("PROCCTL_TEST_CGROUP"), "no") == 0 ? "--cgroup=no" : NULL;
 
         /* Everything below but the addresses and the runtime directory is
          * there to be *not* inherited by the daemon's children. */
@@ -500,14 +606,17 @@ static void start_daemon(PcFixture *fx) {
                         /* With its own /proc, as in a container: PIDs the
                          * daemon reads there (pidfd fdinfo) are its own. */
                         unshare, "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-                        procctld, log_arg, NULL,
+                        procctld, log_arg, cgroup_arg, NULL,
                 };
-                fx->launcher_pid = start_process(argv, envp, -1, fx->flags);
+                fx->launcher_pid = start_process(argv, envp, -1, fx->flags, procs_fd);
         } else {
-                const char *const argv[] = { procctld, log_arg, pc_fixture_daemon_option, NULL };
-                fx->launcher_pid = start_process(argv, envp, -1, fx->flags);
+                const char *const argv[] = { procctld, log_arg, cgroup_arg ?: pc_fixture_daemon_option,
+                                             cgroup_arg ? pc_fixture_daemon_option : NULL, NULL };
+                fx->launcher_pid = start_process(argv, envp, -1, fx->flags, procs_fd);
         }
 
+        if (procs_fd >= 0)
+                close(procs_fd);
         fx->daemon_pid = wait_ready(fx, notify_fd);
         close(notify_fd);
 
@@ -546,6 +655,7 @@ void pc_fixture_setup(PcFixture *fx, gconstpointer data) {
         g_assert_cmpint(chmod(fx->outdir, 01777), ==, 0);
 
         start_bus(fx);
+        make_daemon_cgroup(fx);
         start_daemon(fx);
 
         fx->conn = pc_fixture_new_connection(fx);
@@ -603,6 +713,8 @@ void pc_fixture_teardown(PcFixture *fx, gconstpointer data) {
                         pc_fail("procctld %s on SIGTERM, expected exit status 0", how);
                 }
         }
+
+        remove_daemon_cgroup(fx);
 
         if (fx->bus_pid > 0) {
                 kill(fx->bus_pid, SIGTERM);
@@ -1380,14 +1492,39 @@ static void rm_rf(const char *dir) {
                 nftw(dir, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The daemon's cgroup (fixture), killed and removed should the test abort. */
+static char *abort_cgroup;
+
+static void remove_cgroup_on_abort(void) {
+        g_autofree char *kill_file = NULL;
+
+        if (!abort_cgroup)
+                return;
+        kill_file = g_build_filename(abort_cgroup, "cgroup.kill", NULL);
+        write_cgroup_file(kill_file, "1");
+        /* The kill is asynchronous: a few tries, then give up. */
+        for (int i = 0; i < 200; i++) {
+                nftw(abort_cgroup, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS);
+                if (access(abort_cgroup, F_OK) < 0)
+                        break;
+                g_usleep(10 * 1000);
+        }
+}
+
 static void remove_tmpdirs_on_abort(int sig) {
         /* Not async-signal-safe in general, but abort() here comes from the
          * test's own failed assertion, not from inside malloc. */
+        remove_cgroup_on_abort();
         for (size_t i = 0; i < MAX_TMPDIRS; i++)
                 if (tmpdirs[i])
                         rm_rf(tmpdirs[i]);
         signal(sig, SIG_DFL);
         raise(sig);
+}
+
+void pc_set_abort_cgroup(const char *dir) {
+        g_free(abort_cgroup);
+        abort_cgroup = g_strdup(dir);
 }
 
 char *pc_make_tmpdir(const char *template) {

@@ -100,6 +100,8 @@ typedef struct {
         GPid launcher_pid;     /* what the fixture forked: procctld, or unshare */
         GPid daemon_pid;       /* procctld itself, as seen from the test (outer PID) */
         GDBusConnection *conn; /* a client connection, as the test's own uid */
+        char *cgroup;          /* the daemon's own cgroup (a directory in cgroupfs), made for
+                                * the test and removed with all below it; NULL: none */
 } PcFixture;
 
 /* --- Life cycle ------------------------------------------------------- */
@@ -167,6 +169,15 @@ const char *pc_bus_name(void);
  * Asserts success.  (The fixture itself starts its bus with fork+exec, to
  * control every descriptor and signal the bus and the daemon inherit.) */
 GSubprocess *pc_bus_daemon_spawn(const char *config, const char *const *envp, char **address);
+
+/* --- cgroups ------------------------------------------------------------ */
+
+/* Where cgroup2 is mounted, or NULL. */
+char *pc_cgroup2_mount(void);
+/* The text of a file in a cgroup directory, or NULL. */
+char *pc_cgroup_read(const char *dir, const char *file);
+/* "populated 1" in the cgroup's cgroup.events. */
+gboolean pc_cgroup_populated(const char *dir);
 
 /* --- Calls ------------------------------------------------------------ */
 

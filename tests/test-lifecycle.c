@@ -147,8 +147,8 @@ static void test_process_properties(PcFixture *fx) {
         /* Argv is left out of GetAll (as of GetManagedObjects and InterfacesAdded):
          * it may be megabytes per process.  It is read with Get. */
         g_assert_cmpstrv(keys, ((const char *const[]) {
-                "Description", "Executable", "ExitReason", "ExitStatus", "ExitTimestamp",
-                "Gid", "Id", "OwnerUid", "Pid", "StartTimestamp", "State", "Uid", "WorkingDirectory", NULL,
+                "ControlGroup", "Description", "Executable", "ExitReason", "ExitStatus", "ExitTimestamp",
+                "Frozen", "Gid", "Id", "OwnerUid", "Pid", "StartTimestamp", "State", "Uid", "WorkingDirectory", NULL,
         }));
 
         g_autoptr(GVariant) idv = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, "Id", G_VARIANT_TYPE_UINT64);
@@ -531,7 +531,7 @@ static void test_manager_properties(PcFixture *fx) {
         g_test_message("Features: %s", joined);
         const char *const known[] = {
                 "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group",
-                "pidfd-exit-info", "fallback-pid", "output", NULL,
+                "pidfd-exit-info", "fallback-pid", "output", "cgroup", NULL,
         };
         g_assert_cmpuint(g_strv_length((char **) f), >, 0);
         for (const char **x = f; *x; x++)
@@ -540,7 +540,9 @@ static void test_manager_properties(PcFixture *fx) {
         /* What every daemon of this version has. */
         g_assert_true(strv_contains(f, "output"));
         if (strv_contains(f, "fallback-pid"))
-                g_assert_cmpuint(g_strv_length((char **) f), ==, 2);
+                /* No pidfd word beside it, but what every daemon has (output)
+                 * and, with a cgroup of its own, "cgroup". */
+                g_assert_cmpuint(g_strv_length((char **) f), ==, 2 + strv_contains(f, "cgroup"));
         else {
                 /* Without the fallback, at least: pidfds from clone, and
                  * signals and waits through them. */
@@ -594,6 +596,10 @@ static void test_introspection(PcFixture *fx) {
                 { "GetPidfd", "o", "h" },
                 { "GetProcessByPidfd", "h", "o" },
                 { "Adopt", "ha{sv}", "o" },
+                /* Present without cgroup support too (NotSupported, or the main PID only). */
+                { "FreezeProcess", "o", "" },
+                { "ThawProcess", "o", "" },
+                { "GetProcessByPid", "u", "o" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(contract); i++) {
@@ -792,15 +798,21 @@ static void test_signal_is_delivered(PcFixture *fx) {
         pc_assert_wait_result(fx, b, "killed", SIGKILL);
 }
 
-/* Starts pc-child tree; returns the grandchild's pid and the stdout pipe. */
+/* Starts pc-child tree; returns the grandchild's pid and the stdout pipe.
+ * With a cgroup per process, in kill-mode process: these tests are about
+ * the process group, which outlives its leader (tests/cgroup has the rest). */
 static char *spawn_tree(PcFixture *fx, guint32 *pid, pid_t *grandchild, int *out_fd) {
+        g_auto(GStrv) features = pc_features(fx);
         int out[2];
         pc_pipe(out);
         g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
         int idx = g_unix_fd_list_append(fds, out[1], NULL);
         close(out[1]);
+        gboolean cgroup = g_strv_contains((const char *const *) features, "cgroup");
         char *path = spawn_ok(fx, PC_ARGV(pc_child_path(), "tree"),
-                              pc_options("stdout", g_variant_new_handle(idx), NULL), fds, pid);
+                              pc_options("stdout", g_variant_new_handle(idx),
+                                         cgroup ? "kill-mode" : NULL, g_variant_new_string("process"), NULL),
+                              fds, pid);
         g_autofree char *ready = pc_read_line(out[0], PC_TIMEOUT_MS);
         g_assert_true(g_str_has_prefix(ready, "ready "));
         *grandchild = atoi(ready + strlen("ready "));

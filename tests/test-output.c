@@ -226,7 +226,14 @@ static void test_follow_goes_on_until_every_writer_has_gone(PcFixture *fx) {
         g_autofree char *fifo = pc_fixture_out_path(fx, "go");
         g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
         g_autofree char *script = g_strdup_printf("echo one; (read x < %s; echo three; echo four) & echo two", fifo);
-        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script), capture(0), NULL);
+        g_auto(GStrv) features = pc_features(fx);
+        /* With a cgroup per process, what the main process leaves is stopped
+         * with it unless kill-mode says otherwise. */
+        GVariant *options = g_strv_contains((const char *const *) features, "cgroup")
+                                    ? pc_options("output", g_variant_new_string("capture"), "kill-mode",
+                                                 g_variant_new_string("process"), NULL)
+                                    : capture(0);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script), options, NULL);
         /* The main process is gone; its child still holds both streams.
          * (One stream: the two are interleaved as the daemon reads them.) */
         pc_assert_wait_result(fx, path, "exited", 0);

@@ -534,7 +534,7 @@ static gboolean ignores_sigterm(gpointer user_data) {
  * only be stopped after a's five minutes.  Lines come in the IDs' order. */
 static void test_stop_several_together(PcFixture *fx) {
         g_auto(CliResult) sa = run_cli(fx, "spawn", "--stop-timeout=5min", "--",
-                                       "/bin/sh", "-c", "trap '' TERM; sleep 100");
+                                       "/bin/sh", "-c", "trap '' TERM; exec sleep 100");
         g_assert_cmpint(sa.code, ==, 0);
         g_autofree char *a = g_strndup(sa.out, strcspn(sa.out, " "));
         g_autofree char *pa = g_strconcat(PC_PROCESS_PREFIX, a, NULL);
@@ -862,7 +862,14 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
         g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
         /* Three lines, then one more from a child once the test says so. */
         g_autofree char *script = g_strdup_printf("echo one; echo two >&2; echo three; (read x < %s; echo four) &", fifo);
-        g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--output-max=64K", "--", "/bin/sh", "-c", script));
+        g_auto(GStrv) features = pc_features(fx);
+        /* With a cgroup per process, the child would be stopped with the shell. */
+        g_autofree char *id = NULL;
+        if (g_strv_contains((const char *const *) features, "cgroup"))
+                id = cli_spawn(fx, ARGS("--output=capture", "--output-max=64K", "--kill-mode=process", "--", "/bin/sh", "-c",
+                                        script));
+        else
+                id = cli_spawn(fx, ARGS("--output=capture", "--output-max=64K", "--", "/bin/sh", "-c", script));
         g_auto(CliResult) w = run_cli(fx, "wait", id);
         g_assert_cmpint(w.code, ==, 0);
 

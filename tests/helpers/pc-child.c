@@ -212,6 +212,11 @@ static _Noreturn void tree(void) {
         sigaction(SIGUSR1, &sa, NULL);
         alarm(60);
         child_pid = getpid();
+        /* SIGTERM ignored, by the grandchild from its first instruction:
+         * when the child exits first, procctld stops what is left in its
+         * cgroup (kill-mode control-group), and a fatal SIGTERM would
+         * overtake the SIGUSR1 both got. */
+        signal(SIGTERM, SIG_IGN);
 
         pid_t pid = fork();
         if (pid < 0) {
