@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "macro.h"
+#include "procfs.h"
 
 #define DAEMON_LEAF "daemon"
 #define PROCESS_PREFIX "process-"
@@ -74,7 +75,7 @@ static void cg_file(const Cgroup *cg, const char *file, char *buf, size_t size) 
 /* The mount point of cgroup2 (field 5 of a mountinfo line whose type, after
  * " - ", is cgroup2); /sys/fs/cgroup preferred when there are several. */
 static char *find_cgroup2_mount(void) {
-        FILE *f = fopen("/proc/self/mountinfo", "re");
+        FILE *f = procfs_fopen(0, "mountinfo");
         char *line = NULL, *found = NULL;
         size_t size = 0;
 
@@ -97,13 +98,12 @@ static char *find_cgroup2_mount(void) {
 }
 
 int cgroup_of_pid(pid_t pid, char **ret) {
-        char file[64], *line = NULL;
+        char *line = NULL;
         size_t size = 0;
         FILE *f;
         int r = -ENOENT;
 
-        snprintf(file, sizeof(file), "/proc/%d/cgroup", (int) pid);
-        f = fopen(file, "re");
+        f = procfs_fopen(pid, "cgroup");
         if (!f)
                 return -errno;
         while (getline(&line, &size, f) > 0)

@@ -51,6 +51,13 @@ ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size) {
         return procfs_read_at(AT_FDCWD, path, buf, size);
 }
 
+FILE *procfs_fopen(pid_t pid, const char *name) {
+        char path[96];
+
+        proc_path(path, sizeof(path), pid, name);
+        return fopen(path, "re");
+}
+
 char *procfs_readlink(pid_t pid, const char *name) {
         char path[96], buf[PATH_MAX];
         ssize_t n;

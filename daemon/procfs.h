@@ -12,6 +12,7 @@
  */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -24,6 +25,10 @@ int procfs_open_dir(pid_t pid);
  * terminates them; returns the length, or -errno (the process is gone). */
 ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size);
 ssize_t procfs_read_at(int dirfd, const char *name, char *buf, size_t size);
+
+/* /proc/PID/NAME opened for reading line by line (mountinfo, cgroup, ...),
+ * or NULL with errno set. */
+FILE *procfs_fopen(pid_t pid, const char *name);
 
 /* The target of the link /proc/PID/NAME (free it), or NULL with errno set. */
 char *procfs_readlink(pid_t pid, const char *name);
