@@ -693,6 +693,21 @@ static GSubprocess *start_spawn_as_root_by_nobody(PcFixture *fx) {
         return sp;
 }
 
+typedef struct {
+        GDBusConnection *conn;
+        const char *name;
+} NameOnBus;
+
+/* Whether the bus says the unique name has no owner any more. */
+static gboolean name_gone(gpointer user_data) {
+        NameOnBus *n = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) v = g_dbus_connection_call_sync(n->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                            "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", n->name),
+                                                            NULL, G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, &error);
+        return v == NULL;
+}
+
 static void test_caller_leaves_mid_authorization(PcFixture *fx) {
         /* More rounds than MaxPendingAuthPerUser (16): if a departed caller's
          * pending check were not released, a later round would be refused
@@ -717,6 +732,19 @@ static void test_caller_leaves_mid_authorization(PcFixture *fx) {
                 g_autoptr(GError) error = NULL;
                 g_assert_true(g_subprocess_wait(sp, NULL, &error));
                 g_assert_no_error(error);
+        }
+
+        /* The callers are gone from the bus before polkit answers: the bus has
+         * then queued their departure to the daemon ahead of the answers (which
+         * come from another connection, so no bus orders them otherwise; a call
+         * whose caller the daemon still believes present is a call it serves). */
+        for (guint i = 0; i < polkit.calls->len; i++) {
+                GDBusMessage *call = g_ptr_array_index(polkit.calls, i);
+                const char *caller = NULL;
+                g_autoptr(GVariant) subject = g_variant_get_child_value(g_dbus_message_get_body(call), 0);
+                g_autoptr(GVariant) subject_details = g_variant_get_child_value(subject, 1);
+                g_assert_true(g_variant_lookup(subject_details, "name", "&s", &caller));
+                g_assert_true(pc_poll_until(name_gone, &(NameOnBus) { fx->conn, caller }, PC_TIMEOUT_MS));
         }
 
         /* polkit now says yes to every question, late: nobody is there to be
