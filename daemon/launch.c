@@ -200,14 +200,9 @@ static int wait_for_failed_child(Launch *l, const char *text) {
         if (!l->error_text)
                 return -ENOMEM;
         l->status_source = sd_event_source_disable_unref(l->status_source);
-        if (l->pidfd >= 0) {
-                r = sd_event_add_child_pidfd(l->manager->event, &l->child_source, l->pidfd, WEXITED, on_failed_child_exit, l);
-                if (r >= 0) {
-                        (void) sd_event_source_set_child_pidfd_own(l->child_source, true);
-                        l->pidfd = -1; /* the source's now */
-                }
-        } else
-                r = sd_event_add_child(l->manager->event, &l->child_source, l->pid, WEXITED, on_failed_child_exit, l);
+        r = process_watch_child(l->manager->event, &l->child_source, l->pid, l->pidfd, on_failed_child_exit, l);
+        if (r >= 0)
+                l->pidfd = -1; /* the source's now */
         return r;
 }
 

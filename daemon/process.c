@@ -28,6 +28,21 @@
 
 static int process_watch(Process *p);
 
+int process_watch_child(sd_event *e, sd_event_source **ret, pid_t pid, int pidfd, sd_event_child_handler_t handler,
+                        void *userdata) {
+        int r;
+
+        if (pidfd < 0)
+                return sd_event_add_child(e, ret, pid, WEXITED, handler, userdata);
+        r = sd_event_add_child_pidfd(e, ret, pidfd, WEXITED, handler, userdata);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_child_pidfd_own(*ret, true);
+        if (r < 0)
+                *ret = sd_event_source_disable_unref(*ret); /* the pidfd is still the caller's */
+        return r;
+}
+
 static int on_abandoned_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         /* Reaped by sd-event as this returns; the source (and its pidfd) goes with it. */
         sd_event_source_disable_unref(s);
@@ -44,17 +59,10 @@ void process_kill_abandoned(Manager *m, pid_t pid, int pidfd) {
                 (void) kill(pid, SIGKILL); /* our child, not reaped yet: the PID is still its own */
 
         /* Reaped from the event loop, never waited for here. */
-        if (pidfd >= 0) {
-                r = sd_event_add_child_pidfd(m->event, &s, pidfd, WEXITED, on_abandoned_exit, NULL);
-                if (r >= 0)
-                        r = sd_event_source_set_child_pidfd_own(s, true);
-        } else
-                r = sd_event_add_child(m->event, &s, pid, WEXITED, on_abandoned_exit, NULL);
+        r = process_watch_child(m->event, &s, pid, pidfd, on_abandoned_exit, NULL);
         if (r < 0) {
                 log_warning_errno(r, "Failed to watch an abandoned child (pid %d); it stays a zombie: %m", (int) pid);
-                if (!s)
-                        safe_close(pidfd);
-                sd_event_source_disable_unref(s);
+                safe_close(pidfd);
         }
 }
 
@@ -431,12 +439,8 @@ static int process_watch(Process *p) {
         Manager *m = p->manager;
         int r;
 
-        if (p->is_child && p->pidfd >= 0) {
-                r = sd_event_add_child_pidfd(m->event, &p->watch_source, p->pidfd, WEXITED, on_child_exit, p);
-                if (r >= 0)
-                        r = sd_event_source_set_child_pidfd_own(p->watch_source, true);
-        } else if (p->is_child)
-                r = sd_event_add_child(m->event, &p->watch_source, p->pid, WEXITED, on_child_exit, p);
+        if (p->is_child)
+                r = process_watch_child(m->event, &p->watch_source, p->pid, p->pidfd, on_child_exit, p);
         else {
                 r = sd_event_add_io(m->event, &p->watch_source, p->pidfd, EPOLLIN, on_pidfd_readable, p);
                 if (r >= 0)

@@ -106,6 +106,12 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
                   Process **ret);
 Process *process_free(Process *p);
 
+/* Watches a child of this daemon for its end, through its pidfd, which the
+ * source then owns, or its PID (pidfd -1); sd-event reaps it after handler
+ * runs.  On failure the pidfd is still the caller's. */
+int process_watch_child(sd_event *e, sd_event_source **ret, pid_t pid, int pidfd, sd_event_child_handler_t handler,
+                        void *userdata);
+
 /* Kills a child of this daemon that will not be tracked, and reaps it from the
  * event loop; takes the pidfd (-1: by PID). */
 void process_kill_abandoned(Manager *m, pid_t pid, int pidfd);
