@@ -120,7 +120,10 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
 
 fail:
         if (p->is_child && !p->exited) {
-                /* Ours and running: it must not run on untracked. */
+                /* Ours and running: it must not run on untracked.  Its pidfd
+                 * goes from the watch to the reaper, never closed in between. */
+                if (p->watch_source && p->pidfd >= 0)
+                        (void) sd_event_source_set_child_pidfd_own(p->watch_source, false);
                 p->watch_source = sd_event_source_disable_unref(p->watch_source);
                 process_kill_abandoned(m, p->pid, p->pidfd);
                 p->pidfd = -1;
