@@ -52,7 +52,7 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         unsigned long long cur, max;
         unsigned uid, gid, umask_value, flags;
         size_t n_groups, n_argv, n_env;
-        int status_fd, exec_fd, consumed = 0;
+        int status_fd, exec_fd, consumed = 0, error;
         ExecRequest r = {};
 
         if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %d %llu %llu %zu %zu %zu%n", &uid, &gid, &umask_value,
@@ -81,18 +81,14 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         r.argv = calloc(n_argv + 1, sizeof(char *));
         r.envp = calloc(n_env + 1, sizeof(char *));
         if (!r.groups || !r.argv || !r.envp) {
-                free(r.groups);
-                free(r.argv);
-                free(r.envp);
-                return -ENOMEM;
+                error = -ENOMEM;
+                goto fail;
         }
         for (size_t i = 0; i < n_groups; i++) {
                 unsigned g;
                 if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0') {
-                        free(r.groups);
-                        free(r.argv);
-                        free(r.envp);
-                        return -EINVAL;
+                        error = -EINVAL;
+                        goto fail;
                 }
                 r.groups[i] = g;
         }
@@ -100,6 +96,11 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         memcpy(r.envp, argv + 4 + n_groups + n_argv, n_env * sizeof(char *));
         *ret = r;
         return 0;
+fail:
+        free(r.groups);
+        free(r.argv);
+        free(r.envp);
+        return error;
 }
 
 static _Noreturn void fail(int status_fd, SpawnFailure *f, SpawnStage stage, int error) {

@@ -227,6 +227,16 @@ static int child_main(void *userdata) {
 /* procctl-exec's arguments (spawn.h): its numbers, the working directory,
  * the file, the groups, the program's arguments and its environment (it
  * starts with an empty environment of its own). */
+/* What helper_argv_new() allocated: its numbers and the groups (the rest is borrowed). */
+static void helper_argv_free(const SpawnRequest *req, char **l) {
+        if (!l)
+                return;
+        free(l[1]);
+        for (size_t i = 0; i < req->n_groups; i++)
+                free(l[4 + i]);
+        free(l);
+}
+
 static char **helper_argv_new(const SpawnRequest *req, int status_target, int exec_target, struct rlimit nofile) {
         size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
         size_t n = 4 + req->n_groups + n_argv + n_env + 1, k = 0;
@@ -241,8 +251,8 @@ static char **helper_argv_new(const SpawnRequest *req, int status_target, int ex
         if (asprintf(&l[k++], "%u %u %o %u %d %d %llu %llu %zu %zu %zu", (unsigned) req->uid, (unsigned) req->gid,
                      (unsigned) req->umask, flags, status_target, exec_target, (unsigned long long) nofile.rlim_cur,
                      (unsigned long long) nofile.rlim_max, req->n_groups, n_argv, n_env) < 0) {
-                free(l);
-                return NULL;
+                l[1] = NULL;
+                goto fail;
         }
         l[k++] = (char *) req->working_directory;
         l[k++] = (char *) (req->exec_fd >= 0 ? req->exec_path : req->file);
@@ -257,20 +267,8 @@ static char **helper_argv_new(const SpawnRequest *req, int status_target, int ex
                 l[k++] = req->envp[i];
         return l;
 fail:
-        free(l[1]);
-        for (size_t i = 0; i < req->n_groups && l[4 + i]; i++)
-                free(l[4 + i]);
-        free(l);
+        helper_argv_free(req, l); /* what is not filled in yet is NULL */
         return NULL;
-}
-
-static void helper_argv_free(const SpawnRequest *req, char **l) {
-        if (!l)
-                return;
-        free(l[1]);
-        for (size_t i = 0; i < req->n_groups; i++)
-                free(l[4 + i]);
-        free(l);
 }
 
 int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure) {
