@@ -157,13 +157,43 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
         return 0;
 }
 
-static int notify_with_fd(const char *state, int fd) {
-        return sd_pid_notify_with_fds(0, false, state, &fd, 1);
+static const char *const fdstore_kind_names[_FDSTORE_KIND_MAX] = {
+        [FDSTORE_STATE] = "state",
+        [FDSTORE_PIDFD] = "pidfd",
+};
+
+void fdstore_drop(Manager *m, Process *p, FdStoreKind kind) {
+        char msg[128];
+
+        if (!m->fd_store || !(p->fdstore_kept & (1U << kind)))
+                return;
+        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s-%" PRIu64, fdstore_kind_names[kind], p->id);
+        (void) sd_notify(false, msg);
+        p->fdstore_kept &= ~(1U << kind);
+}
+
+void fdstore_keep(Manager *m, Process *p, FdStoreKind kind, int fd) {
+        char msg[128];
+        int r;
+
+        if (!m->fd_store || fd < 0)
+                return;
+        fdstore_drop(m, p, kind);
+        /* FDPOLL=0: a pidfd hangs up once its process is reaped, a pipe once
+         * its writers are gone, and the store would drop them; what they
+         * stand for must survive just the same. */
+        snprintf(msg, sizeof(msg), "FDSTORE=1\nFDPOLL=0\nFDNAME=%s-%" PRIu64, fdstore_kind_names[kind], p->id);
+        r = sd_pid_notify_with_fds(0, false, msg, &fd, 1);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to keep %s of process %" PRIu64 " in the file descriptor store: %m",
+                                  fdstore_kind_names[kind], p->id);
+                return;
+        }
+        p->fdstore_kept |= 1U << kind;
 }
 
 void fdstore_save(Manager *m, Process *p) {
         _cleanup_free_ char *buf = NULL;
-        char name[128];
         size_t size;
         int r;
 
@@ -186,33 +216,23 @@ void fdstore_save(Manager *m, Process *p) {
                 r = -errno;
                 goto fail;
         }
-        if (!is_new || p->pidfd < 0)
-                return; /* the store has both already; the memfd's content is now current */
+        if (!is_new)
+                return; /* the store has it already; the memfd's content is now current */
 
-        /* FDPOLL=0: a pidfd hangs up once its process is reaped, and the
-         * store would drop it; the exit status must survive just the same. */
-        snprintf(name, sizeof(name), "FDSTORE=1\nFDPOLL=0\nFDNAME=pidfd-%" PRIu64, p->id);
-        r = notify_with_fd(name, p->pidfd);
-        if (r < 0)
-                goto fail;
-        snprintf(name, sizeof(name), "FDSTORE=1\nFDPOLL=0\nFDNAME=state-%" PRIu64, p->id);
-        r = notify_with_fd(name, p->state_fd);
-        if (r < 0)
-                goto fail;
+        fdstore_keep(m, p, FDSTORE_PIDFD, p->pidfd);
+        fdstore_keep(m, p, FDSTORE_STATE, p->state_fd);
         return;
 fail:
         log_warning_errno(r, "Failed to keep process %" PRIu64 " in the file descriptor store: %m", p->id);
 }
 
 void fdstore_forget(Manager *m, Process *p) {
-        char msg[128];
+        for (FdStoreKind k = 0; k < _FDSTORE_KIND_MAX; k++)
+                fdstore_drop(m, p, k);
+}
 
-        if (!m->fd_store || p->state_fd < 0)
-                return;
-        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=pidfd-%" PRIu64, p->id);
-        (void) sd_notify(false, msg);
-        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=state-%" PRIu64, p->id);
-        (void) sd_notify(false, msg);
+int fdstore_take(FdStoreSet *set, FdStoreKind kind) {
+        return TAKE_FD(set->fds[kind]);
 }
 
 static int read_state(int fd, char **ret, size_t *ret_size) {
@@ -236,8 +256,7 @@ static int read_state(int fd, char **ret, size_t *ret_size) {
 }
 
 typedef struct Stored {
-        uint64_t id;
-        int state_fd;
+        FdStoreSet *set;
         const char *buf;
         size_t size;
 } Stored;
@@ -246,9 +265,10 @@ static int describe_restored(Process *p, void *userdata) {
         Stored *st = userdata;
         int r;
 
-        p->state_fd = TAKE_FD(st->state_fd);
+        p->state_fd = fdstore_take(st->set, FDSTORE_STATE);
+        p->fdstore_kept |= 1U << FDSTORE_STATE;
         r = fdstore_deserialize(p, st->buf, st->size);
-        if (r >= 0 && p->id != st->id)
+        if (r >= 0 && p->id != st->set->id)
                 r = -EBADMSG;
         /* Not our child any more: a running one is watched through its pidfd
          * (a process that exited while we were down shows up readable at
@@ -256,24 +276,34 @@ static int describe_restored(Process *p, void *userdata) {
         return r;
 }
 
-/* Takes ownership of both descriptors, whatever happens. */
-static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
+static void fdstore_set_close(FdStoreSet *set) {
+        for (FdStoreKind k = 0; k < _FDSTORE_KIND_MAX; k++)
+                set->fds[k] = safe_close(set->fds[k]);
+}
+
+/* Takes every descriptor of set, whatever happens. */
+static int restore_one(Manager *m, FdStoreSet *set) {
         _cleanup_free_ char *buf = NULL;
-        Stored st = { .id = id };
+        Stored st = { .set = set };
         Process *p;
         int r;
 
-        st.state_fd = spawn_move_fd_high(state_fd);
-        pidfd = spawn_move_fd_high(pidfd);
-        r = read_state(st.state_fd, &buf, &st.size);
+        for (FdStoreKind k = 0; k < _FDSTORE_KIND_MAX; k++)
+                set->fds[k] = spawn_move_fd_high(set->fds[k]);
+        if (set->fds[FDSTORE_STATE] < 0)
+                r = -EBADMSG; /* descriptors without their state */
+        else
+                r = read_state(set->fds[FDSTORE_STATE], &buf, &st.size);
         if (r < 0) {
-                safe_close(pidfd);
-                safe_close(st.state_fd);
+                fdstore_set_close(set);
                 return r;
         }
         st.buf = buf;
-        r = process_track(m, id, 0, pidfd, false, describe_restored, &st, &p);
-        safe_close(st.state_fd); /* unless the process took it */
+        int pidfd = fdstore_take(set, FDSTORE_PIDFD);
+        r = process_track(m, set->id, 0, pidfd, false, describe_restored, &st, &p);
+        if (r >= 0)
+                p->fdstore_kept |= pidfd >= 0 ? 1U << FDSTORE_PIDFD : 0;
+        fdstore_set_close(set); /* what nobody took */
         if (r < 0)
                 return r;
         manager_announce_process(m, p);
@@ -282,7 +312,7 @@ static int restore_one(Manager *m, uint64_t id, int pidfd, int state_fd) {
 
 typedef struct StoredFd {
         uint64_t id;
-        bool is_state; /* "state-<id>", else "pidfd-<id>" */
+        FdStoreKind kind;
         int fd;
 } StoredFd;
 
@@ -290,7 +320,23 @@ static int stored_fd_compare(const void *a, const void *b) {
         const StoredFd *x = a, *y = b;
         if (x->id != y->id)
                 return x->id < y->id ? -1 : 1;
-        return (int) x->is_state - (int) y->is_state;
+        return (int) x->kind - (int) y->kind;
+}
+
+static bool parse_name(const char *name, uint64_t *ret_id, FdStoreKind *ret_kind) {
+        if (!name)
+                return false;
+        for (FdStoreKind k = 0; k < _FDSTORE_KIND_MAX; k++) {
+                size_t n = strlen(fdstore_kind_names[k]);
+                char tail;
+
+                if (strncmp(name, fdstore_kind_names[k], n) == 0 && name[n] == '-' &&
+                    sscanf(name + n + 1, "%" SCNu64 "%c", ret_id, &tail) == 1 && *ret_id > 0) {
+                        *ret_kind = k;
+                        return true;
+                }
+        }
+        return false;
 }
 
 int fdstore_restore(Manager *m) {
@@ -303,37 +349,39 @@ int fdstore_restore(Manager *m) {
         if (n <= 0)
                 return n;
 
-        /* Each process comes back as "state-<id>" and, unless the store dropped
-         * it, "pidfd-<id>"; anything else is closed.  Sorted by id, the two of
-         * a process stand side by side: linear in the (many) descriptors. */
+        /* Each process comes back as "state-<id>" and the other kinds it
+         * kept (a pidfd unless the store dropped it); anything else is closed.
+         * Sorted by id, those of a process stand side by side: linear in the
+         * (many) descriptors. */
         stored = calloc((size_t) n, sizeof(StoredFd));
         for (int i = 0; i < n; i++) {
                 int fd = SD_LISTEN_FDS_START + i;
                 uint64_t id;
+                FdStoreKind kind;
 
-                if (stored && names && names[i] && sscanf(names[i], "state-%" SCNu64, &id) == 1)
-                        stored[n_stored++] = (StoredFd) { id, true, fd };
-                else if (stored && names && names[i] && sscanf(names[i], "pidfd-%" SCNu64, &id) == 1)
-                        stored[n_stored++] = (StoredFd) { id, false, fd };
+                if (stored && names && parse_name(names[i], &id, &kind))
+                        stored[n_stored++] = (StoredFd) { id, kind, fd };
                 else
                         close(fd);
         }
         if (n_stored > 0)
                 qsort(stored, n_stored, sizeof(StoredFd), stored_fd_compare);
 
-        for (size_t i = 0; i < n_stored; i++) {
-                StoredFd *pidfd = NULL;
+        for (size_t i = 0; i < n_stored;) {
+                FdStoreSet set = { .id = stored[i].id };
                 int r;
 
-                if (!stored[i].is_state && i + 1 < n_stored && stored[i + 1].is_state && stored[i + 1].id == stored[i].id)
-                        pidfd = &stored[i++];
-                if (!stored[i].is_state) {
-                        close(stored[i].fd); /* a pidfd without its state, or a second one */
-                        continue;
+                for (FdStoreKind k = 0; k < _FDSTORE_KIND_MAX; k++)
+                        set.fds[k] = -1;
+                for (; i < n_stored && stored[i].id == set.id; i++) {
+                        if (set.fds[stored[i].kind] >= 0)
+                                close(stored[i].fd); /* a second one of a kind */
+                        else
+                                set.fds[stored[i].kind] = stored[i].fd;
                 }
-                r = restore_one(m, stored[i].id, pidfd ? pidfd->fd : -1, stored[i].fd);
+                r = restore_one(m, &set);
                 if (r < 0) {
-                        log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", stored[i].id);
+                        log_warning_errno(r, "Failed to restore process %" PRIu64 ": %m", set.id);
                         continue;
                 }
                 restored++;

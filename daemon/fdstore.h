@@ -14,10 +14,36 @@
 #include "manager.h"
 #include "process.h"
 
+/* The descriptors a process may keep in the store, each named
+ * "<kind>-<id>" (fdstore_kind_names in fdstore.c).  STATE is always there;
+ * the others are kept by whoever owns the descriptor. */
+typedef enum FdStoreKind {
+        FDSTORE_STATE,
+        FDSTORE_PIDFD,
+        _FDSTORE_KIND_MAX,
+} FdStoreKind;
+
+/* What came back from the store for one process, handed to the modules
+ * that restore their part (fdstore_take()); what nobody took is closed. */
+typedef struct FdStoreSet {
+        uint64_t id;
+        int fds[_FDSTORE_KIND_MAX];
+} FdStoreSet;
+
+/* Takes the descriptor of kind out of set (-1: none came back). */
+int fdstore_take(FdStoreSet *set, FdStoreKind kind);
+
+/* Keeps fd (not taken; the store gets its own copy) as p's descriptor of
+ * kind, replacing one kept before.  Nothing without the fd store. */
+void fdstore_keep(Manager *m, Process *p, FdStoreKind kind, int fd);
+
+/* Drops p's descriptor of kind from the store. */
+void fdstore_drop(Manager *m, Process *p, FdStoreKind kind);
+
 /* Records p (new, or its state changed) in the store. */
 void fdstore_save(Manager *m, Process *p);
 
-/* Removes p's descriptors from the store: it was released. */
+/* Removes all of p's descriptors from the store: it was released. */
 void fdstore_forget(Manager *m, Process *p);
 
 /* Re-creates the processes handed back at start; returns how many. */

@@ -62,6 +62,7 @@ struct Process {
         uint64_t timeout_deadline; /* CLOCK_MONOTONIC µs of the `timeout` option; 0: none */
         bool stopping;
         int state_fd; /* memfd in the service manager's fd store, see fdstore.c; -1: none */
+        unsigned fdstore_kept; /* bit per FdStoreKind kept in the store (fdstore.c) */
         Output *output; /* spawned with `output: capture`; else NULL */
         sd_event_source *watch_source; /* child source, or pidfd readiness for a non-child */
         sd_event_source *exit_info_source; /* a non-child exited: waiting for its parent to reap it */
