@@ -160,6 +160,9 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
 static const char *const fdstore_kind_names[_FDSTORE_KIND_MAX] = {
         [FDSTORE_STATE] = "state",
         [FDSTORE_PIDFD] = "pidfd",
+        [FDSTORE_OUTPUT] = "output",
+        [FDSTORE_OUTPUT_STDOUT] = "stdout",
+        [FDSTORE_OUTPUT_STDERR] = "stderr",
 };
 
 void fdstore_drop(Manager *m, Process *p, FdStoreKind kind) {
@@ -221,6 +224,7 @@ void fdstore_save(Manager *m, Process *p) {
 
         fdstore_keep(m, p, FDSTORE_PIDFD, p->pidfd);
         fdstore_keep(m, p, FDSTORE_STATE, p->state_fd);
+        output_keep(p->output, p);
         return;
 fail:
         log_warning_errno(r, "Failed to keep process %" PRIu64 " in the file descriptor store: %m", p->id);
@@ -270,6 +274,8 @@ static int describe_restored(Process *p, void *userdata) {
         r = fdstore_deserialize(p, st->buf, st->size);
         if (r >= 0 && p->id != st->set->id)
                 r = -EBADMSG;
+        if (r >= 0)
+                output_restore(p, st->set);
         /* Not our child any more: a running one is watched through its pidfd
          * (a process that exited while we were down shows up readable at
          * once), like an adopted one. */

@@ -20,6 +20,9 @@
 typedef enum FdStoreKind {
         FDSTORE_STATE,
         FDSTORE_PIDFD,
+        FDSTORE_OUTPUT,        /* captured output's memfd (output.h) */
+        FDSTORE_OUTPUT_STDOUT, /* the read end of its stdout pipe */
+        FDSTORE_OUTPUT_STDERR, /* of its stderr pipe */
         _FDSTORE_KIND_MAX,
 } FdStoreKind;
 

@@ -38,7 +38,7 @@ struct Launch {
         sd_bus_message *exec_failed;    /* prepared ExecFailed, its message appended when known */
         sd_bus_message *failed;         /* prepared Failed, likewise */
         Charge running;                 /* one of the caller's running processes, until the process holds it */
-        Charge bytes;                   /* the record's size and its output's (MaxBytesPerUser), until the process holds it */
+        Charge bytes;                   /* the record's size (MaxBytesPerUser), until the process holds it */
         Output *output;                 /* `output: capture`, until the process holds it */
         uint64_t listed;                /* its share of the listings' size (quota.h), likewise */
         LIST_FIELDS(Launch, peer);
@@ -312,15 +312,15 @@ static void close_capture(int (*fds)[3]) {
                 safe_close((*fds)[i]);
 }
 
-/* `output-max` within MaxOutputBytes (the default, 1 MiB, cut down to it),
- * and room for the capture's descriptors. */
+/* `output-max` within MaxOutputBytes (the default, DefaultOutputBytes, cut
+ * down to it), and room for the capture's descriptors. */
 static int check_output(Manager *m, SpawnOptions *o, sd_bus_error *error) {
         uint64_t limit = m->limits.output_bytes_max;
 
         if (!o->capture_output)
                 return 0;
         if (o->output_max == 0)
-                o->output_max = limit < OUTPUT_DEFAULT_MAX ? limit : OUTPUT_DEFAULT_MAX;
+                o->output_max = output_default_max(m);
         if (o->output_max > limit)
                 return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
                                          "Option 'output-max' asks for %" PRIu64 " bytes, above MaxOutputBytes (%" PRIu64 ")",
@@ -398,11 +398,12 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         if (r < 0)
                 goto finish;
         /* Before anything is started: refused past the budget, nothing to undo.
-         * Captured output is charged in full now, what it may come to. */
-        r = quota_charge_amount(m, l.peer->uid, QUOTA_BYTES,
-                                process_record_bytes(o->argv, o->executable, o->working_directory, o->description) +
-                                        (o->capture_output ? o->output_max : 0),
-                                &l.bytes, error);
+         * A capture must fit in full now, what it may come to; it is paid
+         * for as it fills (output.h). */
+        uint64_t record = process_record_bytes(o->argv, o->executable, o->working_directory, o->description);
+        r = quota_check_amount(m, l.peer->uid, QUOTA_BYTES, record + (o->capture_output ? o->output_max : 0), error);
+        if (r >= 0)
+                r = quota_charge_amount(m, l.peer->uid, QUOTA_BYTES, record, &l.bytes, error);
         if (r >= 0)
                 r = quota_charge_listed(m, quota_listed_bytes(o->executable ?: o->argv[0], o->working_directory ?: "/",
                                                               o->description),
@@ -445,7 +446,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 goto finish;
 
         if (o->capture_output) {
-                r = output_new(m, o->output_max, &l.output, &capture[1], &capture[2]);
+                r = output_new(m, l.peer->uid, o->output_max, &l.output, &capture[1], &capture[2]);
                 if (r < 0) {
                         r = r == -EMFILE || r == -ENFILE ? bus_error_out_of_descriptors(error)
                                                          : bus_error_from_errno(error, r, "Failed to set up the output's capture");

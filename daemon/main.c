@@ -70,11 +70,12 @@ static void help(void) {
                "     --remember-authorization-sec=N\n"
                "                                How long a caller's yes from polkit is remembered;\n"
                "                                0: never (default: %u)\n"
-               "     --max-output-bytes=N       Largest output-max a Spawn may ask for (default: %u)\n",
+               "     --max-output-bytes=N       Largest output-max a Spawn may ask for (default: %u)\n"
+               "     --default-output-bytes=N   output-max of a Spawn that names none (default: %u)\n",
                PROCCTL_SYSCONFDIR "/procctl/procctld.conf", LIMITS_DEFAULT.running_per_user, LIMITS_DEFAULT.retained_per_user,
                LIMITS_DEFAULT.waits_per_user, LIMITS_DEFAULT.auth_per_user, LIMITS_DEFAULT.auth_fds_per_user,
                LIMITS_DEFAULT.bytes_per_user, LIMITS_DEFAULT.processes_total, LIMITS_DEFAULT.remember_auth_sec,
-               LIMITS_DEFAULT.output_bytes_max);
+               LIMITS_DEFAULT.output_bytes_max, LIMITS_DEFAULT.output_bytes_default);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -99,6 +100,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-processes", required_argument, NULL, ARG_LIMIT },
                 { "remember-authorization-sec", required_argument, NULL, ARG_LIMIT },
                 { "max-output-bytes", required_argument, NULL, ARG_LIMIT },
+                { "default-output-bytes", required_argument, NULL, ARG_LIMIT },
                 {}
         };
         int c, level, index;

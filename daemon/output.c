@@ -5,20 +5,24 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "bus-error.h"
+#include "fdstore.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
 #include "output.h"
+#include "process.h"
 #include "procctl-bus.h"
 #include "quota.h"
 #include "spawn.h"
@@ -38,6 +42,26 @@ typedef struct EntryHeader {
 #define CAPTURE_PIPE_SIZE (256 * 1024)
 #define FOLLOW_IOVECS 64
 
+/* The ring's bookkeeping, in the memfd's first page so that it survives a
+ * restart with the ring: two copies, `current` naming the committed one.  A
+ * change is written to the other copy and then committed by one aligned
+ * store, so a daemon killed at any moment leaves a whole copy behind.  It is
+ * trusted on restore only as far as output_restore() checks it. */
+typedef struct RingState {
+        uint64_t head, used, start, end;
+} RingState;
+
+typedef struct RingMeta {
+        char magic[8];
+        uint64_t max;
+        uint64_t size;
+        uint32_t current;
+        uint32_t reserved;
+        RingState state[2];
+} RingMeta;
+
+#define RING_MAGIC "PCOUT001"
+
 typedef struct Follower Follower;
 
 typedef struct Capture {
@@ -48,9 +72,14 @@ typedef struct Capture {
 
 struct Output {
         Manager *manager;
+        Process *process; /* whose descriptors are in the fd store (output_keep()); else NULL */
+        int fd;           /* the memfd: the meta page, then the ring */
+        RingMeta *meta;   /* its first page */
         uint8_t *ring;    /* mapped twice: ring[i] and ring[i + size] are one byte */
-        size_t size;      /* of the memfd */
+        size_t size;      /* of the ring */
         uint64_t max;     /* bytes of output kept at most */
+        uid_t uid;        /* who pays for it */
+        Charge charge;    /* MaxBytesPerUser: the most output it has held, up to max */
         size_t head;      /* where the oldest entry starts */
         size_t used;      /* bytes of the ring in use, headers included */
         uint64_t start;   /* cursor of the oldest byte kept (== bytes dropped) */
@@ -98,11 +127,18 @@ static void ring_seek(const Output *o, uint64_t cursor, size_t *ret_pos, uint64_
         *ret_first = first;
 }
 
-/* Frees need bytes of output and ring bytes of the ring: the oldest entry loses its first bytes, or goes. */
-static void ring_make_room(Output *o, uint64_t need, size_t ring) {
-        while (o->used > 0 && (o->end - o->start + need > o->max || o->used + ring > o->size)) {
+static void ring_commit(Output *o) {
+        uint32_t next = !o->meta->current;
+
+        o->meta->state[next] = (RingState) { o->head, o->used, o->start, o->end };
+        __atomic_store_n(&o->meta->current, next, __ATOMIC_RELEASE);
+}
+
+/* Frees need bytes of output (within cap) and ring bytes of the ring: the oldest entry loses its first bytes, or goes. */
+static void ring_make_room(Output *o, uint64_t need, size_t ring, uint64_t cap) {
+        while (o->used > 0 && (o->end - o->start + need > cap || o->used + ring > o->size)) {
                 EntryHeader h = header_at(o, o->head);
-                uint64_t over_output = o->end - o->start + need > o->max ? o->end - o->start + need - o->max : 0;
+                uint64_t over_output = o->end - o->start + need > cap ? o->end - o->start + need - cap : 0;
                 uint64_t over_ring = o->used + ring > o->size ? o->used + ring - o->size : 0;
                 uint64_t cut = over_output > over_ring ? over_output : over_ring;
 
@@ -121,23 +157,40 @@ static void ring_make_room(Output *o, uint64_t need, size_t ring) {
         }
 }
 
+/* How much output o may keep with size more: max, or less when its owner's
+ * MaxBytesPerUser cannot pay for more than it holds already. */
+static uint64_t output_cap(Output *o, size_t size) {
+        uint64_t want = o->end - o->start + size;
+
+        if (want > o->max)
+                want = o->max;
+        if (want > o->charge.amount)
+                charge_grow(o->manager, o->uid, QUOTA_BYTES, want - o->charge.amount, &o->charge);
+        return o->charge.amount < o->max ? o->charge.amount : o->max;
+}
+
 static void followers_pump(Output *o);
 
 int output_append(Output *o, int stream, const void *data, size_t size) {
         EntryHeader h = { .usec = now_usec(CLOCK_REALTIME), .stream = (uint32_t) stream };
+        uint64_t cap;
 
         if (size == 0)
                 return 0;
-        if (size > o->max) {
+        cap = output_cap(o, size);
+        if (size >= cap) {
                 /* Only its newest bytes can be kept: the rest is dropped as it comes. */
-                o->start = o->end + (size - o->max);
+                o->start = o->end + (size - cap);
                 o->end = o->start;
                 o->head = (o->head + o->used) % o->size;
                 o->used = 0;
-                data = (const uint8_t *) data + (size - o->max);
-                size = o->max;
+                data = (const uint8_t *) data + (size - cap);
+                size = (size_t) cap;
         } else
-                ring_make_room(o, size, HEADER_SIZE + size);
+                ring_make_room(o, size, HEADER_SIZE + size, cap);
+        ring_commit(o);
+        if (size == 0)
+                return 0; /* its owner's budget holds none of it */
 
         h.size = (uint32_t) size;
         size_t tail = (o->head + o->used) % o->size;
@@ -145,7 +198,12 @@ int output_append(Output *o, int stream, const void *data, size_t size) {
         memcpy(o->ring + (tail + HEADER_SIZE) % o->size, data, size);
         o->used += HEADER_SIZE + size;
         o->end += size;
+        ring_commit(o);
         return 0;
+}
+
+int output_ring_fd(const Output *o) {
+        return o->fd;
 }
 
 uint64_t output_start_cursor(const Output *o) {
@@ -160,11 +218,21 @@ static bool output_capturing(const Output *o) {
         return o->capture[0].source || o->capture[1].source;
 }
 
+static FdStoreKind stream_kind(int stream) {
+        return stream == OUTPUT_STREAM_STDOUT ? FDSTORE_OUTPUT_STDOUT : FDSTORE_OUTPUT_STDERR;
+}
+
 static void capture_close(Capture *c) {
+        Output *o = c->output;
+
         if (!c->source)
                 return;
         c->source = sd_event_source_disable_unref(c->source);
-        c->output->manager->output_fds--;
+        o->manager->output_fds--;
+        /* Its writers have gone: nothing to keep it for.  (Not when the
+         * daemon itself is going: the store keeps it for the next one.) */
+        if (o->process && !o->manager->exiting)
+                fdstore_drop(o->manager, o->process, stream_kind(c->stream));
 }
 
 /* Reads up to limit bytes from the pipe (until it would block).  Returns
@@ -218,71 +286,129 @@ void output_drain(Output *o) {
         followers_pump(o);
 }
 
+/* Reads fd (a pipe's read end, taken) from the event loop, as stream. */
+static int capture_attach(Output *o, Capture *c, int stream, int fd) {
+        int r;
+
+        c->output = o;
+        c->stream = stream;
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        r = sd_event_add_io(o->manager->event, &c->source, fd, EPOLLIN, on_capture, c);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        (void) sd_event_source_set_io_fd_own(c->source, true);
+        o->manager->output_fds++;
+        return 0;
+}
+
 static int capture_open(Output *o, Capture *c, int stream, int *ret_write) {
         int fds[2], r;
 
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         (void) fcntl(fds[0], F_SETPIPE_SZ, CAPTURE_PIPE_SIZE);
-        if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
-                r = -errno;
-                goto fail;
-        }
         /* Held for the process's life: above the floor, out of a child's way (spawn.h). */
-        fds[0] = spawn_move_fd_high(fds[0]);
-        c->output = o;
-        c->stream = stream;
-        r = sd_event_add_io(o->manager->event, &c->source, fds[0], EPOLLIN, on_capture, c);
-        if (r < 0)
-                goto fail;
-        (void) sd_event_source_set_io_fd_own(c->source, true);
-        o->manager->output_fds++;
-        *ret_write = fds[1];
-        return 0;
-fail:
-        safe_close(fds[0]);
-        safe_close(fds[1]);
-        return r;
-}
-
-/* The memfd, mapped twice back to back; the descriptor itself is not kept. */
-static int ring_map(Output *o) {
-        _cleanup_close_ int fd = -1;
-        uint8_t *base;
-
-        fd = memfd_create("procctl-output", MFD_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (ftruncate(fd, (off_t) o->size) < 0)
-                return -errno;
-        base = mmap(NULL, 2 * o->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (base == MAP_FAILED)
-                return -errno;
-        if (mmap(base, o->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
-            mmap(base + o->size, o->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
-                int r = -errno;
-                munmap(base, 2 * o->size);
+        r = capture_attach(o, c, stream, spawn_move_fd_high(fds[0]));
+        if (r < 0) {
+                safe_close(fds[1]);
                 return r;
         }
+        *ret_write = fds[1];
+        return 0;
+}
+
+static size_t ring_size_for(uint64_t max) {
+        size_t page = page_size();
+
+        /* Room for max bytes of output and the headers of entries of 16 bytes or more. */
+        return ((size_t) (2 * max + HEADER_SIZE) + page - 1) / page * page;
+}
+
+/* Maps o->fd: its first page as the meta, the ring after it twice, back to back. */
+static int ring_map(Output *o) {
+        size_t page = page_size();
+        uint8_t *base;
+        void *meta;
+
+        meta = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+        if (meta == MAP_FAILED)
+                return -errno;
+        base = mmap(NULL, 2 * o->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED) {
+                int r = -errno;
+                munmap(meta, page);
+                return r;
+        }
+        if (mmap(base, o->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, o->fd, (off_t) page) == MAP_FAILED ||
+            mmap(base + o->size, o->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, o->fd, (off_t) page) ==
+                    MAP_FAILED) {
+                int r = -errno;
+                munmap(base, 2 * o->size);
+                munmap(meta, page);
+                return r;
+        }
+        o->meta = meta;
         o->ring = base;
         return 0;
 }
 
-int output_new(Manager *m, uint64_t max, Output **ret, int *ret_stdout, int *ret_stderr) {
+/* A new, empty ring for o->max.  Sealed at its size: a file that could
+ * shrink under the mapping would crash the daemon (SIGBUS). */
+static int ring_new(Output *o) {
+        int fd, r;
+
+        o->size = ring_size_for(o->max);
+        fd = memfd_create("procctl-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        o->fd = spawn_move_fd_high(fd);
+        o->manager->output_fds++;
+        if (ftruncate(o->fd, (off_t) (page_size() + o->size)) < 0 ||
+            fcntl(o->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        r = ring_map(o);
+        if (r < 0)
+                return r;
+        memcpy(o->meta->magic, RING_MAGIC, sizeof(o->meta->magic));
+        o->meta->max = o->max;
+        o->meta->size = o->size;
+        ring_commit(o);
+        return 0;
+}
+
+uint64_t output_default_max(const Manager *m) {
+        return m->limits.output_bytes_default < m->limits.output_bytes_max ? m->limits.output_bytes_default
+                                                                            : m->limits.output_bytes_max;
+}
+
+static Output *output_alloc(Manager *m, uid_t uid, uint64_t max) {
+        Output *o = calloc(1, sizeof(Output));
+
+        if (!o)
+                return NULL;
+        o->manager = m;
+        o->uid = uid;
+        o->max = max;
+        o->fd = -1;
+        return o;
+}
+
+int output_new(Manager *m, uid_t uid, uint64_t max, Output **ret, int *ret_stdout, int *ret_stderr) {
         Output *o;
         int r;
 
-        if (max == 0 || max > SIZE_MAX / 4)
+        if (max == 0 || max > UINT32_MAX)
                 return -EINVAL;
-        o = calloc(1, sizeof(Output));
+        o = output_alloc(m, uid, max);
         if (!o)
                 return -ENOMEM;
-        o->manager = m;
-        o->max = max;
-        /* Room for max bytes of output and the headers of entries of 16 bytes or more. */
-        size_t page = page_size();
-        o->size = ((size_t) (2 * max + HEADER_SIZE) + page - 1) / page * page;
-        r = ring_map(o);
+        r = ring_new(o);
         if (r >= 0)
                 r = capture_open(o, &o->capture[0], OUTPUT_STREAM_STDOUT, ret_stdout);
         if (r >= 0) {
@@ -296,6 +422,155 @@ int output_new(Manager *m, uint64_t max, Output **ret, int *ret_stdout, int *ret
         }
         *ret = o;
         return 0;
+}
+
+void output_keep(Output *o, Process *p) {
+        if (!o)
+                return;
+        o->process = p;
+        fdstore_keep(o->manager, p, FDSTORE_OUTPUT, o->fd);
+        for (size_t i = 0; i < ELEMENTSOF(o->capture); i++)
+                if (o->capture[i].source)
+                        fdstore_keep(o->manager, p, stream_kind(o->capture[i].stream),
+                                     sd_event_source_get_io_fd(o->capture[i].source));
+}
+
+/* Sets o up from the ring o->fd holds, as far as it checks out: the meta
+ * must name this size and a committed state within it (else false: the
+ * ring is unusable), and the entries from head must fill exactly `used`
+ * and hold exactly end - start bytes (else what it held is dropped,
+ * counted, and the cursors go on from its end). */
+static bool ring_check(Output *o) {
+        size_t page = page_size();
+        struct stat st;
+        RingMeta meta;
+        int seals;
+
+        if (fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size < page + HEADER_SIZE)
+                return false;
+        seals = fcntl(o->fd, F_GET_SEALS);
+        if (seals < 0 || !(seals & F_SEAL_SHRINK))
+                return false; /* could shrink under the mapping */
+        if (pread(o->fd, &meta, sizeof(meta), 0) != (ssize_t) sizeof(meta))
+                return false;
+        if (memcmp(meta.magic, RING_MAGIC, sizeof(meta.magic)) != 0 || meta.max == 0 || meta.max > UINT32_MAX ||
+            meta.size != ring_size_for(meta.max) || (uint64_t) st.st_size != page + meta.size || meta.current > 1)
+                return false;
+        RingState s = meta.state[meta.current];
+        if (s.head >= meta.size || s.used > meta.size || s.start > s.end || s.end - s.start > meta.max)
+                return false;
+        o->max = meta.max;
+        o->size = (size_t) meta.size;
+        if (ring_map(o) < 0)
+                return false;
+        o->head = (size_t) s.head;
+        o->used = (size_t) s.used;
+        o->start = s.start;
+        o->end = s.end;
+
+        uint64_t left = o->used, bytes = 0;
+        for (size_t pos = o->head; left > 0;) {
+                EntryHeader h;
+
+                if (left < HEADER_SIZE)
+                        break;
+                h = header_at(o, pos);
+                if (h.size == 0 || h.size > left - HEADER_SIZE ||
+                    (h.stream != OUTPUT_STREAM_STDOUT && h.stream != OUTPUT_STREAM_STDERR))
+                        break;
+                bytes += h.size;
+                left -= HEADER_SIZE + h.size;
+                pos = ring_next(o, pos, &h);
+        }
+        if (left > 0 || bytes != o->end - o->start) {
+                log_warning("Captured output came back damaged from the file descriptor store; "
+                            "its %" PRIu64 " bytes are dropped", o->end - o->start);
+                o->start = o->end;
+                o->head = 0;
+                o->used = 0;
+        }
+        ring_commit(o);
+        return true;
+}
+
+static void ring_unmap(Output *o) {
+        if (o->ring)
+                munmap(o->ring, 2 * o->size);
+        if (o->meta)
+                munmap(o->meta, page_size());
+        o->ring = NULL;
+        o->meta = NULL;
+}
+
+void output_restore(Process *p, FdStoreSet *set) {
+        Manager *m = p->manager;
+        int ring = fdstore_take(set, FDSTORE_OUTPUT);
+        int pipes[2] = { fdstore_take(set, FDSTORE_OUTPUT_STDOUT), fdstore_take(set, FDSTORE_OUTPUT_STDERR) };
+        Output *o;
+        int r = -ENOMEM;
+
+        if (ring < 0 && pipes[0] < 0 && pipes[1] < 0)
+                return; /* spawned without capture */
+        /* In the store they stay, until dropped. */
+        p->fdstore_kept |= (ring >= 0 ? 1U << FDSTORE_OUTPUT : 0) |
+                           (pipes[0] >= 0 ? 1U << FDSTORE_OUTPUT_STDOUT : 0) |
+                           (pipes[1] >= 0 ? 1U << FDSTORE_OUTPUT_STDERR : 0);
+        o = output_alloc(m, p->owner_uid, output_default_max(m));
+        if (!o)
+                goto fail;
+        o->process = p;
+        if (ring >= 0) {
+                o->fd = TAKE_FD(ring);
+                m->output_fds++;
+                if (!ring_check(o)) {
+                        log_warning("Process %" PRIu64 "'s captured output came back unusable from the file descriptor "
+                                    "store; it starts anew",
+                                    p->id);
+                        ring_unmap(o);
+                        m->output_fds--;
+                        o->fd = safe_close(o->fd);
+                        fdstore_drop(m, p, FDSTORE_OUTPUT);
+                }
+        }
+        if (o->fd < 0) {
+                o->max = output_default_max(m);
+                r = ring_new(o);
+                if (r < 0)
+                        goto fail;
+                fdstore_keep(m, p, FDSTORE_OUTPUT, o->fd);
+        }
+        /* What it holds is held already: counted, never refused. */
+        r = quota_charge_n(m, o->uid, QUOTA_BYTES, o->end - o->start, &o->charge);
+        if (r < 0)
+                goto fail;
+        for (size_t i = 0; i < ELEMENTSOF(pipes); i++) {
+                struct stat st;
+                int fd = TAKE_FD(pipes[i]);
+
+                if (fd < 0)
+                        continue;
+                if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+                        r = -EBADF;
+                else
+                        r = capture_attach(o, &o->capture[i], (int) i + 1, TAKE_FD(fd));
+                if (r < 0) {
+                        safe_close(fd);
+                        fdstore_drop(m, p, stream_kind((int) i + 1));
+                        log_warning_errno(r, "Failed to capture process %" PRIu64 "'s output again: %m", p->id);
+                }
+        }
+        /* What its writers wrote while the daemon was away is read from the event loop as usual. */
+        p->output = o;
+        return;
+fail:
+        /* Its writers get EPIPE rather than a pipe no one reads. */
+        log_warning_errno(r, "Failed to restore process %" PRIu64 "'s captured output: %m", p->id);
+        safe_close(ring);
+        safe_close(pipes[0]);
+        safe_close(pipes[1]);
+        output_free(o);
+        for (FdStoreKind k = FDSTORE_OUTPUT; k <= FDSTORE_OUTPUT_STDERR; k++)
+                fdstore_drop(m, p, k);
 }
 
 static void follower_free(Follower *f) {
@@ -315,8 +590,12 @@ Output *output_free(Output *o) {
                 follower_free(o->followers.head);
         for (size_t i = 0; i < ELEMENTSOF(o->capture); i++)
                 capture_close(&o->capture[i]);
-        if (o->ring)
-                munmap(o->ring, 2 * o->size);
+        ring_unmap(o);
+        if (o->fd >= 0) {
+                o->manager->output_fds--;
+                safe_close(o->fd);
+        }
+        charge_release(&o->charge);
         free(o);
         return NULL;
 }

@@ -14,6 +14,16 @@
  * what goes is counted (dropped).  The ring is twice `max` (plus a page), so
  * headers share it: only output written a few bytes at a time keeps less.
  *
+ * The first page of the memfd holds where the ring starts and ends, so the
+ * ring survives a daemon restart in the fd store (output_keep(),
+ * output_restore()), as do the pipes' read ends: the writers go on writing
+ * into the pipes while the daemon is away, and it reads on from there.
+ *
+ * Budget: an Output's owner pays (MaxBytesPerUser) for the most output it
+ * has held, growing with it up to max.  When the owner's budget has no
+ * more, the buffer keeps what it is paid for: its oldest bytes go to make
+ * room, counted as dropped; the writer is never refused or blocked.
+ *
  * Cursors count bytes of output (both streams) from the process's first:
  * `start` is the cursor of the oldest byte kept, `end` the one after the
  * newest, so dropped == start.
@@ -35,23 +45,37 @@
 #include "manager.h"
 #include "quota.h"
 
-#define OUTPUT_DEFAULT_MAX (1024u * 1024u)
 #define OUTPUT_STREAM_STDOUT 1
 #define OUTPUT_STREAM_STDERR 2
 /* What one ReadOutput returns at most: bytes of output, and entries (each
  * costs 24 bytes more in the reply), far below the bus's 32 MiB. */
 #define OUTPUT_READ_MAX_BYTES (4u * 1024u * 1024u)
 #define OUTPUT_READ_MAX_ENTRIES 65536u
-/* Descriptors an Output holds: the read ends of its two pipes. */
-#define OUTPUT_DESCRIPTORS 2u
+/* Descriptors an Output holds: its memfd and the read ends of its two pipes. */
+#define OUTPUT_DESCRIPTORS 3u
 
 typedef struct Output Output;
+typedef struct FdStoreSet FdStoreSet;
 
-/* A buffer of max bytes (at least 1) with its two pipes; *ret_stdout and
- * *ret_stderr are the write ends for the child, the caller's to close once
- * the child has them.  Reading starts at once, from the event loop. */
-int output_new(Manager *m, uint64_t max, Output **ret, int *ret_stdout, int *ret_stderr);
+/* A buffer of max bytes (at least 1) with its two pipes, paid for by uid;
+ * *ret_stdout and *ret_stderr are the write ends for the child, the
+ * caller's to close once the child has them.  Reading starts at once, from
+ * the event loop. */
+/* `output-max` when a Spawn names none: DefaultOutputBytes within MaxOutputBytes. */
+uint64_t output_default_max(const Manager *m);
+
+int output_new(Manager *m, uid_t uid, uint64_t max, Output **ret, int *ret_stdout, int *ret_stderr);
 Output *output_free(Output *o);
+
+/* Puts o's memfd and the pipes' read ends in the fd store as p's (o is
+ * p's output); a pipe leaves it when its writers have gone. */
+void output_keep(Output *o, Process *p);
+
+/* Sets p->output up again from the descriptors the store gave back (taken
+ * from set), if any: the ring as far as it checks out (else a new empty
+ * one), and the pipes, which the writers never stopped writing to.  A
+ * failure leaves p without output (logged): its writers then get EPIPE. */
+void output_restore(Process *p, FdStoreSet *set);
 
 /* Reads what the pipes hold now, and no more: called when the process
  * exits, before its end is recorded, so that what it wrote is in the buffer
@@ -77,4 +101,5 @@ int output_read_entries(Output *o, uint64_t cursor, uint64_t max_bytes, unsigned
 /* For the unit tests: an entry appended as if read from a pipe. */
 int output_append(Output *o, int stream, const void *data, size_t size);
 uint64_t output_start_cursor(const Output *o);
+int output_ring_fd(const Output *o);
 uint64_t output_end_cursor(const Output *o);

@@ -216,6 +216,24 @@ int quota_charge_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, 
         return quota_charge_n(m, uid, kind, amount, c);
 }
 
+uint64_t charge_grow(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c) {
+        unsigned limit = *(const unsigned *) ((const char *) &m->limits + quota_limits[kind].offset);
+        Quota *q = c->quota ?: quota_get(m, uid, true);
+
+        if (!q || amount == 0)
+                return 0;
+        assert(c->quota ? c->kind == kind : c->amount == 0);
+        if (!(uid == 0 && quota_limits[kind].root_exempt))
+                amount = q->n[kind] >= limit ? 0 : amount < limit - q->n[kind] ? amount : limit - q->n[kind];
+        if (amount == 0) {
+                quota_gc(m, q);
+                return 0;
+        }
+        q->n[kind] += amount;
+        *c = (Charge) { .quota = q, .kind = kind, .amount = c->amount + amount };
+        return amount;
+}
+
 void charge_move(Charge *to, Charge *from) {
         assert(!to->quota);
         *to = *from;

@@ -126,6 +126,10 @@ int quota_charge_n(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charg
 /* Charges amount of kind to uid into c (empty), if the limit allows: else
  * LimitExceeded naming it, and c stays empty. */
 int quota_charge_amount(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c, sd_bus_error *error);
+/* Adds up to amount of kind to c (empty, or uid's of kind), as much as
+ * uid's limit leaves (root: all of it where root is exempt); returns what
+ * it added.  For what grows as it is used (captured output, output.h). */
+uint64_t charge_grow(Manager *m, uid_t uid, QuotaKind kind, uint64_t amount, Charge *c);
 /* Moves the charge in from to to (empty): the object it pays for changed hands. */
 void charge_move(Charge *to, Charge *from);
 /* Releases what c holds, if anything; c is empty afterwards. */

@@ -25,6 +25,7 @@ static const struct {
         { "MaxProcesses", "max-processes", offsetof(Limits, processes_total), 1 },
         { "RememberAuthorizationSec", "remember-authorization-sec", offsetof(Limits, remember_auth_sec), 0 },
         { "MaxOutputBytes", "max-output-bytes", offsetof(Limits, output_bytes_max), 1 },
+        { "DefaultOutputBytes", "default-output-bytes", offsetof(Limits, output_bytes_default), 1 },
 };
 
 int limits_set(Limits *l, const char *key, const char *value) {

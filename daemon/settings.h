@@ -20,6 +20,7 @@ typedef struct Limits {
         unsigned processes_total;   /* processes tracked, all uids */
         unsigned remember_auth_sec; /* seconds a caller's yes from polkit is remembered (polkit.c); 0: never */
         unsigned output_bytes_max;  /* the largest `output-max` a Spawn may ask for (output.h) */
+        unsigned output_bytes_default; /* `output-max` when a Spawn names none (cut down to the largest) */
 } Limits;
 
 #define LIMITS_DEFAULT                                                                     \
@@ -27,7 +28,7 @@ typedef struct Limits {
                 .running_per_user = 1024, .retained_per_user = 1024, .waits_per_user = 4096, \
                 .auth_per_user = 16, .auth_fds_per_user = 64, .bytes_per_user = 16777216,  \
                 .processes_total = 65536, .remember_auth_sec = 5,                          \
-                .output_bytes_max = 16777216,                                              \
+                .output_bytes_max = 16777216, .output_bytes_default = 1048576,             \
         }
 
 /* Sets the setting named key (as in the file: MaxRunningPerUser, …) from a

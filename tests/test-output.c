@@ -19,7 +19,7 @@
 
 #define NOBODY_UID 65534
 #define NOBODY_GID 65534
-/* For nobody's captures: 2 MB of records and output (root is exempt). */
+/* For nobody's captures: 2 MB of records and output held (root is exempt). */
 #define BUDGET_OPTION "--max-bytes-per-user=2000000"
 
 static GVariant *capture(guint64 max) {
@@ -407,38 +407,49 @@ static void test_another_user_may_not_read_output(PcFixture *fx) {
         pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
 }
 
-static GVariant *spawn_as_nobody(PcFixture *fx, guint64 max, GError **error) {
+static GVariant *spawn_as_nobody(PcFixture *fx, const char *const *argv, guint64 max, GError **error) {
         return pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
-                          g_variant_new("(^as@a{sv})", PC_ARGV("/bin/echo", "mine"), capture(max)), error);
+                          g_variant_new("(^as@a{sv})", argv, capture(max)), error);
 }
 
+/* A capture must fit in the owner's budget at its full output-max when it
+ * is spawned; it is paid for as it fills. */
 static void test_the_byte_budget_refuses_a_capture_past_it(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        /* output-max is charged whole at Spawn. */
-        g_autoptr(GVariant) refused = spawn_as_nobody(fx, 3000000, &error);
+        const char *const *echo = PC_ARGV("/bin/echo", "mine");
+        g_autoptr(GVariant) refused = spawn_as_nobody(fx, echo, 3000000, &error);
         pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
         g_assert_nonnull(strstr(error->message, "MaxBytesPerUser"));
         g_clear_error(&error);
 
-        g_autoptr(GVariant) first = spawn_as_nobody(fx, 1500000, &error);
+        /* 1.2 MB held of its 1.5 MB ... */
+        g_autoptr(GVariant) first = spawn_as_nobody(fx, PC_ARGV("/usr/bin/head", "-c", "1200000", "/dev/zero"), 1500000,
+                                                    &error);
         g_assert_no_error(error);
-        g_autoptr(GVariant) second = spawn_as_nobody(fx, 1500000, &error);
-        pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
-        g_clear_error(&error);
-
-        /* The owner reads its own output; releasing it gives the bytes back. */
         const char *path;
         g_variant_get(first, "(&ou)", &path, NULL);
         g_autoptr(GVariant) w = call_as_nobody(fx, path, "Wait", NULL, &error);
         g_assert_no_error(error);
-        g_autoptr(GVariant) read = call_as_nobody(fx, path, "ReadOutput", g_variant_new("(tu)", (guint64) 0, (guint32) 100),
+        g_autoptr(GVariant) read = call_as_nobody(fx, path, "ReadOutput", g_variant_new("(tu)", (guint64) 1199999, (guint32) 100),
                                                   &error);
         g_assert_no_error(error);
-        g_autoptr(GVariant) entries = g_variant_get_child_value(read, 0);
-        g_assert_cmpuint(g_variant_n_children(entries), ==, 1);
+        guint64 next, dropped;
+        g_variant_get(read, "(@a(tuay)tt)", NULL, &next, &dropped);
+        g_assert_cmpuint(next, ==, 1200000);
+        g_assert_cmpuint(dropped, ==, 0);
+
+        /* ... leave room for one of 0.5 MB, not another of 1.5 MB. */
+        g_autoptr(GVariant) second = spawn_as_nobody(fx, echo, 1500000, &error);
+        pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
+        g_assert_nonnull(strstr(error->message, "MaxBytesPerUser"));
+        g_clear_error(&error);
+        g_autoptr(GVariant) small = spawn_as_nobody(fx, echo, 500000, &error);
+        g_assert_no_error(error);
+
+        /* Releasing it gives the bytes back. */
         g_autoptr(GVariant) rel = call_as_nobody(fx, path, "Release", NULL, &error);
         g_assert_no_error(error);
-        g_autoptr(GVariant) third = spawn_as_nobody(fx, 1500000, &error);
+        g_autoptr(GVariant) third = spawn_as_nobody(fx, echo, 1500000, &error);
         g_assert_no_error(error);
 }
 

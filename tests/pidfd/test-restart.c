@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,9 +401,190 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
                 g_free((gpointer) all2[i]->path);
 }
 
+/* --- Captured output across a restart -------------------------------------- */
+
+/* Everything ReadOutput has from cursor on, page by page: stdout's and
+ * stderr's bytes, and both in the entries' order. */
+static guint64 read_output_from(PcFixture *fx, const char *path, guint64 cursor, GString *out, GString *err,
+                                GString *all) {
+        for (;;) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "ReadOutput",
+                                                    g_variant_new("(tu)", cursor, (guint32) 65536),
+                                                    G_VARIANT_TYPE("(a(tuay)tt)"), NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) entries = g_variant_get_child_value(reply, 0);
+                guint64 next, dropped;
+                g_variant_get_child(reply, 1, "t", &next);
+                g_variant_get_child(reply, 2, "t", &dropped);
+                g_assert_cmpuint(dropped, ==, 0);
+                if (g_variant_n_children(entries) == 0)
+                        return cursor;
+                for (gsize i = 0; i < g_variant_n_children(entries); i++) {
+                        guint64 usec;
+                        guint32 stream;
+                        g_autoptr(GVariant) bytes = NULL;
+                        gsize n;
+                        g_variant_get_child(entries, i, "(tu@ay)", &usec, &stream, &bytes);
+                        const char *data = g_variant_get_fixed_array(bytes, &n, 1);
+                        g_string_append_len(stream == 1 ? out : err, data, (gssize) n);
+                        g_string_append_len(all, data, (gssize) n);
+                }
+                cursor = next;
+        }
+}
+
+/* "<prefix> first\n" … "<prefix> last-1\n" */
+static char *numbered_lines(const char *prefix, int first, int last) {
+        GString *s = g_string_new(NULL);
+        for (int i = first; i < last; i++)
+                g_string_append_printf(s, "%s %d\n", prefix, i);
+        return g_string_free(s, FALSE);
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+        guint64 end;
+} OutputEnd;
+
+static gboolean output_reached(gpointer userdata) {
+        OutputEnd *e = userdata;
+        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL), all = g_string_new(NULL);
+        return read_output_from(e->fx, e->path, 0, out, err, all) >= e->end;
+}
+
+/* ReadOutput from the start has exactly these lines of stdout and stderr, nothing dropped; *all gets both. */
+static void assert_output_is(PcFixture *fx, const char *path, const char *out_lines, const char *err_lines, GString *all) {
+        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
+        g_string_truncate(all, 0);
+        g_assert_cmpuint(read_output_from(fx, path, 0, out, err, all), ==, strlen(out_lines) + strlen(err_lines));
+        g_assert_cmpstr(out->str, ==, out_lines);
+        g_assert_cmpstr(err->str, ==, err_lines);
+}
+
+static gboolean file_exists(gpointer path) {
+        return access(path, F_OK) == 0;
+}
+
+/* The child writes n numbered lines to stdout and to stderr for each n it
+ * reads, counting on from the last, and touches DIR/ack-<count> after each. */
+static const char writer_script[] =
+        "c=0; while read n; do [ \"$n\" = 0 ] && exit 0; k=0; "
+        "while [ $k -lt $n ]; do echo \"out $c\"; echo \"err $c\" >&2; c=$((c+1)); k=$((k+1)); done; "
+        ": > \"$1/ack-$c\"; done";
+
+static void write_lines(int feed_fd, const char *dir, int n, int total) {
+        g_autofree char *line = g_strdup_printf("%d\n", n);
+        g_autofree char *ack = g_strdup_printf("%s/ack-%d", dir, total);
+        g_assert_cmpint(write(feed_fd, line, strlen(line)), ==, (gssize) strlen(line));
+        g_assert_true(pc_poll_until(file_exists, ack, PC_TIMEOUT_MS));
+}
+
+static void test_captured_output_survives_kill_9_of_the_daemon(PcFixture *fx) {
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        g_autofree char *dir = g_dir_make_tmp("procctl-restart-output-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        g_autoptr(GError) error = NULL;
+        int p[2];
+        pc_pipe(p);
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array(&p[0], 1);
+        int feed_fd = p[1];
+        const char *const argv[] = { "/bin/sh", "-c", writer_script, "sh", dir, NULL };
+        g_autofree char *path = pc_fixture_spawn(fx, argv,
+                                                 pc_options("stdin", g_variant_new_handle(0), "output",
+                                                            g_variant_new_string("capture"), NULL),
+                                                 fds, NULL, &error);
+        g_assert_no_error(error);
+        guint64 id = path_id(path);
+        const char *kinds[] = { "state", "pidfd", "output", "stdout", "stderr" };
+        for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+                g_autofree char *name = g_strdup_printf("stored %s-%" G_GUINT64_FORMAT, kinds[i], id);
+                while (!harness_has_seen(h, name))
+                        harness_expect(h, "stored ");
+        }
+
+        /* Before: 50 lines each, all of them read by the daemon. */
+        write_lines(feed_fd, dir, 50, 50);
+        g_autofree char *out50 = numbered_lines("out", 0, 50), *err50 = numbered_lines("err", 0, 50);
+        OutputEnd e = { fx, path, strlen(out50) + strlen(err50) };
+        g_assert_true(pc_poll_until(output_reached, &e, PC_TIMEOUT_MS));
+        g_autoptr(GString) all = g_string_new(NULL);
+        assert_output_is(fx, path, out50, err50, all);
+        guint64 cursor_before = all->len;
+
+        /* During: the daemon is away, the child writes 2000 more of each into the pipes. */
+        daemon_kill9(fx, h);
+        write_lines(feed_fd, dir, 2000, 2050);
+        daemon_start(fx, h);
+
+        /* After: 100 more. */
+        write_lines(feed_fd, dir, 100, 2150);
+        g_autofree char *out_all = numbered_lines("out", 0, 2150), *err_all = numbered_lines("err", 0, 2150);
+        e.end = strlen(out_all) + strlen(err_all);
+        g_assert_true(pc_poll_until(output_reached, &e, PC_TIMEOUT_MS));
+        assert_output_is(fx, path, out_all, err_all, all);
+
+        /* A follower from a cursor of before the restart has everything since, then EOF once the child is gone. */
+        int follow_fd = -1;
+        {
+                g_autoptr(GUnixFDList) got = NULL;
+                g_autoptr(GVariant) reply = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "FollowOutput",
+                                                    g_variant_new("(t)", cursor_before), G_VARIANT_TYPE("(h)"), NULL,
+                                                    &got, &error);
+                g_assert_no_error(error);
+                follow_fd = g_unix_fd_list_get(got, 0, &error);
+                g_assert_no_error(error);
+        }
+        g_assert_cmpint(write(feed_fd, "0\n", 2), ==, 2);
+        close(feed_fd);
+        g_autoptr(GString) followed = g_string_new(NULL);
+        for (;;) {
+                char buf[65536];
+                struct pollfd pfd = { follow_fd, POLLIN, 0 };
+                g_assert_cmpint(poll(&pfd, 1, PC_TIMEOUT_MS), ==, 1);
+                ssize_t n = read(follow_fd, buf, sizeof(buf));
+                g_assert_cmpint(n, >=, 0);
+                if (n == 0)
+                        break;
+                g_string_append_len(followed, buf, n);
+        }
+        close(follow_fd);
+        g_assert_cmpuint(followed->len, ==, all->len - cursor_before);
+        g_assert_true(memcmp(followed->str, all->str + cursor_before, followed->len) == 0);
+
+        /* Its writers gone, the pipes leave the store; the buffer stays while the record does. */
+        g_autofree char *removed_stdout = g_strdup_printf("removed stdout-%" G_GUINT64_FORMAT, id);
+        g_autofree char *removed_stderr = g_strdup_printf("removed stderr-%" G_GUINT64_FORMAT, id);
+        while (!harness_has_seen(h, removed_stdout) || !harness_has_seen(h, removed_stderr))
+                harness_expect(h, "removed ");
+        pc_assert_wait_result(fx, path, "exited", 0);
+        g_auto(GStrv) store = harness_list(h);
+        g_autofree char *kept = g_strdup_printf("output-%" G_GUINT64_FORMAT, id);
+        g_assert_true(g_strv_contains((const char *const *) store, kept));
+
+        /* And after one more restart, the exited process's output is still all there. */
+        daemon_terminate(fx, h);
+        daemon_start(fx, h);
+        assert_output_is(fx, path, out_all, err_all, all);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+        for (int i = 50; i <= 2150; i += i == 50 ? 2000 : 100) {
+                g_autofree char *ack = g_strdup_printf("%s/ack-%d", dir, i);
+                (void) unlink(ack);
+        }
+        g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_processes_survive_kill_9_of_the_daemon);
+        pc_test_add("/restart/captured-output-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
+                    test_captured_output_survives_kill_9_of_the_daemon);
         return g_test_run();
 }
