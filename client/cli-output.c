@@ -3,6 +3,7 @@
 /*
  * Output that respects people, as systemctl's does: color only on a
  * terminal and never with NO_COLOR set (https://no-color.org) or TERM=dumb;
+ * $SYSTEMD_COLORS=0 (or no, false, off) turns it off, another value on;
  * long output through a pager only on a terminal, never with --no-pager:
  * $SYSTEMD_PAGER, else $PAGER, else `less` with LESS=FRSXMK (quit if one
  * screen, raw color codes, chop long lines, leave the screen alone, verbose
@@ -26,11 +27,15 @@ bool cli_colors(void) {
         const char *term;
 
         if (cached < 0) {
-                const char *no_color = getenv("NO_COLOR");
+                const char *no_color = getenv("NO_COLOR"), *systemd_colors = getenv("SYSTEMD_COLORS");
 
                 term = getenv("TERM");
                 cached = !(no_color && *no_color) && !streq_ptr(term, "dumb") && term &&
                         isatty(STDOUT_FILENO);
+                /* As systemd reads it: a false value turns color off, another one on, terminal or not. */
+                if (systemd_colors && *systemd_colors && !(no_color && *no_color))
+                        cached = !(streq_ptr(systemd_colors, "0") || streq_ptr(systemd_colors, "no") ||
+                                   streq_ptr(systemd_colors, "false") || streq_ptr(systemd_colors, "off"));
         }
         return cached;
 }

@@ -352,6 +352,113 @@ char *cli_format_timestamp(uint64_t realtime_usec, char *buf, size_t size) {
         return buf;
 }
 
+char *cli_format_timestamp_iso(uint64_t realtime_usec, char *buf, size_t size) {
+        time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
+        char date[32], zone[8];
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof(zone), "%z", &tm) != 5)
+                snprintf(buf, size, "n/a");
+        else /* "+0100" as "+01:00" */
+                snprintf(buf, size, "%s.%06u%.3s:%s", date, (unsigned) (realtime_usec % USEC_PER_SEC), zone, zone + 3);
+        return buf;
+}
+
+/* "5 min ago", "-1h 30min", "+2d": now and a duration apart; "5 min" as "5min" for cli_parse_duration(). */
+static int parse_relative(const char *s, uint64_t now, uint64_t *ret) {
+        char buf[128], *q = buf;
+        bool before = false;
+        size_t n = strlen(s);
+        uint64_t d;
+        int r;
+
+        if (*s == '-' || *s == '+')
+                before = *s++ == '-', n--;
+        else if (n > 4 && strcmp(s + n - 4, " ago") == 0)
+                before = true, n -= 4;
+        else
+                return -EINVAL;
+        if (n >= sizeof(buf))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!(s[i] == ' ' && q > buf && q[-1] >= '0' && q[-1] <= '9'))
+                        *q++ = s[i];
+        *q = '\0';
+        r = cli_parse_duration(buf, &d);
+        if (r < 0)
+                return r;
+        if (before ? d > now : d > UINT64_MAX - now)
+                return -ERANGE;
+        *ret = before ? now - d : now + d;
+        return 0;
+}
+
+int cli_parse_timestamp(const char *s, uint64_t now, uint64_t *ret) {
+        static const struct {
+                const char *format;
+                bool date;
+        } formats[] = {
+                { "%Y-%m-%d %H:%M:%S", true }, { "%Y-%m-%dT%H:%M:%S", true }, { "%Y-%m-%d %H:%M", true },
+                { "%Y-%m-%d", true },          { "%H:%M:%S", false },         { "%H:%M", false },
+        };
+        time_t t = (time_t) (now / USEC_PER_SEC), parsed;
+        struct tm today, tm;
+        int days = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        if (strcmp(s, "now") == 0) {
+                *ret = now;
+                return 0;
+        }
+        if (*s == '@') {
+                uint64_t sec;
+                char *end;
+
+                errno = 0;
+                sec = strtoull(s + 1, &end, 10);
+                if (errno != 0 || end == s + 1 || *end || !(s[1] >= '0' && s[1] <= '9') || sec > UINT64_MAX / USEC_PER_SEC)
+                        return -EINVAL;
+                *ret = sec * USEC_PER_SEC;
+                return 0;
+        }
+        if (parse_relative(s, now, ret) >= 0)
+                return 0;
+        if (!localtime_r(&t, &today))
+                return -EINVAL;
+        if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0 || strcmp(s, "tomorrow") == 0) {
+                tm = today;
+                tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+                days = s[0] == 'y' ? -1 : s[1] == 'o' && s[2] == 'm' ? 1 : 0;
+        } else {
+                size_t i;
+
+                for (i = 0; i < ELEMENTSOF(formats); i++) {
+                        const char *end;
+
+                        tm = (struct tm) {};
+                        end = strptime(s, formats[i].format, &tm);
+                        if (end && !*end)
+                                break;
+                }
+                if (i == ELEMENTSOF(formats))
+                        return -EINVAL;
+                if (!formats[i].date) {
+                        tm.tm_year = today.tm_year;
+                        tm.tm_mon = today.tm_mon;
+                        tm.tm_mday = today.tm_mday;
+                }
+        }
+        tm.tm_mday += days;
+        tm.tm_isdst = -1;
+        parsed = mktime(&tm);
+        if (parsed == (time_t) -1 || parsed < 0)
+                return -EINVAL;
+        *ret = (uint64_t) parsed * USEC_PER_SEC;
+        return 0;
+}
+
 uint64_t cli_now_realtime(void) {
         struct timespec ts;
 

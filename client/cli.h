@@ -124,6 +124,13 @@ char *cli_format_duration(uint64_t usec, char *buf, size_t size);
 /* "Thu 2024-11-28 10:00:01 CET" */
 char *cli_format_timestamp(uint64_t realtime_usec, char *buf, size_t size);
 uint64_t cli_now_realtime(void);
+/* "2026-12-06T13:55:57.123456+01:00", local time (journalctl -o short-iso-precise). */
+char *cli_format_timestamp_iso(uint64_t realtime_usec, char *buf, size_t size);
+/* A point in time as journalctl --since reads it, local time: "YYYY-MM-DD
+ * [HH:MM[:SS]]" (also with a T), "HH:MM[:SS]" (today), "now", "today",
+ * "yesterday", "tomorrow", "@SECONDS" (since the epoch), or relative to
+ * now: "-5min", "+1h", "5 min ago", "1h 30min ago".  -EINVAL if none. */
+int cli_parse_timestamp(const char *s, uint64_t now, uint64_t *ret);
 
 /* "exited with 3", "killed by SIGTERM", "dumped core on SIGSEGV". */
 char *cli_format_exit(const procctl_exit *exit, char *buf, size_t size);
@@ -162,3 +169,6 @@ int verb_adopt(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
+/* After a blank line, the last `lines` lines of p's captured output with
+ * their times (procctl status); nothing without output to show. */
+void cli_logs_show_tail(procctl_process *p, unsigned lines);

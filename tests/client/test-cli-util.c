@@ -105,6 +105,63 @@ static void test_format_exit(void) {
         g_assert_cmpint(cli_exit_code(&x), ==, 1);
 }
 
+static void test_parse_timestamp(void) {
+        /* Noon, 2026-06-15, UTC. */
+        const uint64_t now = UINT64_C(1781524800) * USEC;
+        uint64_t u;
+
+        g_setenv("TZ", "UTC", TRUE);
+        tzset();
+
+        g_assert_cmpint(cli_parse_timestamp("now", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now);
+        g_assert_cmpint(cli_parse_timestamp("-5min", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 300 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("5 min ago", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 300 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("1h 30min ago", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 5400 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("+2s", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now + 2 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("@1781524800", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now);
+        g_assert_cmpint(cli_parse_timestamp("2026-06-15 12:00:00", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now);
+        g_assert_cmpint(cli_parse_timestamp("2026-06-15T12:00:00", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now);
+        g_assert_cmpint(cli_parse_timestamp("2026-06-15 11:59", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 60 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("2026-06-15", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 12 * 3600 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("11:00", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 3600 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("11:00:30", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 3570 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("today", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 12 * 3600 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("yesterday", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now - 36 * 3600 * USEC);
+        g_assert_cmpint(cli_parse_timestamp("tomorrow", now, &u), ==, 0);
+        g_assert_cmpuint(u, ==, now + 12 * 3600 * USEC);
+
+        g_assert_cmpint(cli_parse_timestamp("", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("5min", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("-5 lightyears", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("2026-06-15 12", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("@", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("@-1", now, &u), <, 0);
+        g_assert_cmpint(cli_parse_timestamp("-1000000d", now, &u), <, 0);
+}
+
+static void test_format_timestamp_iso(void) {
+        char buf[64];
+
+        g_setenv("TZ", "UTC", TRUE);
+        tzset();
+        g_assert_cmpstr(cli_format_timestamp_iso(UINT64_C(1781524800) * USEC + 42, buf, sizeof(buf)), ==,
+                        "2026-06-15T12:00:00.000042+00:00");
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/cli-util/parse-signal", test_parse_signal);
@@ -113,5 +170,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/cli-util/format-duration", test_format_duration);
         g_test_add_func("/cli-util/format-timestamp", test_format_timestamp);
         g_test_add_func("/cli-util/format-exit", test_format_exit);
+        g_test_add_func("/cli-util/parse-timestamp", test_parse_timestamp);
+        g_test_add_func("/cli-util/format-timestamp-iso", test_format_timestamp_iso);
         return g_test_run();
 }

@@ -857,6 +857,15 @@ static const UsageCase usage_cases[] = {
 
 /* ------------------------------------------------------------------ logs */
 
+/* Lets the process waiting on fifo go on, then collects what the started procctl printed. */
+static CliResult finish_after_go(GSubprocess *p, const char *fifo) {
+        int go = open(fifo, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(go, >=, 0);
+        g_assert_cmpint(write(go, "\n", 1), ==, 1);
+        close(go);
+        return cli_finish(p, NULL);
+}
+
 static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
         g_autofree char *fifo = pc_fixture_out_path(fx, "go");
         g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
@@ -874,12 +883,13 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
         g_assert_cmpint(w.code, ==, 0);
 
         g_auto(CliResult) all = run_cli(fx, "logs", id);
-        g_assert_cmpint(all.code, ==, 0);
+        /* The shell is gone, its child still holds the output: more may come. */
+        g_assert_cmpint(all.code, ==, 3);
         /* Each stream in order; the two as the daemon read them. */
         g_assert_nonnull(strstr(all.out, "one\nthree\n") ?: strstr(all.out, "one\ntwo\nthree\n"));
         g_assert_cmpuint(strlen(all.out), ==, 14);
         g_auto(CliResult) last = run_cli(fx, "logs", "-n", "1", id);
-        g_assert_cmpint(last.code, ==, 0);
+        g_assert_cmpint(last.code, ==, 3);
         g_assert_true(g_str_equal(last.out, "three\n") || g_str_equal(last.out, "two\n"));
         g_assert_true(g_str_has_suffix(all.out, last.out));
         g_auto(CliResult) none = run_cli(fx, "logs", "-n", "0", id);
@@ -888,11 +898,7 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
         /* -f ends once the child that holds the output has gone (whether it
          * wrote before procctl began to follow or after). */
         g_autoptr(GSubprocess) f = cli_start(fx, "logs", "-f", id);
-        int go = open(fifo, O_WRONLY | O_CLOEXEC);
-        g_assert_cmpint(go, >=, 0);
-        g_assert_cmpint(write(go, "\n", 1), ==, 1);
-        close(go);
-        g_auto(CliResult) followed = cli_finish(g_steal_pointer(&f), NULL);
+        g_auto(CliResult) followed = finish_after_go(g_steal_pointer(&f), fifo);
         g_assert_cmpint(followed.code, ==, 0);
         g_autofree char *expected = g_strconcat(all.out, "four\n", NULL);
         g_assert_cmpstr(followed.out, ==, expected);
@@ -906,6 +912,111 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
         g_assert_cmpint(bad.code, ==, 2);
         g_auto(CliResult) max_alone = run_cli(fx, "spawn", "--output-max=1M", "--", "/bin/true");
         g_assert_cmpint(max_alone.code, ==, 2);
+}
+
+#define ISO_TIME "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"
+
+/* --since, --timestamps, --stream, stderr in red, and the exit status. */
+static void test_logs_filter_mark_and_say_whether_more_may_come(PcFixture *fx) {
+        g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo a; echo b >&2; echo c"));
+        g_auto(CliResult) w = run_cli(fx, "wait", id);
+        g_assert_cmpint(w.code, ==, 0);
+
+        g_auto(CliResult) out = run_cli(fx, "logs", "--stream=stdout", id);
+        g_assert_cmpint(out.code, ==, 0);
+        g_assert_cmpstr(out.out, ==, "a\nc\n");
+        g_auto(CliResult) err = run_cli(fx, "logs", "--stream", "stderr", id);
+        g_assert_cmpstr(err.out, ==, "b\n");
+
+        /* Each line with the time it was read, ISO 8601 to the microsecond. */
+        g_auto(CliResult) t = run_cli(fx, "logs", "--timestamps", "--stream=stdout", id);
+        g_assert_cmpint(t.code, ==, 0);
+        g_assert_true(g_regex_match_simple("^" ISO_TIME " a\n" ISO_TIME " c\n$", t.out, 0, 0));
+
+        /* --since: relative, absolute, in words. */
+        g_auto(CliResult) future = run_cli(fx, "logs", "--since=+1h", id);
+        g_assert_cmpint(future.code, ==, 0);
+        g_assert_cmpstr(future.out, ==, "");
+        g_auto(CliResult) recent = run_cli(fx, "logs", "--since", "5 min ago", "--stream=stderr", id);
+        g_assert_cmpstr(recent.out, ==, "b\n");
+        g_auto(CliResult) minus = run_cli(fx, "logs", "-S", "-5min", "--stream=stderr", id);
+        g_assert_cmpstr(minus.out, ==, "b\n");
+        g_auto(CliResult) old = run_cli(fx, "logs", "--since=2000-01-01 00:00:00", "-n", "1", "--stream=stdout", id);
+        g_assert_cmpstr(old.out, ==, "c\n");
+        g_auto(CliResult) bad_since = run_cli(fx, "logs", "--since=whenever", id);
+        g_assert_cmpint(bad_since.code, ==, 2);
+        g_auto(CliResult) bad_stream = run_cli(fx, "logs", "--stream=stdin", id);
+        g_assert_cmpint(bad_stream.code, ==, 2);
+
+        /* stderr's lines in red where color is asked for, never with NO_COLOR. */
+        g_auto(CliResult) red = run_cli_full(fx, NULL, NULL, ARGS("SYSTEMD_COLORS=1"), ARGS("logs", id));
+        g_assert_nonnull(strstr(red.out, "\033[0;1;31mb\033[0m\n"));
+        g_assert_nonnull(strstr(red.out, "a\n"));
+        g_assert_null(strstr(red.out, "\033[0;1;31ma"));
+        g_auto(CliResult) plain = run_cli_full(fx, NULL, NULL, ARGS("SYSTEMD_COLORS=1", "NO_COLOR=1"), ARGS("logs", id));
+        g_assert_cmpuint(strlen(plain.out), ==, 6);
+        g_auto(CliResult) off = run_cli_full(fx, NULL, NULL, ARGS("SYSTEMD_COLORS=0"), ARGS("logs", id));
+        g_assert_cmpuint(strlen(off.out), ==, 6);
+
+        /* A process still running (so more may come): 3; once it is gone: 0. */
+        g_autofree char *running = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo up; exec sleep 100"));
+        g_auto(CliResult) more = run_cli(fx, "logs", running);
+        g_assert_cmpint(more.code, ==, 3);
+        g_auto(CliResult) stopped = run_cli(fx, "stop", running);
+        g_assert_cmpint(stopped.code, ==, 0);
+        g_auto(CliResult) done = run_cli(fx, "logs", running);
+        g_assert_cmpint(done.code, ==, 0);
+        g_assert_cmpstr(done.out, ==, "up\n");
+}
+
+/* logs -f with filters, and Ctrl-C stops following, not the process. */
+static void test_logs_follow_filters_and_ctrl_c_leaves_the_process(PcFixture *fx) {
+        g_autofree char *fifo = pc_fixture_out_path(fx, "go-filtered");
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_autofree char *script = g_strdup_printf("echo early; read x < %s; echo late; echo oops >&2", fifo);
+        g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", script));
+        g_autoptr(GSubprocess) f = cli_start(fx, "logs", "-f", "--timestamps", "--stream=stderr", id);
+        g_auto(CliResult) followed = finish_after_go(g_steal_pointer(&f), fifo);
+        g_assert_cmpint(followed.code, ==, 0);
+        g_assert_true(g_regex_match_simple("^" ISO_TIME " oops\n$", followed.out, 0, 0));
+
+        /* Ctrl-C: procctl stops, the process runs on. */
+        g_autofree char *sleeper = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo hi; exec sleep 100"));
+        g_autoptr(GSubprocess) g = cli_start(fx, "logs", "-f", sleeper);
+        GInputStream *gout = g_subprocess_get_stdout_pipe(g);
+        char buf[3];
+        g_assert_cmpint(g_input_stream_read(gout, buf, 3, NULL, NULL), ==, 3);
+        g_assert_cmpmem(buf, 3, "hi\n", 3);
+        g_subprocess_send_signal(g, SIGINT);
+        g_auto(CliResult) interrupted = cli_finish(g_steal_pointer(&g), NULL);
+        g_assert_cmpint(interrupted.code, ==, 128 + SIGINT);
+        g_auto(CliResult) st = run_cli(fx, "status", sleeper);
+        g_assert_nonnull(strstr(st.out, "State: running"));
+        g_auto(CliResult) stopped = run_cli(fx, "stop", sleeper);
+        g_assert_cmpint(stopped.code, ==, 0);
+}
+
+/* status ends with the last 10 lines of output, as systemctl status ends with the journal's. */
+static void test_status_ends_with_recent_output(PcFixture *fx) {
+        g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--", "/usr/bin/seq", "12"));
+        g_auto(CliResult) w = run_cli(fx, "wait", id);
+        g_auto(CliResult) st = run_cli(fx, "status", id);
+        g_assert_cmpint(st.code, ==, 0);
+        const char *tail = strstr(st.out, "\n\n");
+        g_assert_nonnull(tail);
+        GString *expected = g_string_new("^\n\n");
+        for (int i = 3; i <= 12; i++)
+                g_string_append_printf(expected, ISO_TIME " %d\n", i);
+        g_string_append(expected, "$");
+        g_assert_true(g_regex_match_simple(expected->str, tail, 0, 0));
+        g_string_free(expected, TRUE);
+
+        /* Without output: nothing more. */
+        g_autofree char *plain = cli_spawn(fx, ARGS("/bin/true"));
+        g_auto(CliResult) st2 = run_cli(fx, "status", plain);
+        g_assert_cmpint(st2.code, ==, 0);
+        g_assert_null(strstr(st2.out, "\n\n"));
+        g_assert_cmpstr(st2.err, ==, "");
 }
 
 static void test_help_and_version(PcFixture *fx) {
@@ -978,6 +1089,11 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/run/releases-the-record", 0, test_run_releases_the_record);
         pc_test_add("/cli/spawn-kill-wait-status-release", 0, test_spawn_kill_wait_status_release);
         pc_test_add("/cli/logs-print-and-follow-captured-output", 0, test_logs_print_and_follow_captured_output);
+        pc_test_add("/cli/logs-filter-mark-and-say-whether-more-may-come", 0,
+                    test_logs_filter_mark_and_say_whether_more_may_come);
+        pc_test_add("/cli/logs-follow-filters-and-ctrl-c-leaves-the-process", 0,
+                    test_logs_follow_filters_and_ctrl_c_leaves_the_process);
+        pc_test_add("/cli/status-ends-with-recent-output", 0, test_status_ends_with_recent_output);
         pc_test_add("/cli/kill/signals-and-errors", 0, test_kill_signals_and_errors);
         pc_test_add("/cli/wait/exits-with-the-last-code", 0, test_wait_exits_with_the_last_code);
         pc_test_add("/cli/stop", 0, test_stop);
