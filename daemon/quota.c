@@ -58,7 +58,7 @@ static const struct {
         [QUOTA_RUNNING] = { "MaxRunningPerUser (running processes)", offsetof(Limits, running_per_user), true },
         [QUOTA_WAITS] = { "MaxPendingWaitsPerUser (pending Wait and Stop calls)", offsetof(Limits, waits_per_user), true },
         [QUOTA_AUTH] = { "MaxPendingAuthPerUser (pending authorization checks)", offsetof(Limits, auth_per_user), false },
-        [QUOTA_BYTES] = { "MaxBytesPerUser (bytes of argument vectors, paths and descriptions held)",
+        [QUOTA_BYTES] = { "MaxBytesPerUser (bytes of argument vectors, paths, descriptions and captured output held)",
                           offsetof(Limits, bytes_per_user), true },
         [QUOTA_AUTH_FDS] = { "MaxPendingAuthDescriptorsPerUser (descriptors in calls waiting for authorization)",
                              offsetof(Limits, auth_fds_per_user), false },

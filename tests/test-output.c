@@ -453,6 +453,45 @@ static void test_the_byte_budget_refuses_a_capture_past_it(PcFixture *fx) {
         g_assert_no_error(error);
 }
 
+/* A capture that fills past what its owner has left keeps what is paid
+ * for: the oldest bytes go, counted, and the writer is never held up. */
+static void test_past_the_budget_the_oldest_bytes_go(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *go = pc_fixture_out_path(fx, "budget-go");
+        g_autofree char *script = g_strdup_printf("while [ ! -e %s ]; do sleep 0.01; done; head -c 1200000 /dev/zero", go);
+        /* Admitted while nothing is held: B waits for the word, A fills first. */
+        g_autoptr(GVariant) b = spawn_as_nobody(fx, PC_ARGV("/bin/sh", "-c", script), 1500000, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) a = spawn_as_nobody(fx, PC_ARGV("/usr/bin/head", "-c", "1200000", "/dev/zero"), 1500000, &error);
+        g_assert_no_error(error);
+        const char *a_path, *b_path;
+        g_variant_get(a, "(&ou)", &a_path, NULL);
+        g_variant_get(b, "(&ou)", &b_path, NULL);
+        g_autoptr(GVariant) wa = call_as_nobody(fx, a_path, "Wait", NULL, &error);
+        g_assert_no_error(error);
+
+        g_assert_true(g_file_set_contents(go, "", 0, NULL));
+        g_autoptr(GVariant) wb = call_as_nobody(fx, b_path, "Wait", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(g_variant_get_type_string(wb), ==, "(si)");
+        const char *reason;
+        gint32 status;
+        g_variant_get(wb, "(&si)", &reason, &status);
+        g_assert_cmpstr(reason, ==, "exited");
+        g_assert_cmpint(status, ==, 0);
+
+        /* B holds what A left of the 2 MB (less the records), the newest bytes. */
+        Read r = {};
+        read_all(fx, b_path, 0, &r);
+        g_assert_cmpuint(r.next, ==, 1200000);
+        g_assert_cmpuint(r.dropped, >, 0);
+        g_assert_cmpuint(r.dropped + r.all->len, ==, 1200000);
+        g_assert_cmpuint(r.all->len, <=, 2000000 - 1200000);
+        g_assert_cmpuint(r.all->len, >, 2000000 - 1200000 - 4096);
+        read_clear(&r);
+        (void) unlink(go);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_fixture_daemon_option = BUDGET_OPTION;
@@ -477,5 +516,7 @@ int main(int argc, char **argv) {
         pc_test_add("/output/another-user-may-not-read-output", PC_FIXTURE_NEEDS_ROOT, test_another_user_may_not_read_output);
         pc_test_add("/output/the-byte-budget-refuses-a-capture-past-it", PC_FIXTURE_NEEDS_ROOT,
                     test_the_byte_budget_refuses_a_capture_past_it);
+        pc_test_add("/output/past-the-budget-the-oldest-bytes-go", PC_FIXTURE_NEEDS_ROOT,
+                    test_past_the_budget_the_oldest_bytes_go);
         return g_test_run();
 }
