@@ -33,10 +33,6 @@ static char *cgroup_dir(PcFixture *fx, const char *path) {
         return g_strconcat(mount, cg, NULL);
 }
 
-static guint64 get_u64(PcFixture *fx, const char *path, const char *name) {
-        g_autoptr(GVariant) v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, name, G_VARIANT_TYPE_UINT64);
-        return g_variant_get_uint64(v);
-}
 
 /* Spawns `sh -c SCRIPT` whose first line of output is a PID: the grandchild. */
 static char *spawn_with_grandchild(PcFixture *fx, const char *script, GVariant *extra_key_value_or_null,
@@ -133,7 +129,7 @@ static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
 
         pc_assert_wait_result(fx, path, "exited", 0);
         g_assert_false(pc_pidfd_wait_readable(gfd, 200));
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), >=, 1);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), >=, 1);
         g_autofree char *procs = pc_cgroup_read(dir, "cgroup.procs");
         g_autofree char *gpid = g_strdup_printf("%d\n", (int) grandchild);
         g_assert_nonnull(strstr(procs, gpid));
@@ -148,7 +144,7 @@ static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
         assert_stop_result(fx, path, "exited", 0);
         g_assert_true(pc_pidfd_wait_readable(gfd, 0));
         close(gfd);
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), ==, 0);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 0);
         g_assert_true(pc_release(fx, path, &error));
         g_assert_no_error(error);
         g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
@@ -173,8 +169,8 @@ static void test_pid_in_control_group(PcFixture *fx) {
         g_autofree char *procs = pc_cgroup_read(dir, "cgroup.procs");
         g_autofree char *want = g_strdup_printf("%u\n", pid);
         g_assert_cmpstr(procs, ==, want);
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), ==, 1);
-        g_assert_cmpuint(get_u64(fx, path, "MemoryCurrent"), ==, G_MAXUINT64); /* no memory controller here */
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 1);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "MemoryCurrent"), ==, G_MAXUINT64); /* no memory controller here */
 
         assert_stop_result(fx, path, "killed", SIGTERM);
         g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
@@ -184,16 +180,16 @@ static void test_cpu_usage_grows(PcFixture *fx) {
         if (!have_cgroups(fx))
                 return;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "while :; do :; done"), NULL, NULL);
-        guint64 first = get_u64(fx, path, "CPUUsageNSec"), now = first;
+        guint64 first = pc_get_process_u64(fx, path, "CPUUsageNSec"), now = first;
         for (int i = 0; i < 1000 && now < first + 20 * 1000 * 1000; i++) {
                 g_usleep(10 * 1000);
-                now = get_u64(fx, path, "CPUUsageNSec");
+                now = pc_get_process_u64(fx, path, "CPUUsageNSec");
         }
         g_assert_cmpuint(now, >=, first + 20 * 1000 * 1000);
 
         assert_stop_result(fx, path, "killed", SIGTERM);
         /* Kept after the cgroup is gone. */
-        g_assert_cmpuint(get_u64(fx, path, "CPUUsageNSec"), >=, now);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "CPUUsageNSec"), >=, now);
 }
 
 static gboolean cgroup_frozen_is(const char *dir, gboolean frozen) {
@@ -207,18 +203,6 @@ static gboolean is_frozen(gpointer dir) {
 
 static gboolean is_thawed(gpointer dir) {
         return cgroup_frozen_is(dir, FALSE);
-}
-
-typedef struct {
-        PcFixture *fx;
-        const char *path;
-        gboolean want;
-} FrozenProperty;
-
-static gboolean frozen_property_is(gpointer data) {
-        FrozenProperty *f = data;
-        g_autoptr(GVariant) v = pc_get_property_checked(f->fx, f->path, PC_PROCESS_IFACE, "Frozen", G_VARIANT_TYPE_BOOLEAN);
-        return g_variant_get_boolean(v) == f->want;
 }
 
 static gboolean frozen_signal(const PcRecordedSignal *s, gpointer want) {
@@ -240,8 +224,8 @@ static void test_freeze_thaw(PcFixture *fx) {
         g_assert_no_error(error);
         g_assert_true(pc_poll_until(is_frozen, dir, PC_TIMEOUT_MS));
         g_assert_nonnull(pc_signal_recorder_wait(rec, frozen_signal, GINT_TO_POINTER(TRUE), PC_TIMEOUT_MS));
-        FrozenProperty f = { fx, path, TRUE };
-        g_assert_true(pc_poll_until(frozen_property_is, &f, PC_TIMEOUT_MS));
+        PcBoolProperty f = { fx, path, "Frozen", TRUE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &f, PC_TIMEOUT_MS));
 
         g_autoptr(GVariant) r2 = pc_manager_call(fx, "ThawProcess", g_variant_new("(o)", path), NULL, &error);
         g_assert_no_error(error);
