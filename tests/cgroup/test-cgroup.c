@@ -353,15 +353,101 @@ static void test_options_without_cgroups(PcFixture *fx) {
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
 }
 
+/* --- procctld.conf's defaults and maxima ------------------------------------ */
+
+/* Every daemon of this program reads these (main()); they bind callers other than root. */
+#define CONF "[Limits]\nDefaultMemoryMax=512M\nMaxMemoryMax=1G\nMaxCPUWeight=50\n"
+#define NOBODY_UID 65534
+#define NOBODY_GID 65534
+
+static GVariant *spawn_as_nobody(PcFixture *fx, const char *const *argv, GVariant *options, GError **error) {
+        return pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                          g_variant_new("(^as@a{sv})", argv, options ? options : pc_options(NULL, NULL)), error);
+}
+
+static gboolean has_controller(PcFixture *fx, const char *name) {
+        g_autofree char *controllers = pc_cgroup_read(fx->cgroup, "cgroup.subtree_control");
+        return controllers && strstr(controllers, name);
+}
+
+/* A default is what a process gets where its controller is there; where it
+ * is not, the Spawn works all the same.  Asking for the limit there is
+ * NotSupported, as always. */
+static void test_conf_default_without_its_controller(PcFixture *fx) {
+        if (!have_cgroups(fx))
+                return;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = spawn_as_nobody(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &error);
+        g_assert_no_error(error);
+        const char *path;
+        g_variant_get(reply, "(&ou)", &path, NULL);
+        g_autofree char *dir = cgroup_dir(fx, path);
+        g_autofree char *memory_max = pc_cgroup_read(dir, "memory.max");
+        if (has_controller(fx, "memory"))
+                g_assert_cmpstr(memory_max, ==, "536870912\n");
+        else
+                g_assert_null(memory_max);
+        assert_stop_result(fx, path, "killed", SIGTERM);
+
+        if (!has_controller(fx, "memory")) {
+                g_autoptr(GVariant) r = spawn_as_nobody(fx, PC_ARGV("/bin/true"),
+                                                        pc_options("memory-max", g_variant_new_uint64(1024 * 1024), NULL), &error);
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+                g_assert_nonnull(strstr(error->message, "memory"));
+        }
+}
+
+/* No caller but root may lift a limit past the configured maximum: refused
+ * by name, whether the controller is there or not. */
+static void test_conf_maximum_refuses_more(PcFixture *fx) {
+        if (!have_cgroups(fx))
+                return;
+        const struct {
+                const char *option, *key;
+                guint64 value;
+        } asks[] = { { "memory-max", "MaxMemoryMax", (guint64) 2 << 30 }, { "cpu-weight", "MaxCPUWeight", 51 } };
+        for (gsize i = 0; i < G_N_ELEMENTS(asks); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = spawn_as_nobody(fx, PC_ARGV("/bin/true"),
+                                                        pc_options(asks[i].option, g_variant_new_uint64(asks[i].value), NULL),
+                                                        &error);
+                pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
+                g_test_message("%s", error->message);
+                g_assert_nonnull(strstr(error->message, asks[i].option));
+                g_assert_nonnull(strstr(error->message, asks[i].key));
+        }
+        /* Root is exempt: only the missing controller can refuse it. */
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), pc_options("cpu-weight", g_variant_new_uint64(51), NULL),
+                                                 NULL, NULL, &error);
+        if (has_controller(fx, "cpu"))
+                g_assert_no_error(error);
+        else
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
+        g_autofree char *conf = NULL;
+        int fd = g_file_open_tmp("procctld-XXXXXX.conf", &conf, NULL);
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+        g_assert_true(g_file_set_contents(conf, CONF, -1, NULL));
+        g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
+        pc_fixture_daemon_option = conf_option;
         /* The rerun with PROCCTL_TEST_CGROUP=no tests the daemon without
          * cgroups; the ordinary run, the tree.  Each registers its own cases. */
         if (g_strcmp0(g_getenv("PROCCTL_TEST_CGROUP"), "no") == 0) {
                 pc_test_add("/cgroup/without-cgroups-tree-options-are-not-supported", PC_FIXTURE_DEFAULT,
                             test_options_without_cgroups);
-                return g_test_run();
+                int r = g_test_run();
+                unlink(conf);
+                return r;
         }
+        pc_test_add("/cgroup/conf-default-without-its-controller-is-no-error", PC_FIXTURE_NEEDS_ROOT,
+                    test_conf_default_without_its_controller);
+        pc_test_add("/cgroup/conf-maximum-refuses-a-caller-asking-more", PC_FIXTURE_NEEDS_ROOT,
+                    test_conf_maximum_refuses_more);
         pc_test_add("/cgroup/stop-reaches-a-setsid-grandchild", PC_FIXTURE_DEFAULT, test_stop_reaches_setsid_grandchild);
         pc_test_add("/cgroup/leftovers-end-with-the-main-process", PC_FIXTURE_DEFAULT, test_leftovers_end_with_main_process);
         pc_test_add("/cgroup/kill-mode-process-keeps-leftovers", PC_FIXTURE_DEFAULT, test_kill_mode_process_keeps_leftovers);
@@ -373,5 +459,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cgroup/spawn-release-cycles-leave-no-cgroup", PC_FIXTURE_DEFAULT, test_cycles_leave_no_cgroup);
         pc_test_add("/cgroup/a-limit-without-its-controller-is-refused-by-name", PC_FIXTURE_DEFAULT,
                     test_limit_refused_by_name);
-        return g_test_run();
+        int r = g_test_run();
+        unlink(conf);
+        return r;
 }
