@@ -497,6 +497,7 @@ int verb_status(int argc, char *argv[]) {
                         if (i > optind)
                                 printf("\n");
                         status_print(info);
+                        cli_status_print_tree(client, procctl_process_info_get_path(info));
                 }
                 procctl_error_clear(&error);
                 procctl_process_info_unref(info);

@@ -228,6 +228,9 @@ char *pc_get_process_string(PcFixture *fx, const char *path, const char *name);
 guint32 pc_get_process_u32(PcFixture *fx, const char *path, const char *name);
 guint64 pc_get_process_u64(PcFixture *fx, const char *path, const char *name);
 guint32 pc_get_process_count(PcFixture *fx);
+/* Whether procctld gives each process a cgroup (Features has "cgroup");
+ * if not, the test is marked skipped, with a message. */
+gboolean pc_have_cgroups(PcFixture *fx);
 /* For pc_poll_until(): whether the boolean property name of the process at
  * path is want now. */
 typedef struct {

@@ -16,14 +16,6 @@
 
 #include "fixture.h"
 
-static gboolean have_cgroups(PcFixture *fx) {
-        g_auto(GStrv) features = pc_features(fx);
-        if (g_strv_contains((const char *const *) features, "cgroup"))
-                return TRUE;
-        g_test_skip("procctld has no cgroup per process here (Features lacks \"cgroup\")");
-        return FALSE;
-}
-
 /* The cgroup's directory in cgroupfs, from ControlGroup. */
 static char *cgroup_dir(PcFixture *fx, const char *path) {
         g_autofree char *mount = pc_cgroup2_mount();
@@ -78,7 +70,7 @@ static gboolean leads_its_session(gpointer pid) {
 }
 
 static void test_stop_reaches_setsid_grandchild(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -98,7 +90,7 @@ static gboolean dir_gone(gpointer dir) {
 }
 
 static void test_leftovers_end_with_main_process(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -117,7 +109,7 @@ static void test_leftovers_end_with_main_process(PcFixture *fx) {
 }
 
 static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -151,7 +143,7 @@ static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
 }
 
 static void test_pid_in_control_group(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &pid);
@@ -177,7 +169,7 @@ static void test_pid_in_control_group(PcFixture *fx) {
 }
 
 static void test_cpu_usage_grows(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "while :; do :; done"), NULL, NULL);
         guint64 first = pc_get_process_u64(fx, path, "CPUUsageNSec"), now = first;
@@ -212,7 +204,7 @@ static gboolean frozen_signal(const PcRecordedSignal *s, gpointer want) {
 }
 
 static void test_freeze_thaw(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &pid);
@@ -252,7 +244,7 @@ static char *get_process_by_pid(PcFixture *fx, guint32 pid, GError **error) {
 }
 
 static void test_get_process_by_pid_finds_grandchild(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -290,7 +282,7 @@ static gboolean only_daemon_leaf(gpointer dir) {
 }
 
 static void test_cycles_leave_no_cgroup(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         for (int i = 0; i < 100; i++) {
                 g_autoptr(GError) error = NULL;
@@ -314,7 +306,7 @@ static void assert_spawn_error(PcFixture *fx, GVariant *options, const char *nam
 }
 
 static void test_limit_refused_by_name(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         g_autofree char *controllers = pc_cgroup_read(fx->cgroup, "cgroup.subtree_control");
         const struct {
@@ -374,7 +366,7 @@ static gboolean has_controller(PcFixture *fx, const char *name) {
  * is not, the Spawn works all the same.  Asking for the limit there is
  * NotSupported, as always. */
 static void test_conf_default_without_its_controller(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = spawn_as_nobody(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &error);
@@ -400,7 +392,7 @@ static void test_conf_default_without_its_controller(PcFixture *fx) {
 /* No caller but root may lift a limit past the configured maximum: refused
  * by name, whether the controller is there or not. */
 static void test_conf_maximum_refuses_more(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         const struct {
                 const char *option, *key;

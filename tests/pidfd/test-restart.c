@@ -385,6 +385,10 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         g_assert_no_error(error);
         g_autofree char *removed_state = g_strdup_printf("removed state-%" G_GUINT64_FORMAT, path_id(d.path));
         harness_expect(h, removed_state);
+        /* Each descriptor is its own message to the store: the pidfd's comes after the state's. */
+        g_autofree char *removed_pidfd = g_strdup_printf("removed pidfd-%" G_GUINT64_FORMAT, path_id(d.path));
+        if (!harness_has_seen(h, removed_pidfd))
+                harness_expect(h, removed_pidfd);
         g_auto(GStrv) store = harness_list(h);
         g_autofree char *d_pidfd = g_strdup_printf("pidfd-%" G_GUINT64_FORMAT, path_id(d.path));
         g_autofree char *d_state = g_strdup_printf("state-%" G_GUINT64_FORMAT, path_id(d.path));
