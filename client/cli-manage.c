@@ -23,7 +23,7 @@ enum {
 
 /* Parses the options of a command that takes only IDs (and the globals).
  * Returns 0 to go on, > 0 for --help, < 0 for a usage error. */
-static int parse_id_args(int argc, char *argv[], const char *command, void (*help)(void)) {
+int cli_parse_id_args(int argc, char *argv[], const char *command, void (*help)(void)) {
         static const struct option options[] = {
                 GLOBAL_LONG_OPTIONS,
                 {}
@@ -49,8 +49,8 @@ static int parse_id_args(int argc, char *argv[], const char *command, void (*hel
 
 /* Runs action on every ID in argv[optind..]; returns the number of failures
  * or < 0 if the connection could not be made. */
-static int for_each_id(int argc, char *argv[],
-                       int (*action)(procctl_process *p, const char *id, void *userdata), void *userdata) {
+int cli_for_each_id(int argc, char *argv[],
+                    int (*action)(procctl_process *p, const char *id, void *userdata), void *userdata) {
         _cleanup_(procctl_client_unrefp) procctl_client *client = NULL;
         int failed = 0;
 
@@ -135,7 +135,7 @@ int verb_kill(int argc, char *argv[]) {
         if (cli_check_ids(argc, argv) < 0)
                 return EXIT_USAGE;
 
-        r = for_each_id(argc, argv, kill_one, &k);
+        r = cli_for_each_id(argc, argv, kill_one, &k);
         return r == 0 ? 0 : 1;
 }
 
@@ -280,7 +280,7 @@ static void wait_help(void) {
 int verb_stop(int argc, char *argv[]) {
         int r, code;
 
-        r = parse_id_args(argc, argv, "stop", stop_help);
+        r = cli_parse_id_args(argc, argv, "stop", stop_help);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         r = wait_all(argc, argv, true, &code);
@@ -290,7 +290,7 @@ int verb_stop(int argc, char *argv[]) {
 int verb_wait(int argc, char *argv[]) {
         int r, code = 0;
 
-        r = parse_id_args(argc, argv, "wait", wait_help);
+        r = cli_parse_id_args(argc, argv, "wait", wait_help);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         r = wait_all(argc, argv, false, &code);
@@ -394,7 +394,7 @@ int verb_release(int argc, char *argv[]) {
         if (cli_check_ids(argc, argv) < 0)
                 return EXIT_USAGE;
 
-        r = all ? release_all() : for_each_id(argc, argv, release_one, NULL);
+        r = all ? release_all() : cli_for_each_id(argc, argv, release_one, NULL);
         return r == 0 ? 0 : 1;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-property.h"
 #include "cli-pty.h"
 #include "cli-relay.h"
 
@@ -85,7 +86,11 @@ static void spawn_help(bool run) {
                "      --description=TEXT   Shown in 'procctl list' and 'procctl status'\n"
                "      --umask=MASK         File mode creation mask (octal)\n"
                "      --kill-mode=MODE     control-group (default: stopping reaches everything\n"
-               "                           CMD started) or process (only CMD itself)\n");
+               "                           CMD started) or process (only CMD itself)\n"
+               "  -p, --property=NAME=VALUE\n"
+               "                           Set a property, as systemd-run does (repeatable):\n"
+               "                           MemoryMax=BYTES, TasksMax=N, CPUWeight=1..10000,\n"
+               "                           CPUQuota=PERCENT, KillMode=control-group|process\n");
         if (!run)
                 printf("      --output=capture     Keep what CMD writes to stdout and stderr, for\n"
                        "                           'procctl logs'\n"
@@ -176,6 +181,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "output",       required_argument, NULL, ARG_OUTPUT       },
                 { "output-max",   required_argument, NULL, ARG_OUTPUT_MAX   },
                 { "kill-mode",    required_argument, NULL, ARG_KILL_MODE    },
+                { "property",     required_argument, NULL, 'p'              },
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -187,7 +193,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 return r;
 
         /* '+': the command's own options come after it, untouched. */
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS "tPdu:g:C:E:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS "tPdu:g:C:E:p:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         spawn_help(run);
@@ -271,6 +277,11 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                                 cli_error("invalid --kill-mode '%s' (expected 'control-group' or 'process')", optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case 'p':
+                        r = cli_property_apply(optarg, a->options);
+                        if (r == -EINVAL)
+                                return r; /* said what is wrong */
                         break;
                 case ARG_OUTPUT_MAX:
                         if (run || cli_parse_size(optarg, &a->output_max) < 0 || a->output_max == 0) {

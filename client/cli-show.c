@@ -497,6 +497,7 @@ int verb_status(int argc, char *argv[]) {
                         if (i > optind)
                                 printf("\n");
                         status_print(info);
+                        cli_status_print_tree(client, procctl_process_info_get_path(info));
                         cli_logs_show_tail(p, 10);
                 }
                 procctl_error_clear(&error);

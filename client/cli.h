@@ -159,6 +159,19 @@ int cli_columns(void);
 void cli_pager_open(void);
 void cli_pager_close(void);
 
+/* cli-manage.c: the options of a command that takes only IDs (and the
+ * globals): 0 to go on, > 0 for --help, < 0 for a usage error; and action
+ * on every ID in argv[optind..]: the number of failures, < 0 without a
+ * connection. */
+int cli_parse_id_args(int argc, char *argv[], const char *command, void (*help)(void));
+int cli_for_each_id(int argc, char *argv[], int (*action)(procctl_process *p, const char *id, void *userdata),
+                    void *userdata);
+
+/* cli-cgroup.c: a process's tree for procctl status (its cgroup and each
+ * member's PID and command line, CPU time, tasks and memory); nothing for a
+ * process without a cgroup. */
+void cli_status_print_tree(procctl_client *client, const char *path);
+
 int verb_run(int argc, char *argv[]);
 int verb_spawn(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
@@ -172,3 +185,6 @@ int verb_logs(int argc, char *argv[]);
 /* After a blank line, the last `lines` lines of p's captured output with
  * their times (procctl status); nothing without output to show. */
 void cli_logs_show_tail(procctl_process *p, unsigned lines);
+int verb_freeze(int argc, char *argv[]);
+int verb_thaw(int argc, char *argv[]);
+int verb_top(int argc, char *argv[]);

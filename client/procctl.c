@@ -5,7 +5,8 @@
  * contents: global options, then one verb per command (cli-run.c: run,
  * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
  * release, adopt; cli-show.c: list, status, with cli-output.c for color and the
- * pager; cli-logs.c: logs).
+ * pager; cli-logs.c: logs; cli-cgroup.c: freeze, thaw, top and the tree in
+ * status, with cli-property.c for run and spawn's -p).
  */
 
 #include <stdio.h>
@@ -29,6 +30,9 @@ static const struct {
         { "list",    verb_list    },
         { "status",  verb_status  },
         { "logs",    verb_logs    },
+        { "freeze",  verb_freeze  },
+        { "thaw",    verb_thaw    },
+        { "top",     verb_top     },
 };
 
 static void help(void) {
@@ -47,6 +51,9 @@ static void help(void) {
                "  list                        List processes\n"
                "  status ID...                Show everything about processes\n"
                "  logs [-f] [-n N] ID         Print a process's captured output\n"
+               "  freeze ID...                Freeze processes' trees (cgroup.freeze)\n"
+               "  thaw ID...                  Thaw them\n"
+               "  top [-b] [-n N] [-d SEC]    Show processes by CPU and memory use, live\n"
                "\n"
                "An ID is a number or an object path (/org/procctl/Manager1/process/N).\n"
                "Run 'procctl COMMAND --help' for a command's options.\n"

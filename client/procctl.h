@@ -218,6 +218,11 @@ int procctl_spawn_options_set_output_capture(procctl_spawn_options *options, uin
  * behind is stopped when it exits) or "process" (only the main process; what
  * it leaves runs on).  Needs a daemon whose Features has "cgroup". */
 int procctl_spawn_options_set_kill_mode(procctl_spawn_options *options, const char *mode);
+/* A limit of the process's cgroup, by its Spawn option: "memory-max"
+ * (bytes), "tasks-max", "cpu-weight" (1-10000) or "cpu-quota" (µs of CPU
+ * time per second); -EINVAL for another key.  Needs a daemon whose Features
+ * has "cgroup" and the controller enabled (NotSupported otherwise). */
+int procctl_spawn_options_set_limit(procctl_spawn_options *options, const char *key, uint64_t value);
 
 /* --------------------------------------------------------------- spawning */
 

@@ -38,7 +38,12 @@ struct procctl_spawn_options {
         bool timeout_set:1;
         bool stop_timeout_set:1;
         bool output_capture:1;
+        uint64_t limits[4];   /* by limit_keys */
+        unsigned limits_set;  /* a bit per limit set */
 };
+
+/* The Spawn options of procctl_spawn_options_set_limit(). */
+static const char *const limit_keys[] = { "memory-max", "tasks-max", "cpu-weight", "cpu-quota" };
 
 _public_ int procctl_spawn_options_new(procctl_spawn_options **ret) {
         procctl_spawn_options *o;
@@ -210,6 +215,18 @@ _public_ int procctl_spawn_options_set_kill_mode(procctl_spawn_options *o, const
         return set_string(&o->kill_mode, mode);
 }
 
+_public_ int procctl_spawn_options_set_limit(procctl_spawn_options *o, const char *key, uint64_t value) {
+        if (!o || !key)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                if (strcmp(key, limit_keys[i]) == 0) {
+                        o->limits[i] = value;
+                        o->limits_set |= 1U << i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 static int append_string_option(sd_bus_message *m, const char *key, const char *value) {
         if (!value)
                 return 0;
@@ -305,6 +322,12 @@ static int append_options(sd_bus_message *m, const procctl_spawn_options *o) {
         r = append_string_option(m, "kill-mode", o->kill_mode);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                if (o->limits_set & (1U << i)) {
+                        r = sd_bus_message_append(m, "{sv}", limit_keys[i], "t", o->limits[i]);
+                        if (r < 0)
+                                return r;
+                }
         if (o->output_capture) {
                 r = sd_bus_message_append(m, "{sv}", "output", "s", "capture");
                 if (r >= 0 && o->output_max > 0)

@@ -469,9 +469,65 @@ fail:
         return r;
 }
 
+Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nsec) {
+        Cgroup *cg = calloc(1, sizeof(Cgroup));
+
+        if (!cg)
+                return NULL;
+        cg->path = strdup(path);
+        if (!cg->path) {
+                free(cg);
+                return NULL;
+        }
+        cg->name = strrchr(cg->path, '/') ? strrchr(cg->path, '/') + 1 : cg->path;
+        cg->procs_fd = -1;
+        cg->wd = -1;
+        cg->removed = removed;
+        cg->cpu_usage_nsec = cpu_usage_nsec;
+        return cg;
+}
+
+int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) {
+        _cleanup_free_ char *expected = NULL;
+        struct stat st;
+        int r;
+
+        if (!s->usable)
+                return -EOPNOTSUPP;
+        /* Only the cgroup cgroup_new() would make for id: below our subtree,
+         * one component, nothing a forged or stale record could point elsewhere with. */
+        if (asprintf(&expected, "%s/" PROCESS_PREFIX "%" PRIu64, strcmp(s->subtree, "/") == 0 ? "" : s->subtree, id) < 0)
+                return -ENOMEM;
+        if (strcmp(cg->path, expected) != 0)
+                return -EINVAL;
+        cg->support = s;
+        if (cg->removed)
+                return 0; /* its CPU time is all that is left */
+        if (fstatat(s->subtree_fd, cg->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                cg->removed = true; /* gone while we were down: the CPU time recorded last stays */
+                return 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        r = watch_events(s, event, cg);
+        if (r < 0)
+                return r;
+        (void) read_events(cg, &cg->populated, &cg->frozen);
+        (void) cgroup_cpu_usage_nsec(cg);
+        return 0;
+}
+
 Cgroup *cgroup_free(Cgroup *cg) {
         if (!cg)
                 return NULL;
+        if (!cg->support) {
+                /* A record never reattached: nothing of it is open. */
+                free(cg->path);
+                free(cg);
+                return NULL;
+        }
         if (is_abandoned(cg))
                 LIST_REMOVE(abandoned, cg->support->abandoned, cg);
         (void) cgroup_remove(cg);
@@ -496,8 +552,10 @@ int cgroup_remove(Cgroup *cg) {
 }
 
 void cgroup_abandon(Cgroup *cg) {
-        if (!cg)
+        if (!cg || !cg->support) {
+                cgroup_free(cg);
                 return;
+        }
         cg->changed = NULL;
         cg->procs_fd = safe_close(cg->procs_fd);
         if (cg->removed || cgroup_remove(cg) >= 0) {

@@ -93,6 +93,15 @@ struct Cgroup {
 /* mkdir "process-<id>" in the subtree, its limits written, cgroup.procs
  * opened for the child and cgroup.events watched. */
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret);
+/* After a restart: a cgroup as the fd store recorded it (path, whether it
+ * was removed already, its last CPU usage), nobody's yet and nothing open;
+ * cgroup_free() lets go of it. */
+Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nsec);
+/* Makes a recorded cgroup the live one of process id again: its path must be
+ * exactly the "<subtree>/process-<id>" cgroup_new() makes (-EINVAL
+ * otherwise), its cgroup.events watched again and its state read.  One that
+ * is gone is kept as removed, with the CPU time recorded last. */
+int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
 Cgroup *cgroup_free(Cgroup *cg);

@@ -58,6 +58,15 @@ int fdstore_serialize(const Process *p, char **ret, size_t *ret_size) {
                 put(&w, "argv", *a);
         if (p->kill_peer)
                 put(&w, "kill-on-disconnect", p->kill_peer->name);
+        if (p->kill_process_only)
+                put(&w, "kill-mode", "process");
+        if (p->cgroup) {
+                /* Found again after a restart (cgroup_reattach()); once removed, its CPU time is all that is left. */
+                put(&w, "cgroup", p->cgroup->path);
+                put_u64(&w, "cgroup-cpu-usage-nsec", cgroup_cpu_usage_nsec(p->cgroup));
+                if (p->cgroup->removed)
+                        put_u64(&w, "cgroup-removed", 1);
+        }
         if (p->exited) {
                 put(&w, "exit-reason", p->exit_reason);
                 put_u64(&w, "exit-status", (uint32_t) p->exit_status);
@@ -90,6 +99,9 @@ static const char *known_reason(const char *s) {
 }
 
 int fdstore_deserialize(Process *p, const char *buf, size_t size) {
+        _cleanup_free_ char *cgroup = NULL;
+        uint64_t cgroup_cpu = 0;
+        bool cgroup_removed = false;
         size_t n_argv = 0;
         int r = 0;
 
@@ -147,6 +159,14 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                         p->exit_status = (int32_t) (uint32_t) v;
                 else if (strcmp(key, "exit") == 0 && numeric)
                         p->exit_usec = v;
+                else if (strcmp(key, "kill-mode") == 0)
+                        p->kill_process_only = strcmp(value, "process") == 0;
+                else if (strcmp(key, "cgroup") == 0)
+                        r = set_string(&cgroup, value);
+                else if (strcmp(key, "cgroup-cpu-usage-nsec") == 0 && numeric)
+                        cgroup_cpu = v;
+                else if (strcmp(key, "cgroup-removed") == 0 && numeric)
+                        cgroup_removed = v != 0;
                 /* Unknown keys (and kill-on-disconnect: the connection is not ours to
                  * find again) are skipped, so an older daemon reads a newer state. */
         }
@@ -154,6 +174,9 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                 return r;
         if (p->id == 0 || p->pid <= 0 || !p->argv || !p->executable || !p->working_directory)
                 return -EBADMSG;
+        /* Only a record: the restore checks the path and opens it (cgroup_reattach()). */
+        if (cgroup && !p->cgroup && !(p->cgroup = cgroup_record_new(cgroup, cgroup_removed, cgroup_cpu)))
+                return -ENOMEM;
         return 0;
 }
 
@@ -265,6 +288,23 @@ typedef struct Stored {
         size_t size;
 } Stored;
 
+/* Its cgroup found again, or, where that cannot be (another subtree now, a
+ * forged path), none: the process is still tracked by its pidfd. */
+static void restore_cgroup(Process *p) {
+        Manager *m = p->manager;
+        int r;
+
+        if (!p->cgroup)
+                return;
+        r = cgroup_reattach(&m->cgroup, m->event, p->id, p->cgroup);
+        if (r < 0) {
+                log_warning_errno(r, "Process %" PRIu64 " comes back without its cgroup %s: %m", p->id, p->cgroup->path);
+                p->cgroup = cgroup_free(p->cgroup);
+                return;
+        }
+        process_attach_cgroup(p, p->cgroup);
+}
+
 static int describe_restored(Process *p, void *userdata) {
         Stored *st = userdata;
         int r;
@@ -274,8 +314,10 @@ static int describe_restored(Process *p, void *userdata) {
         r = fdstore_deserialize(p, st->buf, st->size);
         if (r >= 0 && p->id != st->set->id)
                 r = -EBADMSG;
-        if (r >= 0)
+        if (r >= 0) {
                 output_restore(p, st->set);
+                restore_cgroup(p);
+        }
         /* Not our child any more: a running one is watched through its pidfd
          * (a process that exited while we were down shows up readable at
          * once), like an adopted one. */
@@ -313,6 +355,7 @@ static int restore_one(Manager *m, FdStoreSet *set) {
         if (r < 0)
                 return r;
         manager_announce_process(m, p);
+        process_settle_cgroup(p);
         return 0;
 }
 

@@ -328,6 +328,21 @@ static int check_output(Manager *m, SpawnOptions *o, sd_bus_error *error) {
         return quota_check_descriptors_for(m, OUTPUT_DESCRIPTORS, error);
 }
 
+/* procctld.conf's defaults and maxima of the cgroup limits, for callers other than root. */
+static int apply_limit_settings(Manager *m, const Peer *peer, SpawnOptions *o, sd_bus_error *error) {
+        const char *option, *key;
+        uint64_t max;
+
+        if (peer->uid == 0)
+                return 0;
+        if (limits_apply_to_spawn(&m->limits, m->cgroup.usable ? m->cgroup.controllers : 0, &o->limits, &option, &key,
+                                  &max) < 0)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_LIMIT_EXCEEDED,
+                                         "Option '%s' asks for more than procctld's configuration allows callers other "
+                                         "than root (%s=%" PRIu64 ")", option, key, max);
+        return 0;
+}
+
 /* The options of a process tree need a cgroup, and a limit its controller. */
 static int check_cgroup_options(Manager *m, const SpawnOptions *o, sd_bus_error *error) {
         const char *missing;
@@ -392,6 +407,9 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 return r;
         SpawnOptions *o = &l.options;
         r = check_output(m, o, error);
+        if (r < 0)
+                goto finish;
+        r = apply_limit_settings(m, l.peer, o, error);
         if (r < 0)
                 goto finish;
         r = check_cgroup_options(m, o, error);

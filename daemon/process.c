@@ -339,6 +339,7 @@ static void on_cgroup_changed(Cgroup *cg, bool emptied, bool frozen_changed, voi
         p->kill_source = sd_event_source_disable_unref(p->kill_source);
         p->stopping = false;
         (void) cgroup_remove(cg);
+        fdstore_save(p->manager, p); /* removed: its CPU time is kept from now on */
         process_answer_waiters(p, true);
 }
 
@@ -346,6 +347,17 @@ void process_attach_cgroup(Process *p, Cgroup *cg) {
         p->cgroup = cg;
         cg->changed = on_cgroup_changed;
         cg->userdata = p;
+}
+
+void process_settle_cgroup(Process *p) {
+        if (!p->cgroup || p->cgroup->removed || !p->exited)
+                return;
+        if (!process_tree_populated(p)) {
+                /* What it left ended while we were down. */
+                (void) cgroup_remove(p->cgroup);
+                fdstore_save(p->manager, p);
+        } else if (!p->kill_process_only)
+                process_stop(p); /* its leftovers were being stopped, or would have been */
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {

@@ -152,6 +152,10 @@ int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_erro
 /* Gives p its cgroup (launch.c, from describe): p hears when it empties. */
 void process_attach_cgroup(Process *p, Cgroup *cg);
 
+/* After a restart, for an exited process whose cgroup came back: what is
+ * left in it is stopped (kill-mode control-group), an empty one removed. */
+void process_settle_cgroup(Process *p);
+
 /* TERM, then KILL after the stop timeout, to the whole cgroup in kill-mode
  * control-group; without a message for timeouts and disconnects. */
 void process_stop(Process *p);

@@ -869,6 +869,25 @@ guint32 pc_get_process_u32(PcFixture *fx, const char *path, const char *name) {
         return g_variant_get_uint32(v);
 }
 
+guint64 pc_get_process_u64(PcFixture *fx, const char *path, const char *name) {
+        g_autoptr(GVariant) v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, name, G_VARIANT_TYPE_UINT64);
+        return g_variant_get_uint64(v);
+}
+
+gboolean pc_have_cgroups(PcFixture *fx) {
+        g_auto(GStrv) features = pc_features(fx);
+        if (g_strv_contains((const char *const *) features, "cgroup"))
+                return TRUE;
+        g_test_skip("procctld has no cgroup per process here (Features lacks \"cgroup\")");
+        return FALSE;
+}
+
+gboolean pc_process_bool_is(gpointer data) {
+        PcBoolProperty *b = data;
+        g_autoptr(GVariant) v = pc_get_property_checked(b->fx, b->path, PC_PROCESS_IFACE, b->name, G_VARIANT_TYPE_BOOLEAN);
+        return g_variant_get_boolean(v) == b->want;
+}
+
 guint32 pc_get_process_count(PcFixture *fx) {
         g_autoptr(GVariant) v = pc_get_property_checked(fx, PC_MANAGER_PATH, PC_MANAGER_IFACE,
                                                         "ProcessCount", G_VARIANT_TYPE_UINT32);

@@ -226,7 +226,20 @@ GVariant *pc_get_property_checked(PcFixture *fx, const char *path, const char *i
                                   const char *name, const GVariantType *type);
 char *pc_get_process_string(PcFixture *fx, const char *path, const char *name);
 guint32 pc_get_process_u32(PcFixture *fx, const char *path, const char *name);
+guint64 pc_get_process_u64(PcFixture *fx, const char *path, const char *name);
 guint32 pc_get_process_count(PcFixture *fx);
+/* Whether procctld gives each process a cgroup (Features has "cgroup");
+ * if not, the test is marked skipped, with a message. */
+gboolean pc_have_cgroups(PcFixture *fx);
+/* For pc_poll_until(): whether the boolean property name of the process at
+ * path is want now. */
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+        const char *name;
+        gboolean want;
+} PcBoolProperty;
+gboolean pc_process_bool_is(gpointer data);
 
 /* Runs pc-call as uid:gid with no supplementary groups (setpriv), making one
  * call to procctld; the reply is parsed back into a GVariant.  Errors come

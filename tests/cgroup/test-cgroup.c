@@ -16,14 +16,6 @@
 
 #include "fixture.h"
 
-static gboolean have_cgroups(PcFixture *fx) {
-        g_auto(GStrv) features = pc_features(fx);
-        if (g_strv_contains((const char *const *) features, "cgroup"))
-                return TRUE;
-        g_test_skip("procctld has no cgroup per process here (Features lacks \"cgroup\")");
-        return FALSE;
-}
-
 /* The cgroup's directory in cgroupfs, from ControlGroup. */
 static char *cgroup_dir(PcFixture *fx, const char *path) {
         g_autofree char *mount = pc_cgroup2_mount();
@@ -33,10 +25,6 @@ static char *cgroup_dir(PcFixture *fx, const char *path) {
         return g_strconcat(mount, cg, NULL);
 }
 
-static guint64 get_u64(PcFixture *fx, const char *path, const char *name) {
-        g_autoptr(GVariant) v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, name, G_VARIANT_TYPE_UINT64);
-        return g_variant_get_uint64(v);
-}
 
 /* Spawns `sh -c SCRIPT` whose first line of output is a PID: the grandchild. */
 static char *spawn_with_grandchild(PcFixture *fx, const char *script, GVariant *extra_key_value_or_null,
@@ -82,7 +70,7 @@ static gboolean leads_its_session(gpointer pid) {
 }
 
 static void test_stop_reaches_setsid_grandchild(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -102,7 +90,7 @@ static gboolean dir_gone(gpointer dir) {
 }
 
 static void test_leftovers_end_with_main_process(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -121,7 +109,7 @@ static void test_leftovers_end_with_main_process(PcFixture *fx) {
 }
 
 static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -133,7 +121,7 @@ static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
 
         pc_assert_wait_result(fx, path, "exited", 0);
         g_assert_false(pc_pidfd_wait_readable(gfd, 200));
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), >=, 1);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), >=, 1);
         g_autofree char *procs = pc_cgroup_read(dir, "cgroup.procs");
         g_autofree char *gpid = g_strdup_printf("%d\n", (int) grandchild);
         g_assert_nonnull(strstr(procs, gpid));
@@ -148,14 +136,14 @@ static void test_kill_mode_process_keeps_leftovers(PcFixture *fx) {
         assert_stop_result(fx, path, "exited", 0);
         g_assert_true(pc_pidfd_wait_readable(gfd, 0));
         close(gfd);
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), ==, 0);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 0);
         g_assert_true(pc_release(fx, path, &error));
         g_assert_no_error(error);
         g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
 static void test_pid_in_control_group(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &pid);
@@ -173,27 +161,27 @@ static void test_pid_in_control_group(PcFixture *fx) {
         g_autofree char *procs = pc_cgroup_read(dir, "cgroup.procs");
         g_autofree char *want = g_strdup_printf("%u\n", pid);
         g_assert_cmpstr(procs, ==, want);
-        g_assert_cmpuint(get_u64(fx, path, "TasksCurrent"), ==, 1);
-        g_assert_cmpuint(get_u64(fx, path, "MemoryCurrent"), ==, G_MAXUINT64); /* no memory controller here */
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 1);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "MemoryCurrent"), ==, G_MAXUINT64); /* no memory controller here */
 
         assert_stop_result(fx, path, "killed", SIGTERM);
         g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
 static void test_cpu_usage_grows(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "while :; do :; done"), NULL, NULL);
-        guint64 first = get_u64(fx, path, "CPUUsageNSec"), now = first;
+        guint64 first = pc_get_process_u64(fx, path, "CPUUsageNSec"), now = first;
         for (int i = 0; i < 1000 && now < first + 20 * 1000 * 1000; i++) {
                 g_usleep(10 * 1000);
-                now = get_u64(fx, path, "CPUUsageNSec");
+                now = pc_get_process_u64(fx, path, "CPUUsageNSec");
         }
         g_assert_cmpuint(now, >=, first + 20 * 1000 * 1000);
 
         assert_stop_result(fx, path, "killed", SIGTERM);
         /* Kept after the cgroup is gone. */
-        g_assert_cmpuint(get_u64(fx, path, "CPUUsageNSec"), >=, now);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "CPUUsageNSec"), >=, now);
 }
 
 static gboolean cgroup_frozen_is(const char *dir, gboolean frozen) {
@@ -209,18 +197,6 @@ static gboolean is_thawed(gpointer dir) {
         return cgroup_frozen_is(dir, FALSE);
 }
 
-typedef struct {
-        PcFixture *fx;
-        const char *path;
-        gboolean want;
-} FrozenProperty;
-
-static gboolean frozen_property_is(gpointer data) {
-        FrozenProperty *f = data;
-        g_autoptr(GVariant) v = pc_get_property_checked(f->fx, f->path, PC_PROCESS_IFACE, "Frozen", G_VARIANT_TYPE_BOOLEAN);
-        return g_variant_get_boolean(v) == f->want;
-}
-
 static gboolean frozen_signal(const PcRecordedSignal *s, gpointer want) {
         g_autoptr(GVariant) changed = g_variant_get_child_value(s->params, 1);
         gboolean frozen;
@@ -228,7 +204,7 @@ static gboolean frozen_signal(const PcRecordedSignal *s, gpointer want) {
 }
 
 static void test_freeze_thaw(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &pid);
@@ -240,8 +216,8 @@ static void test_freeze_thaw(PcFixture *fx) {
         g_assert_no_error(error);
         g_assert_true(pc_poll_until(is_frozen, dir, PC_TIMEOUT_MS));
         g_assert_nonnull(pc_signal_recorder_wait(rec, frozen_signal, GINT_TO_POINTER(TRUE), PC_TIMEOUT_MS));
-        FrozenProperty f = { fx, path, TRUE };
-        g_assert_true(pc_poll_until(frozen_property_is, &f, PC_TIMEOUT_MS));
+        PcBoolProperty f = { fx, path, "Frozen", TRUE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &f, PC_TIMEOUT_MS));
 
         g_autoptr(GVariant) r2 = pc_manager_call(fx, "ThawProcess", g_variant_new("(o)", path), NULL, &error);
         g_assert_no_error(error);
@@ -268,7 +244,7 @@ static char *get_process_by_pid(PcFixture *fx, guint32 pid, GError **error) {
 }
 
 static void test_get_process_by_pid_finds_grandchild(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         guint32 pid;
         pid_t grandchild;
@@ -306,7 +282,7 @@ static gboolean only_daemon_leaf(gpointer dir) {
 }
 
 static void test_cycles_leave_no_cgroup(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         for (int i = 0; i < 100; i++) {
                 g_autoptr(GError) error = NULL;
@@ -330,7 +306,7 @@ static void assert_spawn_error(PcFixture *fx, GVariant *options, const char *nam
 }
 
 static void test_limit_refused_by_name(PcFixture *fx) {
-        if (!have_cgroups(fx))
+        if (!pc_have_cgroups(fx))
                 return;
         g_autofree char *controllers = pc_cgroup_read(fx->cgroup, "cgroup.subtree_control");
         const struct {
@@ -369,15 +345,101 @@ static void test_options_without_cgroups(PcFixture *fx) {
         pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
 }
 
+/* --- procctld.conf's defaults and maxima ------------------------------------ */
+
+/* Every daemon of this program reads these (main()); they bind callers other than root. */
+#define CONF "[Limits]\nDefaultMemoryMax=512M\nMaxMemoryMax=1G\nMaxCPUWeight=50\n"
+#define NOBODY_UID 65534
+#define NOBODY_GID 65534
+
+static GVariant *spawn_as_nobody(PcFixture *fx, const char *const *argv, GVariant *options, GError **error) {
+        return pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                          g_variant_new("(^as@a{sv})", argv, options ? options : pc_options(NULL, NULL)), error);
+}
+
+static gboolean has_controller(PcFixture *fx, const char *name) {
+        g_autofree char *controllers = pc_cgroup_read(fx->cgroup, "cgroup.subtree_control");
+        return controllers && strstr(controllers, name);
+}
+
+/* A default is what a process gets where its controller is there; where it
+ * is not, the Spawn works all the same.  Asking for the limit there is
+ * NotSupported, as always. */
+static void test_conf_default_without_its_controller(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = spawn_as_nobody(fx, PC_ARGV("/bin/sleep", "1000"), NULL, &error);
+        g_assert_no_error(error);
+        const char *path;
+        g_variant_get(reply, "(&ou)", &path, NULL);
+        g_autofree char *dir = cgroup_dir(fx, path);
+        g_autofree char *memory_max = pc_cgroup_read(dir, "memory.max");
+        if (has_controller(fx, "memory"))
+                g_assert_cmpstr(memory_max, ==, "536870912\n");
+        else
+                g_assert_null(memory_max);
+        assert_stop_result(fx, path, "killed", SIGTERM);
+
+        if (!has_controller(fx, "memory")) {
+                g_autoptr(GVariant) r = spawn_as_nobody(fx, PC_ARGV("/bin/true"),
+                                                        pc_options("memory-max", g_variant_new_uint64(1024 * 1024), NULL), &error);
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+                g_assert_nonnull(strstr(error->message, "memory"));
+        }
+}
+
+/* No caller but root may lift a limit past the configured maximum: refused
+ * by name, whether the controller is there or not. */
+static void test_conf_maximum_refuses_more(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        const struct {
+                const char *option, *key;
+                guint64 value;
+        } asks[] = { { "memory-max", "MaxMemoryMax", (guint64) 2 << 30 }, { "cpu-weight", "MaxCPUWeight", 51 } };
+        for (gsize i = 0; i < G_N_ELEMENTS(asks); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = spawn_as_nobody(fx, PC_ARGV("/bin/true"),
+                                                        pc_options(asks[i].option, g_variant_new_uint64(asks[i].value), NULL),
+                                                        &error);
+                pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
+                g_test_message("%s", error->message);
+                g_assert_nonnull(strstr(error->message, asks[i].option));
+                g_assert_nonnull(strstr(error->message, asks[i].key));
+        }
+        /* Root is exempt: only the missing controller can refuse it. */
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), pc_options("cpu-weight", g_variant_new_uint64(51), NULL),
+                                                 NULL, NULL, &error);
+        if (has_controller(fx, "cpu"))
+                g_assert_no_error(error);
+        else
+                pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
+        g_autofree char *conf = NULL;
+        int fd = g_file_open_tmp("procctld-XXXXXX.conf", &conf, NULL);
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+        g_assert_true(g_file_set_contents(conf, CONF, -1, NULL));
+        g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
+        pc_fixture_daemon_option = conf_option;
         /* The rerun with PROCCTL_TEST_CGROUP=no tests the daemon without
          * cgroups; the ordinary run, the tree.  Each registers its own cases. */
         if (g_strcmp0(g_getenv("PROCCTL_TEST_CGROUP"), "no") == 0) {
                 pc_test_add("/cgroup/without-cgroups-tree-options-are-not-supported", PC_FIXTURE_DEFAULT,
                             test_options_without_cgroups);
-                return g_test_run();
+                int r = g_test_run();
+                unlink(conf);
+                return r;
         }
+        pc_test_add("/cgroup/conf-default-without-its-controller-is-no-error", PC_FIXTURE_NEEDS_ROOT,
+                    test_conf_default_without_its_controller);
+        pc_test_add("/cgroup/conf-maximum-refuses-a-caller-asking-more", PC_FIXTURE_NEEDS_ROOT,
+                    test_conf_maximum_refuses_more);
         pc_test_add("/cgroup/stop-reaches-a-setsid-grandchild", PC_FIXTURE_DEFAULT, test_stop_reaches_setsid_grandchild);
         pc_test_add("/cgroup/leftovers-end-with-the-main-process", PC_FIXTURE_DEFAULT, test_leftovers_end_with_main_process);
         pc_test_add("/cgroup/kill-mode-process-keeps-leftovers", PC_FIXTURE_DEFAULT, test_kill_mode_process_keeps_leftovers);
@@ -389,5 +451,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cgroup/spawn-release-cycles-leave-no-cgroup", PC_FIXTURE_DEFAULT, test_cycles_leave_no_cgroup);
         pc_test_add("/cgroup/a-limit-without-its-controller-is-refused-by-name", PC_FIXTURE_DEFAULT,
                     test_limit_refused_by_name);
-        return g_test_run();
+        int r = g_test_run();
+        unlink(conf);
+        return r;
 }

@@ -1067,6 +1067,195 @@ static void test_bus_selection(PcFixture *fx) {
         assert_one_error_line(&r3, "cannot connect to the user bus");
 }
 
+/* ------------------------------------------------------- process trees */
+
+static gboolean has_controller(PcFixture *fx, const char *name) {
+        g_autofree char *controllers = fx->cgroup ? pc_cgroup_read(fx->cgroup, "cgroup.subtree_control") : NULL;
+        return controllers && strstr(controllers, name);
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+        guint64 want;
+} TasksAre;
+
+static gboolean tasks_are(gpointer data) {
+        TasksAre *t = data;
+        return pc_get_process_u64(t->fx, t->path, "TasksCurrent") == t->want;
+}
+
+/* -p in systemd-run's spelling: a limit applied, or refused by name where
+ * its controller is missing (as on the development machines); KillMode. */
+static void test_property_applied_or_refused(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        const struct {
+                const char *property, *controller, *file, *written;
+        } limits[] = {
+                { "MemoryMax=512M", "memory", "memory.max", "536870912\n" },
+                { "TasksMax=64", "pids", "pids.max", "64\n" },
+                { "CPUWeight=50", "cpu", "cpu.weight", "50\n" },
+                { "CPUQuota=20%", "cpu", "cpu.max", "200000 1000000\n" },
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(limits); i++) {
+                if (has_controller(fx, limits[i].controller)) {
+                        g_autofree char *id = cli_spawn(fx, ARGS("-p", limits[i].property, "--", "/bin/sleep", "1000"));
+                        g_autofree char *path = g_strconcat(PC_PROCESS_PREFIX, id, NULL);
+                        g_autofree char *cg = pc_get_process_string(fx, path, "ControlGroup");
+                        g_autofree char *mount = pc_cgroup2_mount();
+                        g_autofree char *dir = g_strconcat(mount, cg, NULL);
+                        g_autofree char *text = pc_cgroup_read(dir, limits[i].file);
+                        g_assert_cmpstr(text, ==, limits[i].written);
+                        g_auto(CliResult) s = run_cli(fx, "stop", id);
+                        continue;
+                }
+                g_auto(CliResult) r = run_cli(fx, "spawn", "-p", limits[i].property, "--", "/bin/true");
+                g_assert_cmpint(r.code, ==, 1);
+                assert_one_error_line(&r, limits[i].controller);
+                g_assert_nonnull(strstr(r.err, "controller"));
+                g_auto(CliResult) run = run_cli(fx, "run", "--property", limits[i].property, "--", "/bin/true");
+                g_assert_cmpint(run.code, !=, 0);
+                assert_one_error_line(&run, limits[i].controller);
+        }
+
+        /* KillMode=process: what the main process leaves keeps running, in its tree. */
+        g_autofree char *id = cli_spawn(fx, ARGS("-p", "KillMode=process", "--", "/bin/sh", "-c",
+                                                 "setsid sleep 1000 </dev/null >/dev/null 2>&1 &"));
+        g_autofree char *path = g_strconcat(PC_PROCESS_PREFIX, id, NULL);
+        pc_assert_wait_result(fx, path, "exited", 0);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 1);
+        g_auto(CliResult) stop = run_cli(fx, "stop", id);
+        g_assert_cmpint(stop.code, ==, 0);
+        g_assert_cmpuint(pc_get_process_u64(fx, path, "TasksCurrent"), ==, 0);
+
+        /* What procctl cannot know or read is a usage error, named. */
+        const struct {
+                const char *property, *message;
+        } bad[] = {
+                { "Foo=1", "unknown property 'Foo'" },
+                { "MemoryMax=lots", "invalid MemoryMax=lots" },
+                { "CPUWeight=0", "invalid CPUWeight=0" },
+                { "CPUQuota=20", "invalid CPUQuota=20" },
+                { "KillMode=mixed", "invalid KillMode=mixed" },
+                { "MemoryMax", "expected NAME=VALUE" },
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_auto(CliResult) r = run_cli(fx, "spawn", "-p", bad[i].property, "--", "/bin/true");
+                g_assert_cmpint(r.code, ==, 2);
+                assert_one_error_line(&r, bad[i].message);
+        }
+        g_assert_cmpuint(pc_get_process_count(fx), ==, 1);
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *id;
+        const char *text; /* a regular expression */
+} StatusShows;
+
+static gboolean status_shows(gpointer data) {
+        StatusShows *s = data;
+        g_auto(CliResult) r = run_cli(s->fx, "status", s->id);
+        return r.code == 0 && g_regex_match_simple(s->text, r.out, 0, 0);
+}
+
+/* status shows the tree as systemctl status does: a setsid grandchild too. */
+static void test_status_shows_the_tree(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        g_autofree char *id = cli_spawn(fx, ARGS("/bin/sh", "-c", "setsid sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 1000"));
+        g_autofree char *path = g_strconcat(PC_PROCESS_PREFIX, id, NULL);
+        TasksAre two = { fx, path, 2 };
+        g_assert_true(pc_poll_until(tasks_are, &two, PC_TIMEOUT_MS));
+        guint32 pid = pc_get_process_u32(fx, path, "Pid");
+        g_autofree char *cg = pc_get_process_string(fx, path, "ControlGroup");
+
+        /* Once the grandchild has become sleep (setsid execs it after the fork). */
+        StatusShows shows = { fx, id, "\\d sleep 1001\n" };
+        g_assert_true(pc_poll_until(status_shows, &shows, PC_TIMEOUT_MS));
+        g_auto(CliResult) r = run_cli(fx, "status", id);
+        g_assert_cmpint(r.code, ==, 0);
+        g_test_message("%s", r.out);
+        g_autofree char *cgroup_line = g_strdup_printf("       CGroup: %s\n", cg);
+        g_assert_nonnull(strstr(r.out, cgroup_line));
+        g_assert_nonnull(strstr(r.out, "        Tasks: 2\n"));
+        g_assert_nonnull(strstr(r.out, "          CPU: "));
+        /* The main process and the grandchild in its own session, by PID, in order. */
+        g_autofree char *main_line = g_strdup_printf("%u sleep 1000\n", pid);
+        g_assert_nonnull(strstr(r.out, main_line));
+        g_assert_true(g_regex_match_simple("               ├─\\d+ sleep 100[01]\n               └─\\d+ sleep 100[01]\n",
+                                           r.out, 0, 0));
+        g_assert_nonnull(strstr(r.out, "sleep 1001\n"));
+
+        g_auto(CliResult) s = run_cli(fx, "stop", id);
+        g_assert_cmpint(s.code, ==, 0);
+}
+
+static void test_freeze_thaw(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        g_autofree char *id = cli_spawn(fx, ARGS("/bin/sleep", "1000"));
+        g_autofree char *path = g_strconcat(PC_PROCESS_PREFIX, id, NULL);
+
+        g_auto(CliResult) f = run_cli(fx, "freeze", id);
+        g_assert_cmpint(f.code, ==, 0);
+        g_assert_cmpstr(f.err, ==, "");
+        PcBoolProperty frozen = { fx, path, "Frozen", TRUE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &frozen, PC_TIMEOUT_MS));
+
+        g_auto(CliResult) t = run_cli(fx, "thaw", id);
+        g_assert_cmpint(t.code, ==, 0);
+        PcBoolProperty thawed = { fx, path, "Frozen", FALSE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &thawed, PC_TIMEOUT_MS));
+
+        g_auto(CliResult) s = run_cli(fx, "stop", id);
+        g_assert_cmpint(s.code, ==, 0);
+        /* Nothing left to freeze: the daemon's error, by ID. */
+        g_auto(CliResult) again = run_cli(fx, "freeze", id);
+        g_assert_cmpint(again.code, ==, 1);
+        assert_one_error_line(&again, id);
+        g_auto(CliResult) none = run_cli(fx, "thaw");
+        g_assert_cmpint(none.code, ==, 2);
+}
+
+/* top -b -n 2: two refreshes, each a header and a line for the busy process,
+ * %CPU known from the second on (a CPUUsageNSec delta). */
+static void test_top_batch(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        g_autofree char *busy = cli_spawn(fx, ARGS("/bin/sh", "-c", "while :; do :; done"));
+        g_autofree char *idle = cli_spawn(fx, ARGS("/bin/sleep", "1000"));
+        g_autofree char *busy_path = g_strconcat(PC_PROCESS_PREFIX, busy, NULL);
+        guint32 busy_pid = pc_get_process_u32(fx, busy_path, "Pid");
+
+        g_auto(CliResult) r = run_cli(fx, "top", "-b", "-n", "2", "-d", "0.3");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.err, ==, "");
+        g_test_message("%s", r.out);
+        g_auto(GStrv) blocks = g_strsplit(r.out, "\n\n", -1);
+        g_assert_cmpuint(g_strv_length(blocks), ==, 2);
+        for (int b = 0; b < 2; b++) {
+                g_auto(GStrv) lines = g_strsplit(g_strchomp(blocks[b]), "\n", -1);
+                g_assert_cmpuint(g_strv_length(lines), ==, 3);
+                g_assert_true(g_regex_match_simple("^ID +PID +USER +TASKS +%CPU +MEMORY +CPU-TIME +COMMAND$", lines[0], 0, 0));
+                /* The busy one first once %CPU is known. */
+                g_autofree char *want = g_strdup_printf("^%s +%u +root +1 +%s +\\S+ +\\S+ +/bin/sh -c while :; do :; done$", busy,
+                                                        busy_pid, b == 0 ? "-" : "\\d+\\.\\d");
+                gboolean found = g_regex_match_simple(want, lines[1], 0, 0) || (b == 0 && g_regex_match_simple(want, lines[2], 0, 0));
+                if (!found)
+                        pc_fail("no line like '%s' in refresh %d:\n%s", want, b + 1, blocks[b]);
+                g_autofree char *idle_start = g_strdup_printf("%s ", idle);
+                g_assert_true(g_str_has_prefix(lines[2], idle_start) || (b == 0 && g_str_has_prefix(lines[1], idle_start)));
+        }
+
+        g_auto(CliResult) usage = run_cli(fx, "top", "-n", "0");
+        g_assert_cmpint(usage.code, ==, 2);
+        assert_one_error_line(&usage, "--iterations");
+        g_auto(CliResult) s = run_cli(fx, "stop", busy, idle);
+        g_assert_cmpint(s.code, ==, 0);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
 
@@ -1114,6 +1303,10 @@ int main(int argc, char **argv) {
         }
         pc_test_add("/cli/help-and-version", 0, test_help_and_version);
         pc_test_add("/cli/bus-selection", 0, test_bus_selection);
+        pc_test_add("/cli/tree/property-applied-or-refused-by-name", 0, test_property_applied_or_refused);
+        pc_test_add("/cli/tree/status-shows-the-tree", 0, test_status_shows_the_tree);
+        pc_test_add("/cli/tree/freeze-and-thaw", 0, test_freeze_thaw);
+        pc_test_add("/cli/tree/top-batch", 0, test_top_batch);
 
         return g_test_run();
 }

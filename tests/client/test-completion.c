@@ -73,12 +73,13 @@ static char *spawn(PcFixture *fx, const char *const *argv) {
 }
 
 static void test_commands_and_options(PcFixture *fx) {
-        check(fx, ARGS("procctl", ""), "adopt\nkill\nlist\nlogs\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nwait\n");
+        check(fx, ARGS("procctl", ""),
+              "adopt\nfreeze\nkill\nlist\nlogs\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nthaw\ntop\nwait\n");
         check(fx, ARGS("procctl", "logs", "--f"), "--follow\n");
         check(fx, ARGS("procctl", "spawn", "--out"), "--output-max=\n--output=capture\n");
         check(fx, ARGS("procctl", "--no-"), "--no-ask-password\n--no-pager\n");
         check(fx, ARGS("procctl", "list", "--no-"), "--no-ask-password\n--no-legend\n--no-pager\n");
-        check(fx, ARGS("procctl", "run", "--p"), "--pipe\n--pty\n");
+        check(fx, ARGS("procctl", "run", "--p"), "--pipe\n--property=\n--pty\n");
         check(fx, ARGS("procctl", "run", "--w"), "--working-directory=\n");
         check(fx, ARGS("procctl", "spawn", "--sa"), "--same-dir\n");
         check(fx, ARGS("procctl", "list", "--state="), "exited\nrunning\n");
@@ -86,7 +87,11 @@ static void test_commands_and_options(PcFixture *fx) {
         check(fx, ARGS("procctl", "list", "--user=roo"), "root\n");
         check(fx, ARGS("procctl", "release", "--al"), "--all\n");
         check(fx, ARGS("procctl", "adopt", "--d"), "--description=\n");
-        check(fx, ARGS("procctl", "spawn", "--p"), "\n");
+        check(fx, ARGS("procctl", "spawn", "--p"), "--property=\n");
+        check(fx, ARGS("procctl", "spawn", "-p", "CPU"), "CPUQuota=\nCPUWeight=\n");
+        check(fx, ARGS("procctl", "run", "--property=KillMode=p"), "KillMode=process\n");
+        check(fx, ARGS("procctl", "top", "--"), "--address=\n--batch\n--delay=\n--help\n--host=\n--iterations=\n--machine=\n"
+                                             "--no-ask-password\n--no-pager\n--quiet\n--system\n--user\n--version\n");
         check(fx, ARGS("procctl", "list", "--json="), "pretty\nshort\n");
         check(fx, ARGS("procctl", "run", "-u", "roo"), "root\n");
 }

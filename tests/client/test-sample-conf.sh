@@ -24,6 +24,14 @@ while read -r key field; do
     echo "ok: #$key=$default"
 done <<<"$keys"
 
+# The cgroup limits' settings have no default: each is there, empty.
+cgroup_keys=$(sed -nE 's/^\s*\{ "[a-z-]+", "(Default[A-Za-z]+)", "(Max[A-Za-z]+)", .*$/\1\n\2/p' "$src/daemon/settings.c")
+[[ $(wc -l <<<"$cgroup_keys") -eq 8 ]] || fail "not 8 cgroup limits' settings in daemon/settings.c: $cgroup_keys"
+while read -r key; do
+    grep -qxF "#$key=" "$sample" || fail "$sample lacks the line '#$key='"
+    echo "ok: #$key="
+done <<<"$cgroup_keys"
+
 # Nothing else is set, and nothing else is a setting.
 if grep -vE '^(#.*|\[Limits\]|)$' "$sample"; then
     fail "$sample sets something"

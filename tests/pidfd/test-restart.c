@@ -34,7 +34,8 @@ typedef struct {
         GPtrArray *seen; /* every event so far */
 } Harness;
 
-static Harness *harness_new(PcFixture *fx) {
+/* extra_daemon_arg: one more option for procctld, or NULL. */
+static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
         const char *harness = g_getenv("PROCCTL_FDSTORE_HARNESS");
         const char *procctld = g_getenv("PROCCTLD");
         if (!harness || !procctld)
@@ -45,8 +46,9 @@ static Harness *harness_new(PcFixture *fx) {
         /* PROCCTL_TEST_FDSTORE_NO_POLL=1: a store that never drops hung-up
          * descriptors, for diagnosis (systemd drops them unless FDPOLL=0). */
         gboolean no_poll = g_strcmp0(g_getenv("PROCCTL_TEST_FDSTORE_NO_POLL"), "1") == 0;
-        const char *const argv[] = { harness, no_poll ? "--no-poll" : procctld, no_poll ? procctld : "--fd-store",
-                                     no_poll ? "--fd-store" : log_arg, no_poll ? log_arg : NULL, NULL };
+        const char *const argv[] = { harness,  no_poll ? "--no-poll" : procctld, no_poll ? procctld : "--fd-store",
+                                     no_poll ? "--fd-store" : log_arg,  no_poll ? log_arg : extra_daemon_arg,
+                                     no_poll ? extra_daemon_arg : NULL, NULL };
         const char *const envp[] = {
                 bus_env,
                 "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/procctl-tests-never-use-a-host-bus",
@@ -69,6 +71,10 @@ static Harness *harness_new(PcFixture *fx) {
         h->out = ev[0];
         h->seen = g_ptr_array_new_with_free_func(g_free);
         return h;
+}
+
+static Harness *harness_new(PcFixture *fx) {
+        return harness_new_with(fx, NULL);
 }
 
 static void harness_send(Harness *h, const char *command) {
@@ -380,6 +386,10 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         g_assert_no_error(error);
         g_autofree char *removed_state = g_strdup_printf("removed state-%" G_GUINT64_FORMAT, path_id(d.path));
         harness_expect(h, removed_state);
+        /* Each descriptor is its own message to the store: the pidfd's comes after the state's. */
+        g_autofree char *removed_pidfd = g_strdup_printf("removed pidfd-%" G_GUINT64_FORMAT, path_id(d.path));
+        if (!harness_has_seen(h, removed_pidfd))
+                harness_expect(h, removed_pidfd);
         g_auto(GStrv) store = harness_list(h);
         g_autofree char *d_pidfd = g_strdup_printf("pidfd-%" G_GUINT64_FORMAT, path_id(d.path));
         g_autofree char *d_state = g_strdup_printf("state-%" G_GUINT64_FORMAT, path_id(d.path));
@@ -580,11 +590,160 @@ static void test_captured_output_survives_kill_9_of_the_daemon(PcFixture *fx) {
         g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/* --- Process trees ------------------------------------------------------- */
+
+static gboolean dir_gone(gpointer dir) {
+        return !g_file_test(dir, G_FILE_TEST_EXISTS);
+}
+
+static gboolean pidfd_ended(gpointer fd) {
+        return pc_pidfd_wait_readable(GPOINTER_TO_INT(fd), 0);
+}
+
+/* Spawns `sh -c SCRIPT` fed on stdin (*feed), whose first line of output is
+ * the PID of a grandchild in a session of its own. */
+static char *spawn_tree(PcFixture *fx, const char *script, const char *kill_mode, int *feed_fd, pid_t *grandchild) {
+        g_autoptr(GError) error = NULL;
+        int in[2], out[2];
+        pc_pipe(in);
+        pc_pipe(out);
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+        g_unix_fd_list_append(fds, in[0], NULL);
+        g_unix_fd_list_append(fds, out[1], NULL);
+        close(in[0]);
+        close(out[1]);
+        char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/sh", "-c", script),
+                                      pc_options("stdin", g_variant_new_handle(0), "stdout", g_variant_new_handle(1),
+                                                 "kill-mode", g_variant_new_string(kill_mode), NULL),
+                                      fds, NULL, &error);
+        g_assert_no_error(error);
+        g_autofree char *line = pc_read_line(out[0], PC_TIMEOUT_MS);
+        close(out[0]);
+        *grandchild = atoi(line);
+        g_assert_cmpint(*grandchild, >, 1);
+        *feed_fd = in[1];
+        return path;
+}
+
+#define TREE_SCRIPT "setsid sleep 1000 </dev/null >/dev/null & echo $!; read x"
+
+/* After a restart each process is in its own cgroup again, with its
+ * accounting: a frozen one stays frozen and thaws, what a process left
+ * behind is still tracked and stopped, an exited one keeps its CPU time. */
+static void test_processes_come_back_in_their_cgroups(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        if (!fx->cgroup) {
+                g_test_skip("no cgroup can be made for the daemon here");
+                return;
+        }
+        g_autofree char *mount = pc_cgroup2_mount();
+        g_autofree char *cgroup_arg = g_strconcat("--cgroup=", fx->cgroup + strlen(mount), NULL);
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new_with(fx, cgroup_arg);
+        daemon_start(fx, h);
+        g_auto(GStrv) features = pc_features(fx);
+        g_assert_true(g_strv_contains((const char *const *) features, "cgroup"));
+
+        /* F: frozen. */
+        guint32 f_pid;
+        g_autofree char *f = pc_spawn_ok(fx, sleep_argv, NULL, &f_pid);
+        g_autoptr(GVariant) r1 = pc_call(fx, NULL, f, PC_PROCESS_IFACE, "Freeze", NULL, NULL, NULL, NULL, &error);
+        g_assert_no_error(error);
+        PcBoolProperty f_frozen = { fx, f, "Frozen", TRUE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &f_frozen, PC_TIMEOUT_MS));
+
+        /* K: kill-mode process, its main process gone, its setsid grandchild left running. */
+        int k_feed;
+        pid_t k_left;
+        g_autofree char *k = spawn_tree(fx, TREE_SCRIPT, "process", &k_feed, &k_left);
+        feed(k_feed);
+        pc_assert_wait_result(fx, k, "exited", 0);
+        int k_left_fd = pc_pidfd_open(k_left);
+
+        /* C: kill-mode control-group; its main process exits while the daemon is down. */
+        int c_feed;
+        pid_t c_left;
+        g_autofree char *c = spawn_tree(fx, TREE_SCRIPT, "control-group", &c_feed, &c_left);
+        int c_left_fd = pc_pidfd_open(c_left);
+
+        /* B: burnt some CPU and exited; its cgroup is gone, its CPU time kept. */
+        g_autofree char *b = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"),
+                                         NULL, NULL);
+        pc_assert_wait_result(fx, b, "exited", 0);
+        g_autofree char *b_cgroup = pc_get_process_string(fx, b, "ControlGroup");
+        g_autofree char *b_dir = g_strconcat(mount, b_cgroup, NULL);
+        g_assert_true(pc_poll_until(dir_gone, b_dir, PC_TIMEOUT_MS));
+        guint64 b_cpu = pc_get_process_u64(fx, b, "CPUUsageNSec");
+        g_assert_cmpuint(b_cpu, >, 0);
+
+        const char *all[] = { f, k, c, b };
+        char *cgroups[G_N_ELEMENTS(all)];
+        for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
+                cgroups[i] = pc_get_process_string(fx, all[i], "ControlGroup");
+        /* The state with B's kept CPU time is in the store before the crash. */
+        g_autoptr(GVariant) ping = pc_manager_call(fx, "ListProcesses", NULL, NULL, &error);
+        g_assert_no_error(error);
+
+        daemon_kill9(fx, h);
+        feed(c_feed);
+        daemon_start(fx, h);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
+                g_autofree char *cg = pc_get_process_string(fx, all[i], "ControlGroup");
+                g_assert_cmpstr(cg, ==, cgroups[i]);
+        }
+        /* B: its CPU time, as before. */
+        g_assert_cmpuint(pc_get_process_u64(fx, b, "CPUUsageNSec"), ==, b_cpu);
+        g_assert_cmpuint(pc_get_process_u64(fx, b, "TasksCurrent"), ==, 0);
+
+        /* C: its main process's end is seen, and what it left is stopped. */
+        pc_assert_wait_result(fx, c, "exited", 0);
+        g_assert_true(pc_poll_until(pidfd_ended, GINT_TO_POINTER(c_left_fd), PC_TIMEOUT_MS));
+        close(c_left_fd);
+        g_autofree char *c_dir = g_strconcat(mount, cgroups[2], NULL);
+        g_assert_true(pc_poll_until(dir_gone, c_dir, PC_TIMEOUT_MS));
+
+        /* F: still frozen; thawed through the re-armed watch of cgroup.events. */
+        g_assert_true(pc_process_bool_is(&f_frozen));
+        g_assert_cmpuint(pc_get_process_u64(fx, f, "TasksCurrent"), ==, 1);
+        g_assert_cmpuint(pc_get_process_u64(fx, f, "CPUUsageNSec"), >, 0);
+        g_autoptr(GVariant) r2 = pc_call(fx, NULL, f, PC_PROCESS_IFACE, "Thaw", NULL, NULL, NULL, NULL, &error);
+        g_assert_no_error(error);
+        PcBoolProperty f_thawed = { fx, f, "Frozen", FALSE };
+        g_assert_true(pc_poll_until(pc_process_bool_is, &f_thawed, PC_TIMEOUT_MS));
+
+        /* K: what it left is still its own: counted, kept from Release, reached by Stop. */
+        g_assert_cmpuint(pc_get_process_u64(fx, k, "TasksCurrent"), ==, 1);
+        g_assert_false(pc_release(fx, k, &error));
+        pc_assert_dbus_error(error, PC_ERROR_STILL_RUNNING);
+        g_clear_error(&error);
+        g_autofree char *k_reason = NULL;
+        gint32 k_status;
+        g_assert_true(pc_stop(fx, k, &k_reason, &k_status, &error));
+        g_assert_no_error(error);
+        g_assert_true(pc_pidfd_wait_readable(k_left_fd, 0));
+        close(k_left_fd);
+        g_autofree char *k_dir = g_strconcat(mount, cgroups[1], NULL);
+        g_assert_true(pc_poll_until(dir_gone, k_dir, PC_TIMEOUT_MS));
+        g_assert_true(pc_release(fx, k, &error));
+        g_assert_no_error(error);
+
+        g_assert_true(pc_stop(fx, f, NULL, NULL, &error));
+        g_assert_no_error(error);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+        for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
+                g_free(cgroups[i]);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_processes_survive_kill_9_of_the_daemon);
         pc_test_add("/restart/captured-output-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_captured_output_survives_kill_9_of_the_daemon);
+        pc_test_add("/restart/processes-come-back-in-their-cgroups", PC_FIXTURE_DEFAULT,
+                    test_processes_come_back_in_their_cgroups);
         return g_test_run();
 }

@@ -7,6 +7,7 @@
  * controller to write to for real).
  */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -126,6 +127,39 @@ static void test_process_id_of_path(void) {
         g_assert_cmpuint(cgroup_process_id_of_path(&s, "/process-3"), ==, 0);
 }
 
+/* A record from the fd store comes back only as the cgroup cgroup_new()
+ * would have made for its id: anything else is refused before it is opened.
+ * The directory stands in for the subtree (the cgroup is not there: kept as
+ * removed, with its CPU time). */
+static void test_reattach_only_own_cgroup(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_dir_make_tmp("procctl-subtree-XXXXXX", &error);
+        g_assert_no_error(error);
+        CgroupSupport s = { .usable = true, .subtree = (char *) "/procctl.service", .subtree_fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC),
+                            .inotify_fd = -1 };
+        const char *const forged[] = { "/procctl.service/process-8", "/procctl.service/../x/process-7",
+                                       "/procctl.service/process-7/..", "/other/process-7", "/procctl.service/process-7/sub",
+                                       "/procctl.service/daemon", "process-7", "" };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(forged); i++) {
+                Cgroup *cg = cgroup_record_new(forged[i], false, 5);
+                g_assert_nonnull(cg);
+                g_assert_cmpint(cgroup_reattach(&s, NULL, 7, cg), ==, -EINVAL);
+                cgroup_free(cg);
+        }
+        Cgroup *cg = cgroup_record_new("/procctl.service/process-7", false, 5000);
+        g_assert_cmpint(cgroup_reattach(&s, NULL, 7, cg), ==, 0);
+        g_assert_true(cg->removed);
+        g_assert_cmpuint(cgroup_cpu_usage_nsec(cg), ==, 5000);
+        cgroup_free(cg);
+        s.usable = false;
+        cg = cgroup_record_new("/procctl.service/process-7", false, 5000);
+        g_assert_cmpint(cgroup_reattach(&s, NULL, 7, cg), ==, -EOPNOTSUPP);
+        cgroup_free(cg);
+        close(s.subtree_fd);
+        g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/cgroup/limits-are-written-as-cgroupfs-takes-them", test_limits_written);
@@ -133,5 +167,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/cgroup/a-missing-limit-file-is-an-error", test_missing_file_is_an_error);
         g_test_add_func("/cgroup/a-missing-controller-is-named", test_missing_controller_named);
         g_test_add_func("/cgroup/process-id-of-a-cgroup-path", test_process_id_of_path);
+        g_test_add_func("/cgroup/a-restored-record-reattaches-only-its-own-cgroup", test_reattach_only_own_cgroup);
         return g_test_run();
 }

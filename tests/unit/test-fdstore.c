@@ -148,6 +148,36 @@ static void test_kill_on_disconnect_is_not_restored(void) {
         process_free(q);
 }
 
+/* Its cgroup (a record, opened again by the restore), the CPU time it keeps
+ * once removed, and its kill-mode. */
+static void test_a_cgroup_comes_back(void) {
+        Process *p = process_example(), *q = NULL;
+        g_autofree char *buf = NULL;
+        size_t size;
+
+        p->kill_process_only = true;
+        p->cgroup = cgroup_record_new("/procctl.service/process-42", true, UINT64_C(123456789));
+        serialize(p, &buf, &size);
+        g_assert_cmpint(deserialize(buf, size, &q), ==, 0);
+        g_assert_nonnull(q->cgroup);
+        g_assert_cmpstr(q->cgroup->path, ==, "/procctl.service/process-42");
+        g_assert_true(q->cgroup->removed);
+        g_assert_cmpuint(q->cgroup->cpu_usage_nsec, ==, UINT64_C(123456789));
+        g_assert_true(q->kill_process_only);
+        process_free(p);
+        process_free(q);
+
+        /* Without one: none, and kill-mode control-group. */
+        p = process_example();
+        g_clear_pointer(&buf, g_free);
+        serialize(p, &buf, &size);
+        g_assert_cmpint(deserialize(buf, size, &q), ==, 0);
+        g_assert_null(q->cgroup);
+        g_assert_false(q->kill_process_only);
+        process_free(p);
+        process_free(q);
+}
+
 /* An older daemon reads what a newer one wrote: keys it does not know are skipped. */
 static void test_unknown_keys_are_skipped(void) {
         static const char record[] = "id=7\0pid=70\0future-option=yes\0argv=/bin/true\0"
@@ -197,6 +227,7 @@ static void test_a_record_without_what_a_process_needs_is_refused(void) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/fdstore/a-running-process-comes-back-whole", test_a_running_process_comes_back_whole);
+        g_test_add_func("/fdstore/a-cgroup-comes-back", test_a_cgroup_comes_back);
         g_test_add_func("/fdstore/an-exit-status-comes-back", test_an_exit_status_comes_back);
         g_test_add_func("/fdstore/kill-on-disconnect-is-not-restored", test_kill_on_disconnect_is_not_restored);
         g_test_add_func("/fdstore/unknown-keys-are-skipped", test_unknown_keys_are_skipped);
