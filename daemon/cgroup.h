@@ -93,6 +93,9 @@ struct Cgroup {
 /* mkdir "process-<id>" in the subtree, its limits written, cgroup.procs
  * opened for the child and cgroup.events watched. */
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret);
+/* Opens cgroup.procs again (procs_fd), for the next run of a process with a
+ * restart policy: every run in the same cgroup. */
+int cgroup_open_procs(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
 Cgroup *cgroup_free(Cgroup *cg);

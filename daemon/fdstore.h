@@ -20,6 +20,7 @@
 typedef enum FdStoreKind {
         FDSTORE_STATE,
         FDSTORE_PIDFD,
+        FDSTORE_RUN_FDS, /* a socket with the descriptors of a restart policy's request in flight (launch.h) */
         _FDSTORE_KIND_MAX,
 } FdStoreKind;
 

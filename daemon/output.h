@@ -53,6 +53,10 @@ typedef struct Output Output;
 int output_new(Manager *m, uint64_t max, Output **ret, int *ret_stdout, int *ret_stderr);
 Output *output_free(Output *o);
 
+/* New write ends of the same two captures, for the next run of a process
+ * with a restart policy (restart.h): what every run writes is one output. */
+int output_reopen(Output *o, int *ret_stdout, int *ret_stderr);
+
 /* Reads what the pipes hold now, and no more: called when the process
  * exits, before its end is recorded, so that what it wrote is in the buffer
  * when Wait returns.  A writer it left behind may go on writing. */
