@@ -5,13 +5,14 @@
  * contents: global options, then one verb per command (cli-run.c: run,
  * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
  * release, adopt; cli-show.c: list, status, with cli-output.c for color and the
- * pager; cli-logs.c: logs).
+ * pager; cli-logs.c: logs; cli-restart.c: restart).
  */
 
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli-restart.h"
 #include "config.h"
 
 static const struct {
@@ -25,6 +26,7 @@ static const struct {
         { "stop",    verb_stop    },
         { "wait",    verb_wait    },
         { "release", verb_release },
+        { "restart", verb_restart },
         { "adopt",   verb_adopt   },
         { "list",    verb_list    },
         { "status",  verb_status  },
@@ -43,6 +45,7 @@ static void help(void) {
                "  stop ID...                  Stop processes (SIGTERM, then SIGKILL)\n"
                "  wait ID...                  Wait for processes to end\n"
                "  release ID...|--all         Forget processes that have ended\n"
+               "  restart ID...               End the current run, wait for the next (--restart)\n"
                "  adopt PID                   Track a process procctld did not start\n"
                "  list                        List processes\n"
                "  status ID...                Show everything about processes\n"
