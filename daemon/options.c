@@ -269,6 +269,11 @@ static int check_restart_options(SpawnOptions *o, sd_bus_error *error) {
                                                  "Option 'restart-delay' is above 'restart-delay-max'");
                 p->delay_max_usec = p->delay_usec;
         }
+        if (p->interval_usec / p->limit < RESTART_MIN_SPACING_USEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Options 'restart-limit' and 'restart-interval' allow more than %llu restarts a "
+                                         "second (%" PRIu32 " within %" PRIu64 " µs)",
+                                         1000000ULL / RESTART_MIN_SPACING_USEC, p->limit, p->interval_usec);
         return 0;
 }
 

@@ -33,6 +33,10 @@ typedef enum RestartMode {
 #define RESTART_DEFAULT_INTERVAL_USEC (10ULL * 1000000ULL)
 /* restart-limit is 1..RESTART_LIMIT_MAX: the window keeps one time per restart. */
 #define RESTART_LIMIT_MAX 1000u
+/* restart-limit restarts within restart-interval are at most 10 a second on
+ * average: a process that ends at once, with no delay, costs the daemon a
+ * bounded share of its time, whoever spawned it. */
+#define RESTART_MIN_SPACING_USEC (100ULL * 1000ULL)
 /* The longest delay or interval taken: a year; more is InvalidArgs. */
 #define RESTART_TIME_MAX_USEC (366ULL * 24ULL * 3600ULL * 1000000ULL)
 

@@ -103,6 +103,14 @@ static void test_invalid_options(PcFixture *fx) {
                 g_assert_null(path);
                 pc_assert_dbus_error(error, PC_ERROR_INVALID_ARGS);
         }
+        /* A loop of more than 10 restarts a second is refused. */
+        {
+                g_autoptr(GError) e = NULL;
+                g_autofree char *p = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), policy("always", 0, 1000, 1000000), NULL,
+                                                      NULL, &e);
+                g_assert_null(p);
+                pc_assert_dbus_error(e, PC_ERROR_INVALID_ARGS);
+        }
         /* A delay above a maximum given is a contradiction. */
         g_autoptr(GError) error = NULL;
         g_autofree char *path = pc_fixture_spawn(
