@@ -297,6 +297,14 @@ static void test_stop_during_delay(PcFixture *fx) {
         g_assert_cmpint(pc_get_pidfd(fx, path, &error), ==, -1);
         g_assert_nonnull(error);
         g_clear_error(&error);
+        g_auto(GStrv) features = pc_features(fx);
+        if (g_strv_contains((const char *const *) features, "cgroup")) {
+                g_autoptr(GVariant) frozen = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "Freeze", NULL, NULL, NULL, NULL,
+                                                     &error);
+                g_assert_null(frozen);
+                pc_assert_dbus_error(error, PC_ERROR_NOT_RUNNING);
+                g_clear_error(&error);
+        }
         g_assert_cmpuint(count_for(exited, path), ==, 0);
 
         g_autoptr(GVariant) listed = pc_manager_call(fx, "ListProcesses", NULL, G_VARIANT_TYPE("(a(ouuss))"), &error);
