@@ -33,3 +33,9 @@
 /* Process states, as in ListProcesses and the State property. */
 #define PROCCTL_STATE_RUNNING "running"
 #define PROCCTL_STATE_EXITED  "exited"
+#define PROCCTL_STATE_RESTARTING "restarting" /* between runs, Features word "restart" */
+
+/* Restart policies, the Spawn option `restart`. */
+#define PROCCTL_RESTART_NO         "no"
+#define PROCCTL_RESTART_ON_FAILURE "on-failure"
+#define PROCCTL_RESTART_ALWAYS     "always"

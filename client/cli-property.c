@@ -104,12 +104,28 @@ int cli_cgroup_property(const char *name, const char *value, procctl_spawn_optio
         return procctl_spawn_options_set_limit(options, option, v);
 }
 
+static int cgroup_property(const char *name, const char *value, CliPropertyTarget *t) {
+        return cli_cgroup_property(name, value, t->options);
+}
+
+static int restart_property(const char *name, const char *value, CliPropertyTarget *t) {
+        if (!t->restart) {
+                int r = cli_restart_property(name, value, &(RestartArgs) {});
+                if (r == -ENOENT)
+                        return r;
+                cli_error("%s= is for 'procctl spawn' ('procctl run' waits for its command)", name);
+                return -EINVAL;
+        }
+        return cli_restart_property(name, value, t->restart);
+}
+
 /* Each family of properties; the first that knows a name takes it. */
 static const CliPropertyHandler property_handlers[] = {
-        cli_cgroup_property,
+        cgroup_property,
+        restart_property,
 };
 
-int cli_property_apply(const char *assignment, procctl_spawn_options *options) {
+int cli_property_apply(const char *assignment, CliPropertyTarget *target) {
         _cleanup_free_ char *name = NULL;
         const char *eq = strchr(assignment, '=');
         int r = -ENOENT;
@@ -122,7 +138,7 @@ int cli_property_apply(const char *assignment, procctl_spawn_options *options) {
         if (!name)
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(property_handlers) && r == -ENOENT; i++)
-                r = property_handlers[i](name, eq + 1, options);
+                r = property_handlers[i](name, eq + 1, target);
         if (r == -ENOENT) {
                 cli_error("unknown property '%s' (see 'procctl run --help' for those there are)", name);
                 return -EINVAL;

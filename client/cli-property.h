@@ -12,9 +12,17 @@
 
 #include <stdint.h>
 
+#include "cli-restart.h"
 #include "procctl.h"
 
-typedef int (*CliPropertyHandler)(const char *name, const char *value, procctl_spawn_options *options);
+/* What the properties set: the spawn options, and the restart policy's
+ * arguments (NULL for `procctl run`, which has none). */
+typedef struct CliPropertyTarget {
+        procctl_spawn_options *options;
+        RestartArgs *restart;
+} CliPropertyTarget;
+
+typedef int (*CliPropertyHandler)(const char *name, const char *value, CliPropertyTarget *target);
 
 /* The process tree's: MemoryMax=, TasksMax=, CPUWeight=, CPUQuota=, KillMode=. */
 int cli_cgroup_property(const char *name, const char *value, procctl_spawn_options *options);
@@ -25,4 +33,4 @@ int cli_cgroup_limit_value(const char *name, const char *value, const char **ret
 
 /* NAME=VALUE into options, by the first handler that knows NAME; prints
  * what is wrong ("unknown property"), and returns -EINVAL then. */
-int cli_property_apply(const char *assignment, procctl_spawn_options *options);
+int cli_property_apply(const char *assignment, CliPropertyTarget *target);

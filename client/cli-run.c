@@ -25,6 +25,7 @@
 #include "cli-property.h"
 #include "cli-pty.h"
 #include "cli-relay.h"
+#include "cli-restart.h"
 
 typedef struct SpawnArgs {
         procctl_spawn_options *options;
@@ -35,6 +36,7 @@ typedef struct SpawnArgs {
         const char *user;     /* -u, or NULL */
         bool output_capture;  /* --output=capture */
         uint64_t output_max;  /* --output-max, or 0 */
+        RestartArgs restart;  /* --restart and its timings (cli-restart.h) */
         char **argv;
 } SpawnArgs;
 
@@ -47,6 +49,8 @@ enum {
         ARG_OUTPUT,
         ARG_OUTPUT_MAX,
         ARG_KILL_MODE,
+        ARG_RESTART,
+        ARG_RESTART_LAST = ARG_RESTART + _RESTART_ARG_MAX - 1,
 };
 
 static void spawn_help(bool run) {
@@ -94,7 +98,8 @@ static void spawn_help(bool run) {
         if (!run)
                 printf("      --output=capture     Keep what CMD writes to stdout and stderr, for\n"
                        "                           'procctl logs'\n"
-                       "      --output-max=BYTES   How much of it to keep, the newest (default: 1M)\n");
+                       "      --output-max=BYTES   How much of it to keep, the newest (default: 1M)\n"
+                       RESTART_OPTIONS_HELP);
         printf(GLOBAL_OPTIONS_HELP);
 }
 
@@ -182,6 +187,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 { "output-max",   required_argument, NULL, ARG_OUTPUT_MAX   },
                 { "kill-mode",    required_argument, NULL, ARG_KILL_MODE    },
                 { "property",     required_argument, NULL, 'p'              },
+                RESTART_LONG_OPTIONS(ARG_RESTART),
                 {}
         };
         const char *command = run ? "run" : "spawn";
@@ -279,7 +285,7 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                         }
                         break;
                 case 'p':
-                        r = cli_property_apply(optarg, a->options);
+                        r = cli_property_apply(optarg, &(CliPropertyTarget) { a->options, run ? NULL : &a->restart });
                         if (r == -EINVAL)
                                 return r; /* said what is wrong */
                         break;
@@ -289,6 +295,15 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                                               : "invalid --output-max '%s' (expected bytes, such as 65536, 64K or 4M)", optarg);
                                 return -EINVAL;
                         }
+                        r = 0;
+                        break;
+                case ARG_RESTART ... ARG_RESTART_LAST:
+                        if (run) {
+                                cli_error("--restart is for 'procctl spawn' ('procctl run' waits for its command)");
+                                return -EINVAL;
+                        }
+                        if (cli_restart_option(c - ARG_RESTART, optarg, &a->restart) < 0)
+                                return -EINVAL;
                         r = 0;
                         break;
                 default:
@@ -318,6 +333,8 @@ static int parse_spawn_args(int argc, char *argv[], bool run, SpawnArgs *a) {
                 if (r < 0)
                         return r;
         }
+        if (cli_restart_apply(&a->restart, a->options) < 0)
+                return -EINVAL;
 
         /* systemd-run's --pty --pipe: a pty only when there is a terminal to put through. */
         if (a->pty && a->pipe && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))

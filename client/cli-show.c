@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-restart.h"
 #include "cli-json.h"
 
 enum {
@@ -153,8 +154,9 @@ static int parse_show_args(int argc, char *argv[], const char *command, void (*h
                         filter->by_uid = true;
                         break;
                 case ARG_STATE:
-                        if (strcmp(optarg, "running") != 0 && strcmp(optarg, "exited") != 0) {
-                                cli_error("invalid state '%s' (expected 'running' or 'exited')", optarg);
+                        if (strcmp(optarg, "running") != 0 && strcmp(optarg, "exited") != 0 &&
+                            strcmp(optarg, "restarting") != 0) {
+                                cli_error("invalid state '%s' (expected 'running', 'exited' or 'restarting')", optarg);
                                 return -EINVAL;
                         }
                         filter->state = optarg;
@@ -189,7 +191,9 @@ static void list_help(void) {
                "List the processes procctld tracks, running and ended, whoever started them.\n"
                "\n"
                "Options:\n"
-               "      --state=running|exited  Only the running, or only the ended, processes\n"
+               "      --state=running|exited|restarting\n"
+               "                             Only the running, the ended, or those waiting\n"
+               "                             for their next run\n"
                "      --user=USER            Only the processes running as USER (--user alone\n"
                "                             still means the session bus)\n"
                "  -a, --all                  Every process: drops the filters given before it\n"
@@ -223,7 +227,11 @@ static const char *list_description(const procctl_process_list *list, size_t i) 
         return info ? strempty(procctl_process_info_get_description(info)) : "";
 }
 
-enum { COL_ID, COL_PID, COL_USER, COL_STATE, COL_RUNTIME, COL_DESCRIPTION, COL_COMMAND, _COL_MAX };
+enum { COL_ID, COL_PID, COL_USER, COL_STATE, COL_RESTARTS, COL_RUNTIME, COL_DESCRIPTION, COL_COMMAND, _COL_MAX };
+
+static unsigned list_restarts(const procctl_process_list *list, size_t i) {
+        return procctl_process_info_get_restart_count(procctl_process_list_get_info(list, i));
+}
 
 /* The processes filter selects, indices into list; their number in *ret_n. */
 static size_t *list_select(const procctl_process_list *list, const ListFilter *filter, size_t *ret_n) {
@@ -239,17 +247,21 @@ static size_t *list_select(const procctl_process_list *list, const ListFilter *f
 }
 
 static void list_print_table(const procctl_process_list *list, const size_t *selected, size_t n) {
-        static const char *const headers[_COL_MAX] = { "ID", "PID", "USER", "STATE", "RUNTIME", "DESCRIPTION", "COMMAND" };
+        static const char *const headers[_COL_MAX] = { "ID", "PID", "USER", "STATE", "RESTARTS", "RUNTIME", "DESCRIPTION",
+                                                       "COMMAND" };
         char *(*cells)[_COL_MAX];
         const char **state_color;
         size_t width[_COL_MAX];
         int columns = cli_columns();
-        bool descriptions = false;
+        bool descriptions = false, restarts = false;
 
-        /* A DESCRIPTION column only when some process has one. */
-        for (size_t k = 0; k < n; k++)
+        /* A DESCRIPTION column only when some process has one, RESTARTS when one restarted. */
+        for (size_t k = 0; k < n; k++) {
                 if (*list_description(list, selected[k]))
                         descriptions = true;
+                if (list_restarts(list, selected[k]) > 0)
+                        restarts = true;
+        }
 
         if (n == 0) {
                 if (!arg.quiet && arg_legend)
@@ -294,6 +306,7 @@ static void list_print_table(const procctl_process_list *list, const size_t *sel
                 cells[k][COL_USER] = strdup(cli_user_name(procctl_process_list_get_uid(list, i), user, sizeof(user)));
                 cells[k][COL_RUNTIME] = strdup(info ? cli_format_duration(info_runtime(info), runtime, sizeof(runtime)) : "-");
                 cells[k][COL_DESCRIPTION] = strdup(list_description(list, i));
+                asprintf(&cells[k][COL_RESTARTS], "%u", list_restarts(list, i));
                 cells[k][COL_COMMAND] = strdup(procctl_process_list_get_command_line(list, i));
 
                 for (int c = 0; c < _COL_MAX; c++) {
@@ -311,10 +324,10 @@ static void list_print_table(const procctl_process_list *list, const size_t *sel
                 size_t used = 0;
 
                 for (int c = 0; c < _COL_MAX; c++) {
-                        if (c == COL_DESCRIPTION && !descriptions)
+                        if ((c == COL_DESCRIPTION && !descriptions) || (c == COL_RESTARTS && !restarts))
                                 continue;
                         const char *cell = i == 0 ? headers[c] : strempty(cells[i - 1][c]);
-                        bool right = c == COL_ID || c == COL_PID;
+                        bool right = c == COL_ID || c == COL_PID || c == COL_RESTARTS;
                         const char *cell_on = on, *cell_off = off;
 
                         if (i > 0 && c == COL_STATE && *state_color[i - 1]) {
@@ -439,8 +452,9 @@ static void status_print(const procctl_process_info *info) {
                 printf("        State: %s%s%s\n", on, cli_format_exit(&x, buf, sizeof(buf)), off);
         else
                 printf("        State: %s%s%s\n", on, procctl_process_info_get_state(info), off);
+        cli_restart_status_print(info);
 
-        if (start > 0) {
+        if (start > 0 && !cli_restart_pending(info)) {
                 uint64_t now = cli_now_realtime();
                 printf("      Started: %s; %s ago\n", cli_format_timestamp(start, when, sizeof(when)),
                        cli_format_duration(now > start ? now - start : 0, buf2, sizeof(buf2)));

@@ -129,6 +129,8 @@ static int read_property(sd_bus_message *m, const char *name, procctl_process_in
                 return read_variant_basic(m, 't', &info->start_timestamp);
         if (strcmp(name, "ExitTimestamp") == 0)
                 return read_variant_basic(m, 't', &info->exit_timestamp);
+        if (strcmp(name, "RestartCount") == 0)
+                return read_variant_basic(m, 'u', &info->restart_count);
 
         return sd_bus_message_skip(m, "v");  /* a property added later */
 }
@@ -241,6 +243,24 @@ _public_ int procctl_process_info_get_exit(const procctl_process_info *info, pro
                 return -EBADMSG;
         *ret = (procctl_exit) { .reason = reason, .status = info->exit_status };
         return 0;
+}
+
+_public_ int procctl_process_info_get_last_exit(const procctl_process_info *info, procctl_exit *ret) {
+        int reason;
+
+        if (!info || !ret)
+                return -EINVAL;
+        if (!info->exit_reason || !info->exit_reason[0])
+                return -ESRCH;
+        reason = procctl_exit_reason_from_string(info->exit_reason);
+        if (reason < 0)
+                return -EBADMSG;
+        *ret = (procctl_exit) { .reason = reason, .status = info->exit_status };
+        return 0;
+}
+
+_public_ unsigned procctl_process_info_get_restart_count(const procctl_process_info *info) {
+        return info ? info->restart_count : 0;
 }
 
 _public_ uint64_t procctl_process_info_get_start_timestamp(const procctl_process_info *info) {

@@ -56,6 +56,7 @@ struct procctl_process_info {
         int exit_status;
         uint64_t start_timestamp;
         uint64_t exit_timestamp;
+        uint32_t restart_count;
 };
 
 typedef struct ProcessListEntry {

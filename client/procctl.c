@@ -6,13 +6,15 @@
  * spawn, with cli-pty.c for run --pty; cli-manage.c: kill, stop, wait,
  * release, adopt; cli-show.c: list, status, with cli-output.c for color and the
  * pager; cli-logs.c: logs; cli-cgroup.c: freeze, thaw, top and the tree in
- * status, with cli-property.c for run and spawn's -p).
+ * status, with cli-property.c for run and spawn's -p; cli-restart.c: restart
+ * and the restart options).
  */
 
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli-restart.h"
 #include "config.h"
 
 static const struct {
@@ -26,6 +28,7 @@ static const struct {
         { "stop",    verb_stop    },
         { "wait",    verb_wait    },
         { "release", verb_release },
+        { "restart", verb_restart },
         { "adopt",   verb_adopt   },
         { "list",    verb_list    },
         { "status",  verb_status  },
@@ -47,6 +50,7 @@ static void help(void) {
                "  stop ID...                  Stop processes (SIGTERM, then SIGKILL)\n"
                "  wait ID...                  Wait for processes to end\n"
                "  release ID...|--all         Forget processes that have ended\n"
+               "  restart ID...               End the current run, wait for the next (--restart)\n"
                "  adopt PID                   Track a process procctld did not start\n"
                "  list                        List processes\n"
                "  status ID...                Show everything about processes\n"

@@ -223,6 +223,16 @@ int procctl_spawn_options_set_kill_mode(procctl_spawn_options *options, const ch
  * time per second); -EINVAL for another key.  Needs a daemon whose Features
  * has "cgroup" and the controller enabled (NotSupported otherwise). */
 int procctl_spawn_options_set_limit(procctl_spawn_options *options, const char *key, uint64_t value);
+/* Spawn's restart policy (a daemon whose Features has "restart"): "no",
+ * "on-failure" (run again after a non-zero exit, a signal other than Stop's,
+ * or a timeout) or "always" (after any end but a Stop); NULL: the daemon's
+ * default, "no".  The same object, id and output live through every run. */
+int procctl_spawn_options_set_restart(procctl_spawn_options *options, const char *policy);
+/* The delay before the first restart and the most it doubles to, in µs
+ * (max_usec UINT64_MAX: the daemon's default, 30 s). */
+int procctl_spawn_options_set_restart_delay(procctl_spawn_options *options, uint64_t usec, uint64_t max_usec);
+/* At most burst restarts within any interval_usec; one more ends it for good. */
+int procctl_spawn_options_set_restart_limit(procctl_spawn_options *options, unsigned burst, uint64_t interval_usec);
 
 /* --------------------------------------------------------------- spawning */
 
@@ -413,7 +423,14 @@ bool procctl_process_info_is_running(const procctl_process_info *info);
 const char *procctl_process_info_get_state(const procctl_process_info *info);
 /* How it ended; -ESRCH (and *ret untouched) while it still runs. */
 int procctl_process_info_get_exit(const procctl_process_info *info, procctl_exit *ret);
-/* CLOCK_REALTIME µs; the exit timestamp is 0 while running. */
+/* How the last run ended: the end, or between two runs of a restart policy
+ * (State "restarting") the run before; -ESRCH while a run goes on. */
+int procctl_process_info_get_last_exit(const procctl_process_info *info, procctl_exit *ret);
+/* Runs after the first, under a restart policy (RestartCount); 0 without. */
+unsigned procctl_process_info_get_restart_count(const procctl_process_info *info);
+/* CLOCK_REALTIME µs; the exit timestamp is 0 while running.  Under a
+ * restart policy the start is the current run's, or while "restarting"
+ * when the next is due. */
 uint64_t procctl_process_info_get_start_timestamp(const procctl_process_info *info);
 uint64_t procctl_process_info_get_exit_timestamp(const procctl_process_info *info);
 

@@ -26,10 +26,15 @@ struct procctl_spawn_options {
         char *group;
         char *description;
         char *kill_mode;
+        char *restart;
         mode_t umask;
         uint64_t timeout;
         uint64_t stop_timeout;
         uint64_t output_max;
+        uint64_t restart_delay;
+        uint64_t restart_delay_max;
+        uint64_t restart_interval;
+        unsigned restart_limit;
         bool tty;
         bool kill_on_disconnect;
         bool umask_set:1;
@@ -40,6 +45,9 @@ struct procctl_spawn_options {
         bool output_capture:1;
         uint64_t limits[4];   /* by limit_keys */
         unsigned limits_set;  /* a bit per limit set */
+        bool restart_delay_set:1;
+        bool restart_delay_max_set:1;
+        bool restart_limit_set:1;
 };
 
 /* The Spawn options of procctl_spawn_options_set_limit(). */
@@ -69,6 +77,7 @@ _public_ procctl_spawn_options *procctl_spawn_options_free(procctl_spawn_options
         free(o->group);
         free(o->description);
         free(o->kill_mode);
+        free(o->restart);
         free(o);
         return NULL;
 }
@@ -227,10 +236,53 @@ _public_ int procctl_spawn_options_set_limit(procctl_spawn_options *o, const cha
         return -EINVAL;
 }
 
+_public_ int procctl_spawn_options_set_restart(procctl_spawn_options *o, const char *policy) {
+        if (!o)
+                return -EINVAL;
+        if (policy && strcmp(policy, "no") != 0 && strcmp(policy, "on-failure") != 0 && strcmp(policy, "always") != 0)
+                return -EINVAL;
+        return set_string(&o->restart, policy);
+}
+
+_public_ int procctl_spawn_options_set_restart_delay(procctl_spawn_options *o, uint64_t usec, uint64_t max_usec) {
+        if (!o || (max_usec != UINT64_MAX && usec > max_usec))
+                return -EINVAL;
+        o->restart_delay = usec;
+        o->restart_delay_set = true;
+        o->restart_delay_max = max_usec;
+        o->restart_delay_max_set = max_usec != UINT64_MAX;
+        return 0;
+}
+
+_public_ int procctl_spawn_options_set_restart_limit(procctl_spawn_options *o, unsigned burst, uint64_t interval_usec) {
+        if (!o || burst == 0 || interval_usec == 0)
+                return -EINVAL;
+        o->restart_limit = burst;
+        o->restart_interval = interval_usec;
+        o->restart_limit_set = true;
+        return 0;
+}
+
 static int append_string_option(sd_bus_message *m, const char *key, const char *value) {
         if (!value)
                 return 0;
         return sd_bus_message_append(m, "{sv}", key, "s", value);
+}
+
+/* The restart policy: only what was set, so the daemon's defaults apply. */
+static int append_restart_options(sd_bus_message *m, const procctl_spawn_options *o) {
+        int r;
+
+        r = append_string_option(m, "restart", o->restart);
+        if (r >= 0 && o->restart_delay_set)
+                r = sd_bus_message_append(m, "{sv}", "restart-delay", "t", o->restart_delay);
+        if (r >= 0 && o->restart_delay_max_set)
+                r = sd_bus_message_append(m, "{sv}", "restart-delay-max", "t", o->restart_delay_max);
+        if (r >= 0 && o->restart_limit_set)
+                r = sd_bus_message_append(m, "{sv}", "restart-limit", "u", (uint32_t) o->restart_limit);
+        if (r >= 0 && o->restart_limit_set)
+                r = sd_bus_message_append(m, "{sv}", "restart-interval", "t", o->restart_interval);
+        return r;
 }
 
 _public_ int procctl_spawn_options_set_output_capture(procctl_spawn_options *o, uint64_t max_bytes) {
@@ -341,6 +393,9 @@ static int append_options(sd_bus_message *m, const procctl_spawn_options *o) {
                         return r;
         }
         r = append_string_option(m, "description", o->description);
+        if (r < 0)
+                return r;
+        r = append_restart_options(m, o);
         if (r < 0)
                 return r;
 

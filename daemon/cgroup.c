@@ -519,6 +519,17 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) 
         return 0;
 }
 
+int cgroup_open_procs(Cgroup *cg) {
+        char file[96];
+
+        if (cg->removed)
+                return -ENOENT;
+        cg_file(cg, "cgroup.procs", file, sizeof(file));
+        safe_close(cg->procs_fd);
+        cg->procs_fd = openat(cg->support->subtree_fd, file, O_WRONLY | O_CLOEXEC);
+        return cg->procs_fd < 0 ? -errno : 0;
+}
+
 Cgroup *cgroup_free(Cgroup *cg) {
         if (!cg)
                 return NULL;

@@ -102,6 +102,9 @@ Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nse
  * otherwise), its cgroup.events watched again and its state read.  One that
  * is gone is kept as removed, with the CPU time recorded last. */
 int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
+/* Opens cgroup.procs again (procs_fd), for the next run of a process with a
+ * restart policy: every run in the same cgroup. */
+int cgroup_open_procs(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
 Cgroup *cgroup_free(Cgroup *cg);

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "fdstore.h"
+#include "launch.h"
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
@@ -34,6 +36,141 @@ static void put(Writer *w, const char *key, const char *value) {
 static void put_u64(Writer *w, const char *key, uint64_t v) {
         fprintf(w->f, "%s=%" PRIu64, key, v);
         fputc('\0', w->f);
+}
+
+/* A restart policy (restart.h): the policy in one record, which comes first
+ * so that the others find it; then the state, and the request its later runs
+ * are started from, its descriptors as their targets (in the order they are
+ * in flight in the FDSTORE_RUN_FDS socket). */
+static void put_restart(Writer *w, const Process *p) {
+        const Restart *r = p->restart;
+        const RunRequest *run = r->request;
+
+        fprintf(w->f, "restart=%s %" PRIu64 " %" PRIu64 " %" PRIu32 " %" PRIu64, restart_mode_to_string(r->policy.mode),
+                r->policy.delay_usec, r->policy.delay_max_usec, r->policy.limit, r->policy.interval_usec);
+        fputc('\0', w->f);
+        put_u64(w, "restart-count", r->count);
+        put_u64(w, "restart-delay", r->delay_usec);
+        for (uint32_t i = 0; i < r->n_window; i++)
+                put_u64(w, "restart-window", r->window[i]);
+        put_u64(w, "restart-run-start", r->run_start);
+        put_u64(w, "restart-timed-out", r->timed_out);
+        if (r->pending) {
+                put_u64(w, "restart-next", r->next_monotonic);
+                put_u64(w, "restart-next-realtime", r->next_realtime);
+                put(w, "restart-last-reason", p->exit_reason);
+                put_u64(w, "restart-last-status", (uint32_t) p->exit_status);
+                put_u64(w, "restart-last-exit", p->exit_usec);
+        }
+        if (!run)
+                return;
+        STRV_FOREACH(e, run->envp)
+                put(w, "run-env", *e);
+        for (size_t i = 0; i < run->n_groups; i++)
+                put_u64(w, "run-group", run->groups[i]);
+        put_u64(w, "run-tty", run->tty);
+        put_u64(w, "run-umask", run->umask);
+        put_u64(w, "run-timeout", run->timeout_usec);
+        for (int i = 0; i < 3; i++)
+                if (run->stdio[i] >= 0)
+                        put_u64(w, "run-fd", (uint64_t) i);
+        for (size_t i = 0; i < run->n_fds; i++)
+                put_u64(w, "run-fd", (uint64_t) run->fds[i].target);
+}
+
+static const char *known_reason(const char *s);
+
+/* Appends a copy of value to *l, which has *n entries. */
+static int strv_append_at(char ***l, size_t *n, const char *value) {
+        char **a = reallocarray(*l, *n + 2, sizeof(char *));
+        if (!a)
+                return -ENOMEM;
+        *l = a;
+        if (!(a[*n] = strdup(value)))
+                return -ENOMEM;
+        a[++*n] = NULL;
+        return 0;
+}
+
+/* A descriptor awaited from the FDSTORE_RUN_FDS socket (restore_run_fds()). */
+#define RUN_FD_AWAITED (-2)
+
+static int read_restart_key(Process *p, const char *key, const char *value, bool numeric, uint64_t v) {
+        Restart *r = p->restart;
+        RunRequest *run;
+
+        if (strcmp(key, "restart") == 0) {
+                RestartPolicy policy = RESTART_POLICY_DEFAULT;
+                char mode[16];
+
+                if (r || sscanf(value, "%15s %" SCNu64 " %" SCNu64 " %" SCNu32 " %" SCNu64, mode, &policy.delay_usec,
+                                &policy.delay_max_usec, &policy.limit, &policy.interval_usec) != 5)
+                        return -EBADMSG;
+                policy.mode = restart_mode_from_string(mode);
+                if (policy.mode <= RESTART_NO || policy.limit < 1 || policy.limit > RESTART_LIMIT_MAX)
+                        return -EBADMSG;
+                p->restart = restart_new(&policy);
+                return p->restart ? 0 : -ENOMEM;
+        }
+        if (!r)
+                return 0; /* restart state without a policy: skipped */
+        if (strncmp(key, "run-", 4) == 0 && !r->request) {
+                r->request = calloc(1, sizeof(RunRequest));
+                if (!r->request)
+                        return -ENOMEM;
+                *r->request = (RunRequest) { .stdio = { -1, -1, -1 }, .umask = 0022 };
+        }
+        run = r->request;
+        if (strcmp(key, "restart-count") == 0 && numeric)
+                r->count = (uint32_t) v;
+        else if (strcmp(key, "restart-delay") == 0 && numeric)
+                r->delay_usec = v;
+        else if (strcmp(key, "restart-window") == 0 && numeric) {
+                if (r->n_window < r->policy.limit)
+                        r->window[r->n_window++] = v;
+        } else if (strcmp(key, "restart-run-start") == 0 && numeric)
+                r->run_start = v;
+        else if (strcmp(key, "restart-timed-out") == 0 && numeric)
+                r->timed_out = v != 0;
+        else if (strcmp(key, "restart-next") == 0 && numeric) {
+                r->next_monotonic = v;
+                r->pending = true;
+        } else if (strcmp(key, "restart-next-realtime") == 0 && numeric)
+                r->next_realtime = v;
+        else if (strcmp(key, "restart-last-reason") == 0) {
+                if (!(p->exit_reason = known_reason(value)))
+                        return -EBADMSG;
+        } else if (strcmp(key, "restart-last-status") == 0 && numeric)
+                p->exit_status = (int32_t) (uint32_t) v;
+        else if (strcmp(key, "restart-last-exit") == 0 && numeric)
+                p->exit_usec = v;
+        else if (strcmp(key, "run-env") == 0) {
+                size_t n = strv_length(run->envp);
+                return strv_append_at(&run->envp, &n, value);
+        } else if (strcmp(key, "run-group") == 0 && numeric) {
+                gid_t *g = reallocarray(run->groups, run->n_groups + 1, sizeof(gid_t));
+                if (!g)
+                        return -ENOMEM;
+                run->groups = g;
+                g[run->n_groups++] = (gid_t) v;
+        } else if (strcmp(key, "run-tty") == 0 && numeric)
+                run->tty = v != 0;
+        else if (strcmp(key, "run-umask") == 0 && numeric)
+                run->umask = (mode_t) (v & 0777);
+        else if (strcmp(key, "run-timeout") == 0 && numeric)
+                run->timeout_usec = v;
+        else if (strcmp(key, "run-fd") == 0 && numeric && v < INT32_MAX) {
+                if (v < 3)
+                        run->stdio[v] = RUN_FD_AWAITED;
+                else {
+                        SpawnFd *f = reallocarray(run->fds, run->n_fds + 1, sizeof(SpawnFd));
+                        if (!f)
+                                return -ENOMEM;
+                        run->fds = f;
+                        f[run->n_fds++] = (SpawnFd) { .source = RUN_FD_AWAITED, .target = (int) v };
+                }
+        }
+        return 0;
 }
 
 int fdstore_serialize(const Process *p, char **ret, size_t *ret_size) {
@@ -67,6 +204,8 @@ int fdstore_serialize(const Process *p, char **ret, size_t *ret_size) {
                 if (p->cgroup->removed)
                         put_u64(&w, "cgroup-removed", 1);
         }
+        if (p->restart)
+                put_restart(&w, p);
         if (p->exited) {
                 put(&w, "exit-reason", p->exit_reason);
                 put_u64(&w, "exit-status", (uint32_t) p->exit_status);
@@ -144,13 +283,8 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                 else if (strcmp(key, "description") == 0)
                         r = set_string(&p->description, value);
                 else if (strcmp(key, "argv") == 0) {
-                        char **l = reallocarray(p->argv, n_argv + 2, sizeof(char *));
-                        if (!l)
+                        if (strv_append_at(&p->argv, &n_argv, value) < 0)
                                 return -ENOMEM;
-                        p->argv = l;
-                        if (!(l[n_argv] = strdup(value)))
-                                return -ENOMEM;
-                        l[++n_argv] = NULL;
                 } else if (strcmp(key, "exit-reason") == 0) {
                         if (!(p->exit_reason = known_reason(value)))
                                 return -EBADMSG;
@@ -167,6 +301,8 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                         cgroup_cpu = v;
                 else if (strcmp(key, "cgroup-removed") == 0 && numeric)
                         cgroup_removed = v != 0;
+                else if (strncmp(key, "restart", 7) == 0 || strncmp(key, "run-", 4) == 0)
+                        r = read_restart_key(p, key, value, numeric, v);
                 /* Unknown keys (and kill-on-disconnect: the connection is not ours to
                  * find again) are skipped, so an older daemon reads a newer state. */
         }
@@ -177,6 +313,10 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
         /* Only a record: the restore checks the path and opens it (cgroup_reattach()). */
         if (cgroup && !p->cgroup && !(p->cgroup = cgroup_record_new(cgroup, cgroup_removed, cgroup_cpu)))
                 return -ENOMEM;
+        if (p->restart && !p->restart->request && !p->exited)
+                return -EBADMSG; /* nothing to run again from */
+        if (p->exited)
+                restart_cancel(p);
         return 0;
 }
 
@@ -186,6 +326,7 @@ static const char *const fdstore_kind_names[_FDSTORE_KIND_MAX] = {
         [FDSTORE_OUTPUT] = "output",
         [FDSTORE_OUTPUT_STDOUT] = "stdout",
         [FDSTORE_OUTPUT_STDERR] = "stderr",
+        [FDSTORE_RUN_FDS] = "run-fds",
 };
 
 void fdstore_drop(Manager *m, Process *p, FdStoreKind kind) {
@@ -218,6 +359,132 @@ void fdstore_keep(Manager *m, Process *p, FdStoreKind kind, int fd) {
         p->fdstore_kept |= 1U << kind;
 }
 
+/* The descriptors of a restart policy's request, in the order of their
+ * "run-fd" records: the caller's stdin, stdout, stderr (those given), then
+ * `fds`. */
+static size_t run_fds_list(const RunRequest *run, int *ret) {
+        size_t n = 0;
+
+        for (int i = 0; i < 3; i++)
+                if (run->stdio[i] >= 0)
+                        ret[n++] = run->stdio[i];
+        for (size_t i = 0; i < run->n_fds; i++)
+                ret[n++] = run->fds[i].source;
+        return n;
+}
+
+#define RUN_FDS_PER_MESSAGE 250 /* below SCM_MAX_FD */
+
+/* The store keeps descriptors, not what they are for: the request's ride in
+ * a socket, in flight (SCM_RIGHTS), whose reading end the store keeps. */
+static void keep_run_fds(Manager *m, Process *p) {
+        const RunRequest *run = p->restart ? p->restart->request : NULL;
+        _cleanup_free_ int *fds = NULL;
+        int sp[2] = { -1, -1 };
+        size_t n;
+
+        if (!m->fd_store || !run)
+                return;
+        fds = calloc(3 + run->n_fds, sizeof(int));
+        if (!fds)
+                goto fail;
+        n = run_fds_list(run, fds);
+        if (n == 0)
+                return;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                goto fail;
+        for (size_t i = 0; i < n; i += RUN_FDS_PER_MESSAGE) {
+                size_t k = n - i < RUN_FDS_PER_MESSAGE ? n - i : RUN_FDS_PER_MESSAGE;
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int) * RUN_FDS_PER_MESSAGE)];
+                } control = {};
+                char byte = 0;
+                struct iovec iov = { &byte, 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = CMSG_SPACE(sizeof(int) * k) };
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * k);
+                memcpy(CMSG_DATA(c), fds + i, sizeof(int) * k);
+                if (sendmsg(sp[1], &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                        goto fail;
+        }
+        fdstore_keep(m, p, FDSTORE_RUN_FDS, sp[0]);
+        safe_close(sp[0]);
+        safe_close(sp[1]);
+        return;
+fail:
+        log_warning_errno(errno, "Failed to keep the descriptors of process %" PRIu64 " in the file descriptor store: %m",
+                          p->id);
+        safe_close(sp[0]);
+        safe_close(sp[1]);
+}
+
+/* The request's descriptors back from their socket, in the order sent;
+ * what did not come back is /dev/null (stdio) or left out (`fds`). */
+static void restore_run_fds(Process *p, int sock) {
+        RunRequest *run = p->restart && p->restart->request ? p->restart->request : NULL;
+        size_t got = 0, missing = 0, j = 0;
+        int *slots[3 + 1024];
+        size_t n_slots = 0;
+
+        if (!run) {
+                safe_close(sock);
+                return;
+        }
+        for (int i = 0; i < 3; i++)
+                if (run->stdio[i] == RUN_FD_AWAITED && n_slots < ELEMENTSOF(slots))
+                        slots[n_slots++] = &run->stdio[i];
+        for (size_t i = 0; i < run->n_fds; i++)
+                if (run->fds[i].source == RUN_FD_AWAITED && n_slots < ELEMENTSOF(slots))
+                        slots[n_slots++] = &run->fds[i].source;
+        while (sock >= 0) {
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int) * RUN_FDS_PER_MESSAGE)];
+                } control;
+                char byte;
+                struct iovec iov = { &byte, 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = sizeof(control) };
+                ssize_t k = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+                if (k <= 0)
+                        break;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                                continue;
+                        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        int *in = (int *) CMSG_DATA(c);
+                        for (size_t i = 0; i < n; i++) {
+                                int fd = spawn_move_fd_high(in[i]);
+                                if (got < n_slots)
+                                        *slots[got++] = fd;
+                                else
+                                        safe_close(fd);
+                        }
+                }
+        }
+        safe_close(sock);
+        for (int i = 0; i < 3; i++)
+                if (run->stdio[i] == RUN_FD_AWAITED) {
+                        run->stdio[i] = -1;
+                        missing++;
+                }
+        for (size_t i = 0; i < run->n_fds; i++)
+                if (run->fds[i].source != RUN_FD_AWAITED)
+                        run->fds[j++] = run->fds[i];
+                else
+                        missing++;
+        run->n_fds = j;
+        if (missing > 0)
+                log_warning("Process %" PRIu64 ": %zu descriptors of its request did not come back from the fd store", p->id,
+                            missing);
+}
+
 void fdstore_save(Manager *m, Process *p) {
         _cleanup_free_ char *buf = NULL;
         size_t size;
@@ -246,6 +513,7 @@ void fdstore_save(Manager *m, Process *p) {
                 return; /* the store has it already; the memfd's content is now current */
 
         fdstore_keep(m, p, FDSTORE_PIDFD, p->pidfd);
+        keep_run_fds(m, p);
         fdstore_keep(m, p, FDSTORE_STATE, p->state_fd);
         output_keep(p->output, p);
         return;
@@ -317,6 +585,18 @@ static int describe_restored(Process *p, void *userdata) {
         if (r >= 0) {
                 output_restore(p, st->set);
                 restore_cgroup(p);
+        }
+        if (r >= 0 && p->restart) {
+                RunRequest *run = p->restart->request;
+                uint64_t bytes = run->n_groups * sizeof(gid_t);
+
+                STRV_FOREACH(e, run->envp)
+                        bytes += strlen(*e) + 1;
+                r = quota_charge_n(p->manager, p->owner_uid, QUOTA_BYTES, bytes, &run->bytes);
+                restore_run_fds(p, fdstore_take(st->set, FDSTORE_RUN_FDS));
+                /* The socket came back empty: the store gets a new one. */
+                p->fdstore_kept |= 1U << FDSTORE_RUN_FDS;
+                keep_run_fds(p->manager, p);
         }
         /* Not our child any more: a running one is watched through its pidfd
          * (a process that exited while we were down shows up readable at

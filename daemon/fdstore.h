@@ -23,6 +23,7 @@ typedef enum FdStoreKind {
         FDSTORE_OUTPUT,        /* captured output's memfd (output.h) */
         FDSTORE_OUTPUT_STDOUT, /* the read end of its stdout pipe */
         FDSTORE_OUTPUT_STDERR, /* of its stderr pipe */
+        FDSTORE_RUN_FDS, /* a socket with the descriptors of a restart policy's request in flight (launch.h) */
         _FDSTORE_KIND_MAX,
 } FdStoreKind;
 

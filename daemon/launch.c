@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "output.h"
 #include "process.h"
 #include "procctl-bus.h"
+#include "restart.h"
 #include "spawn.h"
 
 struct Launch {
@@ -41,6 +43,7 @@ struct Launch {
         Charge bytes;                   /* the record's size (MaxBytesPerUser), until the process holds it */
         Output *output;                 /* `output: capture`, until the process holds it */
         uint64_t listed;                /* its share of the listings' size (quota.h), likewise */
+        RunRequest *kept;               /* with a restart policy: the request of the later runs, likewise */
         LIST_FIELDS(Launch, peer);
         LIST_FIELDS(Launch, manager);
 };
@@ -76,7 +79,7 @@ static int fd_compare(const void *a, const void *b) {
 
 /* The child's descriptor table: 0, 1 and 2 (default /dev/null; stdout and
  * stderr the capture's pipes, when given), then `fds`, by target. */
-static int build_fd_map(Manager *m, const SpawnOptions *o, const int capture[3], SpawnFd **ret, size_t *ret_n) {
+static int build_fd_map(Manager *m, const RunRequest *o, const int capture[3], SpawnFd **ret, size_t *ret_n) {
         SpawnFd *l = calloc(3 + o->n_fds, sizeof(SpawnFd));
 
         if (!l)
@@ -135,6 +138,12 @@ static int describe_spawned(Process *p, void *userdata) {
         if (!p->executable || !p->working_directory)
                 return -ENOMEM;
         process_set_timeout(p, o->timeout_usec);
+        if (o->restart.mode != RESTART_NO) {
+                p->restart = restart_new(&o->restart);
+                if (!p->restart)
+                        return -ENOMEM;
+                p->restart->request = TAKE_PTR(l->kept);
+        }
         if (o->kill_on_disconnect)
                 process_set_kill_on_disconnect(p, l->peer);
         return 0;
@@ -160,6 +169,7 @@ Launch *launch_free(Launch *l) {
         sd_bus_message_unref(l->failed);
         spawn_options_done(&l->options);
         output_free(l->output);
+        run_request_free(l->kept);
         charge_release(&l->running);
         charge_release(&l->bytes);
         quota_release_listed(l->manager, &l->listed);
@@ -271,6 +281,7 @@ static int launch_defer(Launch *l, sd_bus_message *msg, const SpawnResult *child
         l->bytes = (Charge) {}; /* d holds them now */
         l->output = NULL;
         l->cgroup = NULL;
+        l->kept = NULL;
         l->listed = 0;
         LIST_APPEND(peer, d->peer->launches, d);
         LIST_APPEND(manager, m->launches, d);
@@ -378,21 +389,240 @@ static int make_cgroup(Launch *l, sd_bus_error *error) {
         return 0;
 }
 
+RunRequest *run_request_free(RunRequest *r) {
+        if (!r)
+                return NULL;
+        strv_free(r->envp);
+        free(r->groups);
+        for (int i = 0; i < 3; i++)
+                safe_close(r->stdio[i]);
+        for (size_t i = 0; i < r->n_fds; i++)
+                safe_close(r->fds[i].source);
+        free(r->fds);
+        charge_release(&r->bytes);
+        free(r);
+        return NULL;
+}
+
+static char **strv_copy(char **l) {
+        size_t n = strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+
+        for (size_t i = 0; c && i < n; i++)
+                if (!(c[i] = strdup(l[i]))) {
+                        strv_free(c);
+                        return NULL;
+                }
+        return c;
+}
+
+static uint64_t strv_bytes(char **l) {
+        uint64_t n = 0;
+
+        STRV_FOREACH(s, l)
+                n += strlen(*s) + 1;
+        return n;
+}
+
+/* A copy of run that owns its strings and descriptors, for the later runs
+ * of a restart policy: refused past the descriptor budget and the owner's
+ * MaxBytesPerUser, like anything else the daemon holds for a caller. */
+static int run_request_keep(Manager *m, uid_t owner, const RunRequest *run, RunRequest **ret, sd_bus_error *error) {
+        RunRequest *k;
+        int r;
+
+        r = quota_check_descriptors_for(m, 3 + run->n_fds, error);
+        if (r < 0)
+                return r;
+        k = calloc(1, sizeof(RunRequest));
+        if (!k)
+                return -ENOMEM;
+        *k = (RunRequest) { .tty = run->tty, .umask = run->umask, .timeout_usec = run->timeout_usec,
+                            .stdio = { -1, -1, -1 }, .n_groups = run->n_groups };
+        r = quota_charge_amount(m, owner, QUOTA_BYTES, strv_bytes(run->envp) + run->n_groups * sizeof(gid_t),
+                                &k->bytes, error);
+        if (r < 0)
+                goto fail;
+        r = -ENOMEM;
+        k->envp = strv_copy(run->envp);
+        if (!k->envp)
+                goto fail;
+        if (run->n_groups > 0) {
+                k->groups = malloc(run->n_groups * sizeof(gid_t));
+                if (!k->groups)
+                        goto fail;
+                memcpy(k->groups, run->groups, run->n_groups * sizeof(gid_t));
+        }
+        if (run->n_fds > 0) {
+                k->fds = calloc(run->n_fds, sizeof(SpawnFd));
+                if (!k->fds)
+                        goto fail;
+        }
+        for (size_t i = 0; i < run->n_fds; i++)
+                k->fds[k->n_fds++] = (SpawnFd) { .source = -1, .target = run->fds[i].target };
+        r = -errno;
+        for (int i = 0; i < 3; i++)
+                if (run->stdio[i] >= 0 && (k->stdio[i] = spawn_move_fd_high(fcntl(run->stdio[i], F_DUPFD_CLOEXEC, 3))) < 0)
+                        goto fail_fd;
+        for (size_t i = 0; i < run->n_fds; i++)
+                if ((k->fds[i].source = spawn_move_fd_high(fcntl(run->fds[i].source, F_DUPFD_CLOEXEC, 3))) < 0)
+                        goto fail_fd;
+        *ret = k;
+        return 0;
+fail_fd:
+        r = errno == EMFILE || errno == ENFILE ? bus_error_out_of_descriptors(error) : -errno;
+fail:
+        run_request_free(k);
+        return r;
+}
+
+/* One run's child: its descriptor map, the request, clone and exec.  The
+ * write ends of the capture and the cgroup's cgroup.procs are closed once
+ * the child has its copies.  >0: the child reported a failure (*failure). */
+static int run_child(Manager *m, const RunRequest *run, const char *file, int exec_fd, const char *exec_path, char **argv,
+                     const char *working_directory, uid_t uid, gid_t gid, int capture[3], Cgroup *cgroup,
+                     SpawnResult *child, SpawnFailure *failure) {
+        _cleanup_strv_free_ char **candidates = NULL;
+        _cleanup_free_ SpawnFd *fds = NULL;
+        SpawnRequest req;
+        size_t n_fds;
+        int r;
+
+        r = build_fd_map(m, run, capture, &fds, &n_fds);
+        if (r < 0)
+                goto finish;
+        req = (SpawnRequest) {
+                .file = file,
+                .exec_fd = exec_fd,
+                .exec_path = exec_path,
+                .argv = argv,
+                .envp = run->envp,
+                .working_directory = working_directory,
+                .switch_identity = m->privileged,
+                .through_helper = m->privileged && uid != 0,
+                .uid = uid,
+                .gid = gid,
+                .groups = run->groups,
+                .n_groups = run->n_groups,
+                .controlling_tty = run->tty,
+                .umask = run->umask,
+                .reset_nofile = m->reset_child_nofile,
+                .nofile = m->child_nofile,
+                .fds = fds,
+                .n_fds = n_fds,
+                .cgroup_procs_fd = cgroup ? cgroup->procs_fd : -1,
+                .use_pidfd = m->pidfd.usable,
+                .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
+        };
+        if (!req.through_helper) {
+                /* The daemon's own child walks ready-made candidates: the file
+                 * found already, or execvp's list. */
+                r = exec_candidates(exec_path ?: req.file, env_get(run->envp, "PATH"), &candidates);
+                if (r < 0)
+                        goto finish;
+                req.candidates = candidates;
+        }
+        r = spawn_child(&req, child, failure);
+finish:
+        /* The child has its copies, or there is no child. */
+        capture[1] = safe_close(capture[1]);
+        capture[2] = safe_close(capture[2]);
+        if (cgroup)
+                cgroup->procs_fd = safe_close(cgroup->procs_fd); /* joined, or never will be */
+        return r;
+}
+
+/* procctl-exec's report on a later run: a failure ends the process for
+ * good once the child has exited (restart_after_exit()). */
+static int on_rerun_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Process *p = userdata;
+        SpawnFailure failure;
+        char text[1024];
+        int r;
+
+        r = spawn_read_status(fd, &failure);
+        if (r == -EAGAIN)
+                return 0;
+        if (r != 0) {
+                p->restart->exec_error = r > 0 && failure.error > 0 ? failure.error : EPROTO;
+                if (r > 0) {
+                        spawn_failure_message(&failure, p->executable, p->working_directory, p->uid, p->gid, text,
+                                              sizeof(text));
+                        log_warning("Process %" PRIu64 ": %s", p->id, text);
+                }
+        }
+        p->restart->status_source = sd_event_source_disable_unref(p->restart->status_source);
+        return 0;
+}
+
+int launch_rerun(Process *p) {
+        Manager *m = p->manager;
+        RunRequest *run = p->restart->request;
+        _cleanup_(close_capture) int capture[3] = { -1, -1, -1 };
+        _cleanup_free_ char *exec_path = NULL;
+        _cleanup_close_ int exec_fd = -1;
+        SpawnFailure failure = {};
+        SpawnResult child;
+        char text[1024];
+        int r;
+
+        if (!run)
+                return log_warning_errno(-ENODATA, "Process %" PRIu64 " has no request to run again", p->id);
+        if (p->owner_uid != 0) {
+                /* As its first run: the file looked up again, run by descriptor. */
+                r = exec_resolve(p->executable, env_get(run->envp, "PATH"), p->working_directory, &exec_fd, &exec_path);
+                if (r < 0) {
+                        failure = (SpawnFailure) { .stage = SPAWN_STAGE_EXEC, .error = -r };
+                        snprintf(failure.file, sizeof(failure.file), "%s", p->executable);
+                        goto failed;
+                }
+        }
+        if (p->output) {
+                r = output_reopen(p->output, &capture[1], &capture[2]);
+                if (r < 0)
+                        return log_warning_errno(r, "Process %" PRIu64 ": failed to reopen its output's capture: %m", p->id);
+        }
+        if (p->cgroup) {
+                r = cgroup_open_procs(p->cgroup);
+                if (r < 0)
+                        return log_warning_errno(r, "Process %" PRIu64 ": failed to reopen its cgroup %s: %m", p->id,
+                                                 p->cgroup->path);
+        }
+        r = run_child(m, run, p->executable, exec_fd, exec_path, p->argv, p->working_directory, p->uid, p->gid, capture,
+                      p->cgroup, &child, &failure);
+        if (r > 0)
+                goto failed;
+        if (r < 0)
+                return log_warning_errno(r, "Process %" PRIu64 ": failed to start its next run: %m", p->id);
+        if (child.status_fd >= 0) {
+                r = sd_event_add_io(m->event, &p->restart->status_source, child.status_fd, EPOLLIN, on_rerun_status, p);
+                if (r < 0)
+                        safe_close(child.status_fd);
+                else
+                        (void) sd_event_source_set_io_fd_own(p->restart->status_source, true);
+        }
+        return process_run_again(p, child.pid, child.pidfd < 0 ? -1 : spawn_move_fd_high(child.pidfd));
+failed:
+        p->restart->exec_error = failure.error > 0 ? failure.error : EIO;
+        spawn_failure_message(&failure, p->executable, p->working_directory, p->uid, p->gid, text, sizeof(text));
+        log_warning("Process %" PRIu64 ": run %" PRIu32 " failed to start, it ends for good: %s", p->id,
+                    p->restart->count + 2, text);
+        return -p->restart->exec_error;
+}
+
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(identity_done) Identity resolved = {};
         const Identity *id = NULL;
-        _cleanup_strv_free_ char **envp = NULL, **candidates = NULL;
-        _cleanup_free_ SpawnFd *fds = NULL;
+        _cleanup_strv_free_ char **envp = NULL;
         _cleanup_free_ char *exec_path = NULL;
         _cleanup_close_ int exec_fd = -1;
         _cleanup_free_ gid_t *groups = NULL;
         size_t n_groups;
         Launch l = { .manager = m, .pidfd = -1 };
         _cleanup_(close_capture) int capture[3] = { -1, -1, -1 };
-        SpawnRequest req;
+        RunRequest run;
         SpawnResult child;
         SpawnFailure failure;
-        size_t n_fds;
         Process *p = NULL;
         int r;
 
@@ -471,52 +701,30 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                         goto finish;
                 }
         }
-        r = build_fd_map(m, o, capture, &fds, &n_fds);
-        if (r < 0)
-                goto finish;
         r = make_cgroup(&l, error);
         if (r < 0)
                 goto finish;
-        req = (SpawnRequest) {
-                .file = o->executable ?: o->argv[0],
-                .exec_fd = exec_fd,
-                .exec_path = exec_path,
-                .argv = o->argv,
+        run = (RunRequest) {
                 .envp = envp,
-                .working_directory = o->working_directory ?: "/",
-                .switch_identity = m->privileged,
-                .through_helper = m->privileged && id->uid != 0,
-                .uid = id->uid,
-                .gid = id->gid,
                 .groups = groups,
                 .n_groups = n_groups,
-                .controlling_tty = o->tty,
+                .tty = o->tty,
                 .umask = o->umask,
-                .reset_nofile = m->reset_child_nofile,
-                .nofile = m->child_nofile,
-                .fds = fds,
-                .n_fds = n_fds,
-                .cgroup_procs_fd = l.cgroup ? l.cgroup->procs_fd : -1,
-                .use_pidfd = m->pidfd.usable,
-                .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
+                .timeout_usec = o->timeout_usec,
+                .stdio = { o->stdio[0], o->stdio[1], o->stdio[2] },
+                .fds = o->fds,
+                .n_fds = o->n_fds,
         };
-        if (!req.through_helper) {
-                /* The daemon's own child walks ready-made candidates: the file
-                 * found already, or execvp's list. */
-                r = exec_candidates(exec_path ?: req.file, env_get(envp, "PATH"), &candidates);
+        if (o->restart.mode != RESTART_NO) {
+                r = run_request_keep(m, l.peer->uid, &run, &l.kept, error);
                 if (r < 0)
                         goto finish;
-                req.candidates = candidates;
         }
-
-        r = spawn_child(&req, &child, &failure);
-        /* The child has its copies, or there is no child. */
-        capture[1] = safe_close(capture[1]);
-        capture[2] = safe_close(capture[2]);
-        if (l.cgroup)
-                l.cgroup->procs_fd = safe_close(l.cgroup->procs_fd); /* joined, or never will be */
+        r = run_child(m, &run, o->executable ?: o->argv[0], exec_fd, exec_path, o->argv, o->working_directory ?: "/", id->uid,
+                      id->gid, capture, l.cgroup, &child, &failure);
         if (r > 0) {
-                r = bus_error_from_spawn_failure(error, &failure, req.file, req.working_directory, req.uid, req.gid);
+                r = bus_error_from_spawn_failure(error, &failure, o->executable ?: o->argv[0], o->working_directory ?: "/",
+                                                 id->uid, id->gid);
                 goto finish;
         }
         if (r == -EMFILE || r == -ENFILE)
@@ -554,6 +762,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         manager_announce_process(m, p);
 finish:
         output_free(l.output);
+        run_request_free(l.kept);
         cgroup_abandon(l.cgroup); /* no process holds it: removed, and whatever is in it killed */
         charge_release(&l.bytes);
         quota_release_listed(m, &l.listed);

@@ -26,8 +26,36 @@
 
 typedef struct Launch Launch;
 
+/* What each run of a process is started from, beside what the Process
+ * holds (argv, executable, working directory, identity, output, cgroup):
+ * kept from its Spawn, already authorized, for the runs of a restart policy
+ * (restart.h).  It owns copies of the caller's descriptors (counted in the
+ * daemon's descriptor budget) and charges its environment to the owner's
+ * MaxBytesPerUser. */
+typedef struct RunRequest {
+        char **envp;
+        gid_t *groups;
+        size_t n_groups;
+        bool tty;
+        mode_t umask;
+        uint64_t timeout_usec; /* each run's `timeout`; 0: none */
+        int stdio[3];          /* -1: /dev/null, or the captured output */
+        SpawnFd *fds;          /* the `fds` option */
+        size_t n_fds;
+        Charge bytes;
+} RunRequest;
+
+RunRequest *run_request_free(RunRequest *r);
+
 /* Manager1.Spawn. */
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error);
+
+/* Starts the next run of p (between runs, restart.h) from its kept request:
+ * a new pidfd, new write ends of the same captured output, the same cgroup.
+ * Returns 0 when it runs (or procctl-exec will report on it); a negative
+ * errno when it could not start, logged, with p->restart->exec_error set
+ * when its exec failed. */
+int launch_rerun(Process *p);
 
 /* Kills the child of a Spawn not yet answered, and forgets the call. */
 Launch *launch_free(Launch *l);

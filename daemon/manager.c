@@ -92,13 +92,15 @@ int manager_register_process(Manager *m, Process *p) {
 
         if (m->pidfd.unique_inodes && p->pidfd >= 0 && pidfd_get_inode(p->pidfd, &p->inode) < 0)
                 p->inode = 0;
-        if (!p->exited) {
+        bool running = !p->exited && !restart_pending(p); /* restored between two runs: not running */
+
+        if (running) {
                 r = quota_charge(m, p->owner_uid, QUOTA_RUNNING, &p->running);
                 if (r < 0)
                         return r;
         }
         if (!tsearch(p, &m->processes_by_id, process_compare) ||
-            (!p->exited && !tsearch(p, &m->running_by_pid, pid_compare)) ||
+            (running && !tsearch(p, &m->running_by_pid, pid_compare)) ||
             (p->inode != 0 && !tsearch(p, &m->processes_by_inode, inode_compare))) {
                 (void) tdelete(p, &m->processes_by_id, process_compare);
                 if (manager_find_running_by_pid(m, p->pid) == p)
@@ -141,6 +143,23 @@ void manager_process_exited(Manager *m, Process *p) {
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
         charge_release(&p->running);
         quota_retain(m, p);
+}
+
+void manager_process_paused(Manager *m, Process *p) {
+        if (manager_find_running_by_pid(m, p->pid) == p)
+                (void) tdelete(p, &m->running_by_pid, pid_compare);
+        charge_release(&p->running);
+}
+
+int manager_process_resumed(Manager *m, Process *p) {
+        if (p->inode != 0)
+                (void) tdelete(p, &m->processes_by_inode, inode_compare);
+        if (!m->pidfd.unique_inodes || p->pidfd < 0 || pidfd_get_inode(p->pidfd, &p->inode) < 0)
+                p->inode = 0;
+        if (!tsearch(p, &m->running_by_pid, pid_compare) ||
+            (p->inode != 0 && !tsearch(p, &m->processes_by_inode, inode_compare)))
+                return -ENOMEM;
+        return 0;
 }
 
 int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error) {
@@ -332,7 +351,7 @@ static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_err
                 return r;
         LIST_FOREACH(processes, p, m->processes) {
                 r = sd_bus_message_append(reply, "(ouuss)", p->path, (uint32_t) p->pid, (uint32_t) p->uid,
-                                          p->exited ? PROCCTL_STATE_EXITED : PROCCTL_STATE_RUNNING, p->command_line);
+                                          process_state(p), p->command_line);
                 if (r < 0)
                         return r;
         }
@@ -360,6 +379,7 @@ void manager_feature_names(const PidfdSupport *s, const CgroupSupport *cg, const
         while (ret[n])
                 n++;
         ret[n++] = "output"; /* captured output, output.h */
+        ret[n++] = "restart"; /* restart policies, restart.h */
         ret[n] = cgroup_feature_name(cg); /* "cgroup", or NULL without a subtree of our own */
         if (ret[n])
                 n++;
@@ -408,6 +428,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetProcessByPid", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", process),
                                 method_get_process_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ProcessExited", SD_BUS_ARGS("o", process, "s", reason, "i", status), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ProcessRestarted", SD_BUS_ARGS("o", process, "s", reason, "i", status, "u", new_pid), 0),
         SD_BUS_VTABLE_END,
 };
 

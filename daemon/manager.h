@@ -98,3 +98,9 @@ int manager_check_new_process(Manager *m, Peer *peer, sd_bus_error *error);
 /* p has exited: it leaves the PID index, is charged to its owner's retained
  * records, and the owner's oldest record is dropped past the cap. */
 void manager_process_exited(Manager *m, Process *p);
+
+/* Between two runs of a restart policy (restart.h), p leaves the PID index
+ * and no longer counts as running (its owner's charge is released); its
+ * next run comes back into the index, charged again beforehand. */
+void manager_process_paused(Manager *m, Process *p);
+int manager_process_resumed(Manager *m, Process *p);

@@ -159,6 +159,11 @@ typedef enum SpawnOptionKey {
         OPTION_TASKS_MAX,
         OPTION_CPU_WEIGHT,
         OPTION_CPU_QUOTA,
+        OPTION_RESTART,
+        OPTION_RESTART_DELAY,
+        OPTION_RESTART_DELAY_MAX,
+        OPTION_RESTART_LIMIT,
+        OPTION_RESTART_INTERVAL,
         _OPTION_MAX,
 } SpawnOptionKey;
 
@@ -188,12 +193,89 @@ static const struct {
         [OPTION_TASKS_MAX] = { "tasks-max", "t" },
         [OPTION_CPU_WEIGHT] = { "cpu-weight", "t" },
         [OPTION_CPU_QUOTA] = { "cpu-quota", "t" },
+        [OPTION_RESTART] = { "restart", "s" },
+        [OPTION_RESTART_DELAY] = { "restart-delay", "t" },
+        [OPTION_RESTART_DELAY_MAX] = { "restart-delay-max", "t" },
+        [OPTION_RESTART_LIMIT] = { "restart-limit", "u" },
+        [OPTION_RESTART_INTERVAL] = { "restart-interval", "t" },
 };
 
 /* The options Adopt takes: the process exists already, so only how it is tracked. */
 #define ADOPT_OPTIONS \
         ((1U << OPTION_KILL_ON_DISCONNECT) | (1U << OPTION_TIMEOUT) | (1U << OPTION_STOP_TIMEOUT) | (1U << OPTION_DESCRIPTION))
 #define ALL_OPTIONS (~0U)
+
+/* The restart policy (restart.h): times within RESTART_TIME_MAX_USEC, the
+ * limit within 1..RESTART_LIMIT_MAX, so that no arithmetic on them wraps. */
+static int read_restart_option(sd_bus_message *m, SpawnOptions *o, const char *key, SpawnOptionKey index,
+                               sd_bus_error *error) {
+        RestartPolicy *p = &o->restart;
+        const char *s;
+        uint64_t t;
+        uint32_t u;
+        int r;
+
+        if (index == OPTION_RESTART) {
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                p->mode = restart_mode_from_string(s);
+                if (p->mode < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'restart' must be \"no\", \"on-failure\" or \"always\", not \"%.64s\"", s);
+                return 0;
+        }
+        if (!o->restart_option)
+                o->restart_option = key;
+        if (index == OPTION_RESTART_LIMIT) {
+                r = sd_bus_message_read_basic(m, 'u', &u);
+                if (r < 0)
+                        return r;
+                if (u < 1 || u > RESTART_LIMIT_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be between 1 and %u", key,
+                                                 RESTART_LIMIT_MAX);
+                p->limit = u;
+                return 0;
+        }
+        r = sd_bus_message_read_basic(m, 't', &t);
+        if (r < 0)
+                return r;
+        if (t > RESTART_TIME_MAX_USEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be at most %llu µs (a year)", key,
+                                         (unsigned long long) RESTART_TIME_MAX_USEC);
+        if (index == OPTION_RESTART_INTERVAL && t == 0)
+                return invalid(error, "Option '%s' must be at least 1 µs", key);
+        if (index == OPTION_RESTART_DELAY)
+                p->delay_usec = t;
+        else if (index == OPTION_RESTART_DELAY_MAX) {
+                p->delay_max_usec = t;
+                o->restart_delay_max_given = true;
+        } else
+                p->interval_usec = t;
+        return 0;
+}
+
+/* The timings need a policy; a delay above its maximum is the maximum's
+ * when that was not given, else a contradiction. */
+static int check_restart_options(SpawnOptions *o, sd_bus_error *error) {
+        RestartPolicy *p = &o->restart;
+
+        if (p->mode == RESTART_NO && o->restart_option)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option '%s' needs 'restart' set to \"on-failure\" or \"always\"", o->restart_option);
+        if (p->delay_usec > p->delay_max_usec) {
+                if (o->restart_delay_max_given)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'restart-delay' is above 'restart-delay-max'");
+                p->delay_max_usec = p->delay_usec;
+        }
+        if (p->interval_usec / p->limit < RESTART_MIN_SPACING_USEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Options 'restart-limit' and 'restart-interval' allow more than %llu restarts a "
+                                         "second (%" PRIu32 " within %" PRIu64 " µs)",
+                                         1000000ULL / RESTART_MIN_SPACING_USEC, p->limit, p->interval_usec);
+        return 0;
+}
 
 static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, SpawnOptionKey index, sd_bus_error *error) {
         uint32_t u;
@@ -318,6 +400,12 @@ static int read_option(sd_bus_message *m, SpawnOptions *o, const char *key, Spaw
                         o->limits.cpu_quota = v;
                 break;
         }
+        case OPTION_RESTART:
+        case OPTION_RESTART_DELAY:
+        case OPTION_RESTART_DELAY_MAX:
+        case OPTION_RESTART_LIMIT:
+        case OPTION_RESTART_INTERVAL:
+                return read_restart_option(m, o, key, index, error);
         case _OPTION_MAX:
                 return -EINVAL;
         }
@@ -409,6 +497,7 @@ static void options_init(SpawnOptions *o) {
                 .umask = SPAWN_DEFAULT_UMASK,
                 .stop_timeout_usec = SPAWN_DEFAULT_STOP_TIMEOUT_USEC,
                 .limits = CGROUP_LIMITS_NONE,
+                .restart = RESTART_POLICY_DEFAULT,
         };
 }
 
@@ -473,6 +562,9 @@ int spawn_options_parse(sd_bus_message *m, SpawnOptions *ret, sd_bus_error *erro
                 r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'output-max' needs 'output' set to \"capture\"");
                 goto fail;
         }
+        r = check_restart_options(&o, error);
+        if (r < 0)
+                goto fail;
         r = check_sizes(&o, error);
         if (r < 0)
                 goto fail;

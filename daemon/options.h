@@ -14,6 +14,7 @@
 #include <systemd/sd-bus.h>
 
 #include "cgroup.h"
+#include "restart.h"
 #include "spawn.h"
 
 #define SPAWN_MAX_ARGS 16384
@@ -44,6 +45,9 @@ typedef struct SpawnOptions {
         bool kill_process_only; /* kill-mode `process` */
         CgroupLimits limits;
         const char *cgroup_option; /* the first option given that needs a cgroup; NULL: none */
+        RestartPolicy restart;     /* `restart` and its timings (restart.h) */
+        const char *restart_option; /* the first `restart-*` timing given; NULL: none */
+        bool restart_delay_max_given;
 } SpawnOptions;
 
 void spawn_options_done(SpawnOptions *o);

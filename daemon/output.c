@@ -323,6 +323,40 @@ static int capture_open(Output *o, Capture *c, int stream, int *ret_write) {
         return 0;
 }
 
+/* A new write end of c's pipe, for the next run of a restarted process:
+ * opened through /proc (a pipe opens as a FIFO) while the pipe is still
+ * read, since a writer of the last run may still be on it; a new pipe once
+ * every writer had gone, kept in the fd store like the first. */
+static int capture_reopen(Output *o, Capture *c, int stream, int *ret_write) {
+        char path[64];
+        int fd, r;
+
+        if (!c->source) {
+                r = capture_open(o, c, stream, ret_write);
+                if (r >= 0 && o->process)
+                        fdstore_keep(o->manager, o->process, stream_kind(stream), sd_event_source_get_io_fd(c->source));
+                return r;
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", sd_event_source_get_io_fd(c->source));
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_write = fd;
+        return 0;
+}
+
+int output_reopen(Output *o, int *ret_stdout, int *ret_stderr) {
+        int r;
+
+        r = capture_reopen(o, &o->capture[0], OUTPUT_STREAM_STDOUT, ret_stdout);
+        if (r < 0)
+                return r;
+        r = capture_reopen(o, &o->capture[1], OUTPUT_STREAM_STDERR, ret_stderr);
+        if (r < 0)
+                *ret_stdout = safe_close(*ret_stdout);
+        return r;
+}
+
 static size_t ring_size_for(uint64_t max) {
         size_t page = page_size();
 

@@ -76,6 +76,9 @@ void output_keep(Output *o, Process *p);
  * one), and the pipes, which the writers never stopped writing to.  A
  * failure leaves p without output (logged): its writers then get EPIPE. */
 void output_restore(Process *p, FdStoreSet *set);
+/* New write ends of the same two captures, for the next run of a process
+ * with a restart policy (restart.h): what every run writes is one output. */
+int output_reopen(Output *o, int *ret_stdout, int *ret_stderr);
 
 /* Reads what the pipes hold now, and no more: called when the process
  * exits, before its end is recorded, so that what it wrote is in the buffer

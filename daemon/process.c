@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "bus-error.h"
 #include "fdstore.h"
+#include "launch.h"
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
@@ -100,7 +101,12 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
         if (r >= 0 && !p->listed)
                 r = quota_charge_listed(m, quota_listed_bytes(p->executable, p->working_directory, p->description), false,
                                         &p->listed, NULL);
-        if (r >= 0 && !p->exited && p->pidfd < 0 && !p->is_child) {
+        if (r >= 0 && restart_pending(p)) {
+                /* Restored between two runs: no pid to watch, the next run's timer. */
+                p->pidfd = safe_close(p->pidfd);
+                r = restart_arm(p);
+        }
+        else if (r >= 0 && !p->exited && p->pidfd < 0 && !p->is_child) {
                 /* A non-child is watched through its pidfd alone. */
                 log_warning("Process %" PRIu64 " has no pidfd (the fd store dropped it?); its end is unknown", p->id);
                 p->exited = true;
@@ -108,7 +114,7 @@ int process_track(Manager *m, uint64_t id, pid_t pid, int pidfd, bool is_child, 
         }
         if (r >= 0 && p->exited)
                 p->pidfd = safe_close(p->pidfd); /* a record restored after its end */
-        if (r >= 0 && !p->exited)
+        if (r >= 0 && !p->exited && !restart_pending(p))
                 r = process_watch(p);
         if (r >= 0)
                 r = manager_register_process(m, p);
@@ -242,6 +248,7 @@ Process *process_free(Process *p) {
         p->cgroup = NULL;
         manager_unregister_process(p->manager, p);
         safe_close(p->state_fd);
+        restart_free(p->restart);
         output_free(p->output);
         charge_release(&p->bytes);
         quota_release_listed(p->manager, &p->listed);
@@ -279,17 +286,17 @@ static bool process_tree_populated(Process *p) {
         return p->cgroup && cgroup_is_populated(p->cgroup);
 }
 
-static void process_exited(Process *p, const char *reason, int status) {
+static void process_record_end(Process *p, const char *reason, int status) {
         Manager *m = p->manager;
         bool stop_leftovers;
         int r;
 
-        /* What it wrote before it exited, before anyone hears of its end. */
-        output_drain(p->output);
         p->exited = true;
         p->exit_reason = reason;
         p->exit_status = status;
-        p->exit_usec = now_usec(CLOCK_REALTIME);
+        restart_ended(p);
+        if (p->exit_usec == 0) /* else the last run's end, which it ends with */
+                p->exit_usec = now_usec(CLOCK_REALTIME);
         /* In kill-mode control-group what the main process left behind is
          * stopped now, and a Stop returns once all of it has ended. */
         stop_leftovers = !p->kill_process_only && process_tree_populated(p);
@@ -322,6 +329,87 @@ static void process_exited(Process *p, const char *reason, int status) {
                 process_stop(p);
         /* Last: this may drop the owner's oldest record. */
         manager_process_exited(m, p);
+}
+
+static void process_exited(Process *p, const char *reason, int status) {
+        /* What it wrote before it exited, before anyone hears of its end. */
+        output_drain(p->output);
+        if (restart_after_exit(p, &reason, &status))
+                return; /* another run follows */
+        process_record_end(p, reason, status);
+}
+
+void process_end_for_good(Process *p) {
+        process_record_end(p, p->exit_reason, p->exit_status);
+}
+
+void process_pause(Process *p, const char *reason, int status) {
+        Manager *m = p->manager;
+        int r;
+
+        p->exit_reason = reason;
+        p->exit_status = status;
+        p->exit_usec = now_usec(CLOCK_REALTIME);
+        p->start_usec = p->restart->next_realtime;
+        process_stop_timers(p);
+        p->stopping = false;
+        /* What the last run left behind does not live on beside the next. */
+        if (!p->kill_process_only && process_tree_populated(p))
+                (void) cgroup_signal(p->cgroup, SIGKILL);
+        manager_process_paused(m, p);
+        fdstore_drop(m, p, FDSTORE_PIDFD);
+        r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
+                                           "ExitTimestamp", "StartTimestamp", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged for %s: %m", p->path);
+        fdstore_save(m, p);
+}
+
+int process_run_again(Process *p, pid_t pid, int pidfd) {
+        Manager *m = p->manager;
+        const char *last_reason = p->exit_reason;
+        int last_status = p->exit_status, r;
+
+        p->pid = pid;
+        p->pidfd = pidfd;
+        p->is_child = true;
+        p->restart->pending = false;
+        p->restart->timed_out = false;
+        p->restart->count++;
+        p->restart->run_start = now_usec(CLOCK_MONOTONIC);
+        p->start_usec = now_usec(CLOCK_REALTIME);
+        p->exit_reason = "";
+        p->exit_status = 0;
+        p->exit_usec = 0;
+        p->exit_info_tries = 0;
+        process_set_timeout(p, p->restart->request->timeout_usec);
+        r = process_watch(p);
+        if (r >= 0)
+                r = manager_process_resumed(m, p);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch the new run of process %" PRIu64 ", it ends for good: %m", p->id);
+                if (p->watch_source && p->pidfd >= 0)
+                        (void) sd_event_source_set_child_pidfd_own(p->watch_source, false);
+                p->watch_source = sd_event_source_disable_unref(p->watch_source);
+                process_stop_timers(p);
+                process_kill_abandoned(m, p->pid, p->pidfd);
+                p->pidfd = -1;
+                p->exit_reason = last_reason;
+                p->exit_status = last_status;
+                process_end_for_good(p);
+                return r;
+        }
+        r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "Pid", "State", "ExitReason",
+                                           "ExitStatus", "ExitTimestamp", "StartTimestamp", "RestartCount", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged for %s: %m", p->path);
+        r = sd_bus_emit_signal(m->bus, PROCCTL_MANAGER_PATH, PROCCTL_MANAGER_INTERFACE, "ProcessRestarted", "osiu", p->path,
+                               last_reason, last_status, (uint32_t) p->pid);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit ProcessRestarted for %s: %m", p->path);
+        fdstore_keep(m, p, FDSTORE_PIDFD, p->pidfd);
+        fdstore_save(m, p);
+        return 0;
 }
 
 static void on_cgroup_changed(Cgroup *cg, bool emptied, bool frozen_changed, void *userdata) {
@@ -391,6 +479,8 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_info("Process %" PRIu64 " (pid %d) reached its timeout, stopping it", p->id, (int) p->pid);
         p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
+        if (p->restart)
+                p->restart->timed_out = true; /* a failure, for `restart` on-failure */
         process_stop(p);
         return 0;
 }
@@ -477,7 +567,7 @@ static int process_watch(Process *p) {
 static bool process_gone(Process *p) {
         siginfo_t si = {};
 
-        if (p->exited)
+        if (p->exited || restart_pending(p))
                 return true;
         if (p->pidfd >= 0)
                 return pidfd_has_exited(p->pidfd);
@@ -529,6 +619,10 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 void process_stop(Process *p) {
         int r;
 
+        if (restart_pending(p)) {
+                process_end_for_good(p); /* between two runs: at once */
+                return;
+        }
         if (p->stopping || (p->exited && !process_tree_populated(p)))
                 return;
         p->stopping = true;
@@ -735,7 +829,7 @@ int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_erro
         if (!p->cgroup)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Process %" PRIu64 " has no cgroup to %s", p->id,
                                          freeze ? "freeze" : "thaw");
-        if (!process_tree_populated(p))
+        if (!process_tree_populated(p) || restart_pending(p))
                 return not_running(error, p);
         /* What is frozen cannot act on a signal: the rule of signalling the
          * whole tree, as Stop. */
@@ -828,16 +922,25 @@ static int property_get_argv(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append_strv(reply, p->argv);
 }
 
+const char *process_state(const Process *p) {
+        return p->exited ? PROCCTL_STATE_EXITED : restart_pending(p) ? PROCCTL_STATE_RESTARTING : PROCCTL_STATE_RUNNING;
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", process_state(userdata));
+}
+
+static int property_get_restart_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Process *p = userdata;
-        return sd_bus_message_append(reply, "s", p->exited ? PROCCTL_STATE_EXITED : PROCCTL_STATE_RUNNING);
+        return sd_bus_message_append(reply, "u", p->restart ? p->restart->count : 0);
 }
 
 const sd_bus_vtable process_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Process, id), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Pid", "u", NULL, offsetof(Process, pid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Pid", "u", NULL, offsetof(Process, pid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE), /* each run's */
         /* Up to 2 MiB each: only by Get, never in GetAll, GetManagedObjects or
          * InterfacesAdded, whose replies must stay under the bus's message limit. */
         SD_BUS_PROPERTY("Argv", "as", property_get_argv, 0, SD_BUS_VTABLE_PROPERTY_CONST | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
@@ -850,7 +953,8 @@ const sd_bus_vtable process_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitReason", "s", NULL, offsetof(Process, exit_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Process, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Process, start_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Process, start_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RestartCount", "u", property_get_restart_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitTimestamp", "t", NULL, offsetof(Process, exit_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_signal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SignalGroup", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_signal_group,

@@ -19,6 +19,7 @@
 #include "manager.h"
 #include "output.h"
 #include "quota.h"
+#include "restart.h"
 
 typedef struct Peer Peer;
 
@@ -72,6 +73,7 @@ struct Process {
 
         Cgroup *cgroup;          /* its own cgroup (cgroup.h); NULL: none (adopted, or no cgroup support) */
         bool kill_process_only;  /* kill-mode `process`: stops reach the main process alone while it runs */
+        Restart *restart;        /* a restart policy (restart.h); NULL: `restart` "no" */
 
         Peer *kill_peer; /* stopped when this caller leaves the bus */
         LIST_FIELDS(Process, kill_on_disconnect);
@@ -148,6 +150,20 @@ int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_read_output(sd_bus_message *msg, Process *p, uint64_t cursor, uint32_t max_bytes, sd_bus_error *error);
 int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, sd_bus_error *error);
 int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_error *error);
+
+/* The State property: "running", "restarting" (between runs) or "exited". */
+const char *process_state(const Process *p);
+
+/* Restarts (restart.h).  A run of p ended and the next follows after the
+ * delay: its end is recorded as the last run's, it leaves the running. */
+void process_pause(Process *p, const char *reason, int status);
+/* The next run of p started as pid (pidfd, -1 without pidfd support), a
+ * child of this daemon: watched, announced (ProcessRestarted).  On failure
+ * the child is killed and p ends for good. */
+int process_run_again(Process *p, pid_t pid, int pidfd);
+/* p ends for good with the end recorded last (Stop during the delay, or
+ * no next run). */
+void process_end_for_good(Process *p);
 
 /* Gives p its cgroup (launch.c, from describe): p hears when it empties. */
 void process_attach_cgroup(Process *p, Cgroup *cg);

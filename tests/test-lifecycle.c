@@ -148,7 +148,7 @@ static void test_process_properties(PcFixture *fx) {
          * it may be megabytes per process.  It is read with Get. */
         g_assert_cmpstrv(keys, ((const char *const[]) {
                 "ControlGroup", "Description", "Executable", "ExitReason", "ExitStatus", "ExitTimestamp",
-                "Frozen", "Gid", "Id", "OwnerUid", "Pid", "StartTimestamp", "State", "Uid", "WorkingDirectory", NULL,
+                "Frozen", "Gid", "Id", "OwnerUid", "Pid", "RestartCount", "StartTimestamp", "State", "Uid", "WorkingDirectory", NULL,
         }));
 
         g_autoptr(GVariant) idv = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, "Id", G_VARIANT_TYPE_UINT64);
@@ -531,7 +531,7 @@ static void test_manager_properties(PcFixture *fx) {
         g_test_message("Features: %s", joined);
         const char *const known[] = {
                 "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group",
-                "pidfd-exit-info", "fallback-pid", "output", "cgroup", NULL,
+                "pidfd-exit-info", "fallback-pid", "output", "restart", "cgroup", NULL,
         };
         g_assert_cmpuint(g_strv_length((char **) f), >, 0);
         for (const char **x = f; *x; x++)
@@ -539,10 +539,11 @@ static void test_manager_properties(PcFixture *fx) {
                         pc_fail("unknown feature \"%s\"", *x);
         /* What every daemon of this version has. */
         g_assert_true(strv_contains(f, "output"));
+        g_assert_true(strv_contains(f, "restart"));
         if (strv_contains(f, "fallback-pid"))
-                /* No pidfd word beside it, but what every daemon has (output)
-                 * and, with a cgroup of its own, "cgroup". */
-                g_assert_cmpuint(g_strv_length((char **) f), ==, 2 + strv_contains(f, "cgroup"));
+                /* No pidfd word beside it, but what every daemon has (output,
+                 * restart) and, with a cgroup of its own, "cgroup". */
+                g_assert_cmpuint(g_strv_length((char **) f), ==, 3 + strv_contains(f, "cgroup"));
         else {
                 /* Without the fallback, at least: pidfds from clone, and
                  * signals and waits through them. */

@@ -59,18 +59,31 @@ static void test_limit_values(void) {
 static void test_apply(void) {
         __attribute__((cleanup(procctl_spawn_options_freep))) procctl_spawn_options *o = NULL;
 
+        RestartArgs restart = {};
+        CliPropertyTarget t = { NULL, &restart }, run = { NULL, NULL };
+
         g_assert_cmpint(procctl_spawn_options_new(&o), ==, 0);
-        g_assert_cmpint(cli_property_apply("MemoryMax=512M", o), ==, 0);
-        g_assert_cmpint(cli_property_apply("KillMode=process", o), ==, 0);
-        g_assert_cmpint(cli_property_apply("KillMode=control-group", o), ==, 0);
+        t.options = run.options = o;
+        g_assert_cmpint(cli_property_apply("MemoryMax=512M", &t), ==, 0);
+        g_assert_cmpint(cli_property_apply("KillMode=process", &t), ==, 0);
+        g_assert_cmpint(cli_property_apply("KillMode=control-group", &t), ==, 0);
         /* Unknown, unreadable, or no NAME=VALUE: refused (and said on stderr). */
-        g_assert_cmpint(cli_property_apply("KillMode=mixed", o), ==, -EINVAL);
-        g_assert_cmpint(cli_property_apply("Nice=5", o), ==, -EINVAL);
-        g_assert_cmpint(cli_property_apply("MemoryMax", o), ==, -EINVAL);
-        g_assert_cmpint(cli_property_apply("=5", o), ==, -EINVAL);
-        g_assert_cmpint(cli_property_apply("CPUWeight=", o), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("KillMode=mixed", &t), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("Nice=5", &t), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("MemoryMax", &t), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("=5", &t), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("CPUWeight=", &t), ==, -EINVAL);
         /* A handler of the chain sees each name; -ENOENT is "not mine". */
         g_assert_cmpint(cli_cgroup_property("RestartSec", "1", o), ==, -ENOENT);
+        /* systemd's restart properties, chained after the cgroup's; not for run. */
+        g_assert_cmpint(cli_property_apply("Restart=on-failure", &t), ==, 0);
+        g_assert_cmpstr(restart.policy, ==, "on-failure");
+        g_assert_cmpint(cli_property_apply("RestartSec=2s", &t), ==, 0);
+        g_assert_true(restart.delay_set);
+        g_assert_cmpuint(restart.delay, ==, 2000000);
+        g_assert_cmpint(cli_property_apply("Restart=sometimes", &t), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("Restart=always", &run), ==, -EINVAL);
+        g_assert_cmpint(cli_property_apply("MemoryMax=1G", &run), ==, 0);
 }
 
 int main(int argc, char **argv) {

@@ -1256,10 +1256,90 @@ static void test_top_batch(PcFixture *fx) {
         g_assert_cmpint(s.code, ==, 0);
 }
 
+/* ----------------------------------------------------------------- restart */
+
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+} RestartingProcess;
+
+static gboolean is_restarting(gpointer data) {
+        RestartingProcess *p = data;
+        g_autofree char *state = pc_get_process_string(p->fx, p->path, "State");
+        return strcmp(state, "restarting") == 0;
+}
+
+/* spawn --restart, list's RESTARTS column, status during a delay and after,
+ * restart ID, and the errors a user can make. */
+static void test_restart_policy_end_to_end(PcFixture *fx) {
+        g_autofree char *crash = cli_spawn(fx, ARGS("--restart=on-failure", "--restart-delay=20ms", "--restart-limit=2/1min",
+                                                    "--", "/bin/sh", "-c", "exit 3"));
+        g_auto(CliResult) w = run_cli(fx, "wait", crash);
+        g_assert_cmpint(w.code, ==, 3);
+        g_auto(CliResult) st = run_cli(fx, "status", crash);
+        g_assert_cmpint(st.code, ==, 0);
+        g_assert_nonnull(strstr(st.out, "Restarts: 2\n"));
+        g_assert_nonnull(strstr(st.out, "exited with 3"));
+        g_auto(CliResult) l = run_cli(fx, "list");
+        g_assert_cmpint(l.code, ==, 0);
+        g_assert_nonnull(strstr(l.out, "RESTARTS"));
+        g_auto(CliResult) rel = run_cli(fx, "release", crash);
+        g_assert_cmpint(rel.code, ==, 0);
+
+        /* No process restarted: no column. */
+        g_autofree char *plain = cli_spawn(fx, ARGS("/bin/sleep", "100"));
+        g_auto(CliResult) l2 = run_cli(fx, "list");
+        g_assert_null(strstr(l2.out, "RESTARTS"));
+
+        /* During a delay: the last end and the next start. */
+        g_autofree char *waiting = cli_spawn(fx, ARGS("--restart=always", "--restart-delay=10min", "--", "/bin/sh", "-c",
+                                                      "exit 4"));
+        g_autofree char *waiting_path = g_strconcat(PC_PROCESS_PREFIX, waiting, NULL);
+        RestartingProcess rp = { fx, waiting_path };
+        g_assert_true(pc_poll_until(is_restarting, &rp, PC_TIMEOUT_MS));
+        g_auto(CliResult) st2 = run_cli(fx, "status", waiting);
+        g_assert_cmpint(st2.code, ==, 0);
+        g_assert_nonnull(strstr(st2.out, "State: restarting"));
+        g_assert_nonnull(strstr(st2.out, "Last end: exited with 4"));
+        g_assert_nonnull(strstr(st2.out, "Next start: "));
+        g_auto(CliResult) l3 = run_cli(fx, "list", "--state=restarting", "--no-legend");
+        g_assert_cmpint(l3.code, ==, 0);
+        g_assert_nonnull(strstr(l3.out, "restarting"));
+        g_auto(CliResult) stop = run_cli(fx, "stop", waiting);
+        g_assert_cmpint(stop.code, ==, 0);
+
+        /* restart ID: the current run ends, the next runs on the same object. */
+        g_autofree char *kept = cli_spawn(fx, ARGS("--restart=always", "--restart-delay=10ms", "--", "/bin/sleep", "100"));
+        g_autofree char *kept_path = g_strconcat(PC_PROCESS_PREFIX, kept, NULL);
+        guint32 pid1 = pc_get_process_u32(fx, kept_path, "Pid");
+        g_auto(CliResult) re = run_cli(fx, "restart", kept);
+        g_assert_cmpint(re.code, ==, 0);
+        g_assert_cmpstr(re.err, ==, "");
+        g_assert_true(g_str_has_prefix(re.out, kept));
+        g_assert_cmpuint(pc_get_process_u32(fx, kept_path, "RestartCount"), ==, 1);
+        guint32 pid2 = pc_get_process_u32(fx, kept_path, "Pid");
+        g_assert_cmpuint(pid2, !=, pid1);
+        g_autofree char *shown = g_strdup_printf(" %u\n", pid2);
+        g_assert_true(g_str_has_suffix(re.out, shown));
+
+        /* Without a policy there is no next run. */
+        g_auto(CliResult) re2 = run_cli(fx, "restart", plain);
+        g_assert_cmpint(re2.code, ==, 1);
+        assert_one_error_line(&re2, "ended for good");
+
+        g_auto(CliResult) bad = run_cli(fx, "spawn", "--restart=sometimes", "--", "/bin/true");
+        g_assert_cmpint(bad.code, ==, 2);
+        g_auto(CliResult) bad2 = run_cli(fx, "spawn", "--restart-delay=1s", "--", "/bin/true");
+        g_assert_cmpint(bad2.code, ==, 2);
+        g_auto(CliResult) bad3 = run_cli(fx, "run", "--restart=always", "--", "/bin/true");
+        g_assert_cmpint(bad3.code, ==, 125); /* run: procctl itself failed */
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
 
         pc_test_add("/cli/run/stdio-passes-through", 0, test_run_stdio_passes_through);
+        pc_test_add("/cli/restart/policy-end-to-end", 0, test_restart_policy_end_to_end);
         for (size_t i = 0; i < G_N_ELEMENTS(exit_cases); i++) {
                 g_autofree char *name = g_strdup_printf("/cli/run/exit-code/%s", exit_cases[i].name);
                 pc_test_add_data(name, 0, test_run_exit_code, &exit_cases[i]);

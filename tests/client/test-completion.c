@@ -74,7 +74,8 @@ static char *spawn(PcFixture *fx, const char *const *argv) {
 
 static void test_commands_and_options(PcFixture *fx) {
         check(fx, ARGS("procctl", ""),
-              "adopt\nfreeze\nkill\nlist\nlogs\nrelease\nrun\nsignal\nspawn\nstatus\nstop\nthaw\ntop\nwait\n");
+              "adopt\nfreeze\nkill\nlist\nlogs\nrelease\nrestart\nrun\nsignal\nspawn\nstatus\nstop\nthaw\ntop\nwait\n");
+        check(fx, ARGS("procctl", "spawn", "--restart-d"), "--restart-delay-max=\n--restart-delay=\n");
         check(fx, ARGS("procctl", "logs", "--f"), "--follow\n");
         check(fx, ARGS("procctl", "spawn", "--out"), "--output-max=\n--output=capture\n");
         check(fx, ARGS("procctl", "--no-"), "--no-ask-password\n--no-pager\n");

@@ -148,7 +148,8 @@ static void test_features_name_what_the_kernel_allows(PcFixture *fx) {
         /* Whether each process gets a cgroup is another matter (tests/cgroup). */
         g_autofree const char **pidfd_words = g_new0(const char *, g_strv_length(features) + 1);
         for (gsize i = 0, n = 0; features[i]; i++)
-                if (strcmp(features[i], "cgroup") != 0 && strcmp(features[i], "output") != 0)
+                if (strcmp(features[i], "cgroup") != 0 && strcmp(features[i], "output") != 0 &&
+                    strcmp(features[i], "restart") != 0)
                         pidfd_words[n++] = features[i];
 
         if (fallback_mode()) {
@@ -166,7 +167,7 @@ static void test_features_name_what_the_kernel_allows(PcFixture *fx) {
         g_assert_cmpint(g_strv_contains((const char *const *) features, "pidfd-exit-info"), ==,
                         kernel_has_pidfd_exit_info());
         const char *const known[] = {
-                "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group", "pidfd-exit-info", "output", "cgroup", NULL,
+                "clone3-pidfd", "pidfd-send-signal", "waitid-pidfd", "pidfd-process-group", "pidfd-exit-info", "output", "restart", "cgroup", NULL,
         };
         for (char **f = features; *f; f++)
                 if (!g_strv_contains(known, *f))

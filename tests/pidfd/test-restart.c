@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -737,6 +738,114 @@ static void test_processes_come_back_in_their_cgroups(PcFixture *fx) {
                 g_free(cgroups[i]);
 }
 
+/* --- Restart policies through a restart of the daemon --------------------- */
+
+static guint32 get_u32(PcFixture *fx, const char *path, const char *name) {
+        return pc_get_process_u32(fx, path, name);
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+        const char *state;
+        guint32 restarts;
+} Awaited;
+
+static gboolean reached(gpointer p) {
+        Awaited *a = p;
+        g_autofree char *state = pc_get_process_string(a->fx, a->path, "State");
+        return strcmp(state, a->state) == 0 && get_u32(a->fx, a->path, "RestartCount") == a->restarts;
+}
+
+static void await(PcFixture *fx, const char *path, const char *state, guint32 restarts) {
+        Awaited a = { fx, path, state, restarts };
+        if (!pc_poll_until(reached, &a, PC_TIMEOUT_MS))
+                pc_fail("%s never became %s after %u restarts", path, state, restarts);
+}
+
+static guint64 start_timestamp(PcFixture *fx, const char *path) {
+        g_autoptr(GVariant) v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, "StartTimestamp", G_VARIANT_TYPE_UINT64);
+        return g_variant_get_uint64(v);
+}
+
+static const char *const reads_argv[] = { "/bin/sh", "-c", "read x; exit 5", NULL };
+
+/* One process in its delay and one in its third run (its stdin, the
+ * caller's pipe, kept for every run) come back after kill -9 of the daemon
+ * and go on: the first starts its next run when it was due, the second
+ * is restarted by the new daemon from the request the store kept. */
+static void test_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        g_autofree char *delayed = pc_spawn_ok(
+                fx, exits3_argv,
+                pc_options("restart", g_variant_new_string("on-failure"), "restart-delay", g_variant_new_uint64(1500000),
+                           "restart-limit", g_variant_new_uint32(1), NULL),
+                NULL);
+        await(fx, delayed, "restarting", 0);
+        guint64 due = start_timestamp(fx, delayed);
+
+        int p[2];
+        pc_pipe(p);
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array(&p[0], 1);
+        g_autofree char *third = pc_fixture_spawn(
+                fx, reads_argv,
+                pc_options("stdin", g_variant_new_handle(0), "restart", g_variant_new_string("always"), "restart-delay",
+                           g_variant_new_uint64(10000), "restart-limit", g_variant_new_uint32(100), NULL),
+                fds, NULL, &error);
+        g_assert_no_error(error);
+        g_clear_object(&fds);
+        g_assert_cmpint(write(p[1], "1\n2\n", 4), ==, 4);
+        await(fx, third, "running", 2);
+        guint32 third_pid = get_u32(fx, third, "Pid");
+
+        daemon_kill9(fx, h);
+        daemon_start(fx, h);
+
+        /* As they were. */
+        g_autofree char *state = pc_get_process_string(fx, delayed, "State");
+        if (strcmp(state, "restarting") == 0) {
+                g_assert_cmpuint(start_timestamp(fx, delayed), ==, due);
+                g_autofree char *reason = pc_get_process_string(fx, delayed, "ExitReason");
+                g_assert_cmpstr(reason, ==, "exited");
+        }
+        g_assert_cmpuint(get_u32(fx, third, "RestartCount"), ==, 2);
+        g_assert_cmpuint(get_u32(fx, third, "Pid"), ==, third_pid);
+
+        /* And on: the delayed one runs once more and, past its limit, ends. */
+        pc_assert_wait_result(fx, delayed, "exited", 3);
+        g_assert_cmpuint(get_u32(fx, delayed, "RestartCount"), ==, 1);
+        g_assert_cmpuint((guint64) g_get_real_time(), >=, due);
+
+        /* The third run ends; the fourth, the new daemon's child, reads the same pipe. */
+        g_assert_cmpint(write(p[1], "3\n", 2), ==, 2);
+        await(fx, third, "running", 3);
+        guint32 fourth_pid = get_u32(fx, third, "Pid");
+        g_assert_cmpuint(fourth_pid, !=, third_pid);
+        /* Its stdin is the caller's pipe, back from the store. */
+        g_autofree char *stdin_path = g_strdup_printf("/proc/%u/fd/0", fourth_pid);
+        struct stat in_st, pipe_st;
+        g_assert_cmpint(stat(stdin_path, &in_st), ==, 0);
+        g_assert_cmpint(fstat(p[1], &pipe_st), ==, 0);
+        g_assert_cmpuint(in_st.st_ino, ==, pipe_st.st_ino);
+        g_assert_cmpint(write(p[1], "4\n", 2), ==, 2);
+        await(fx, third, "running", 4);
+        char *reason = NULL;
+        gint32 status;
+        g_assert_true(pc_stop(fx, third, &reason, &status, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(reason, ==, "killed");
+        g_free(reason);
+        close(p[1]);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+}
+
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
@@ -745,5 +854,7 @@ int main(int argc, char **argv) {
                     test_captured_output_survives_kill_9_of_the_daemon);
         pc_test_add("/restart/processes-come-back-in-their-cgroups", PC_FIXTURE_DEFAULT,
                     test_processes_come_back_in_their_cgroups);
+        pc_test_add("/restart/restart-policy-survives-kill-9-in-its-delay-and-third-run", PC_FIXTURE_DEFAULT,
+                    test_restart_policy_survives_kill_9_of_the_daemon);
         return g_test_run();
 }

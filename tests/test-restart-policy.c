@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Restart policies (Spawn's `restart` options, Features word "restart"): one
+ * object through all runs, a delay that doubles up to its maximum, a limit of
+ * restarts per interval, Stop and Signal between runs, an exec failure on a
+ * restart, output across runs, and the owner's quota of running processes.
+ * Times are checked from the daemon's own timestamps, never by sleeping.
+ */
+
+#include "fixture.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOBODY_UID 65534
+#define NOBODY_GID 65534
+#define MS 1000ULL
+
+static GVariant *policy(const char *mode, guint64 delay_usec, guint32 limit, guint64 interval_usec) {
+        return pc_options("restart", g_variant_new_string(mode), "restart-delay", g_variant_new_uint64(delay_usec),
+                          "restart-limit", g_variant_new_uint32(limit), "restart-interval",
+                          g_variant_new_uint64(interval_usec), NULL);
+}
+
+static gboolean is_path(const PcRecordedSignal *s, gpointer path) {
+        const char *p;
+        g_variant_get_child(s->params, 0, "&o", &p);
+        return strcmp(p, path) == 0;
+}
+
+static guint count_for(PcSignalRecorder *r, const char *path) {
+        GPtrArray *all = pc_signal_recorder_signals(r);
+        guint n = 0;
+        for (guint i = 0; i < all->len; i++)
+                n += is_path(g_ptr_array_index(all, i), (gpointer) path);
+        return n;
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *path;
+        const char *state;
+        guint32 at_least;
+} Want;
+
+static gboolean has_state(gpointer p) {
+        Want *w = p;
+        g_autofree char *state = pc_get_process_string(w->fx, w->path, "State");
+        return strcmp(state, w->state) == 0;
+}
+
+static void wait_state(PcFixture *fx, const char *path, const char *state) {
+        Want w = { fx, path, state, 0 };
+        if (!pc_poll_until(has_state, &w, PC_TIMEOUT_MS))
+                pc_fail("%s never became %s", path, state);
+}
+
+static gboolean has_restarts(gpointer p) {
+        Want *w = p;
+        return pc_get_process_u32(w->fx, w->path, "RestartCount") >= w->at_least;
+}
+
+static void wait_restarts(PcFixture *fx, const char *path, guint32 n) {
+        Want w = { fx, path, NULL, n };
+        if (!pc_poll_until(has_restarts, &w, PC_TIMEOUT_MS))
+                pc_fail("%s never restarted %u times", path, n);
+}
+
+static guint64 get_u64(PcFixture *fx, const char *path, const char *name) {
+        g_autoptr(GVariant) v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, name, G_VARIANT_TYPE_UINT64);
+        return g_variant_get_uint64(v);
+}
+
+static void test_features(PcFixture *fx) {
+        g_auto(GStrv) features = pc_features(fx);
+        g_assert_true(g_strv_contains((const char *const *) features, "restart"));
+}
+
+static void test_invalid_options(PcFixture *fx) {
+        const struct {
+                const char *key;
+                GVariant *value;
+                const char *with_restart;
+        } cases[] = {
+                { "restart", g_variant_new_string("sometimes"), NULL },
+                { "restart-delay", g_variant_new_uint64(1000), NULL },          /* without a policy */
+                { "restart-limit", g_variant_new_uint32(0), "always" },
+                { "restart-limit", g_variant_new_uint32(1001), "always" },
+                { "restart-interval", g_variant_new_uint64(0), "always" },
+                { "restart-delay", g_variant_new_uint64(G_MAXUINT64), "always" },
+                { "restart-delay-max", g_variant_new_uint64(G_MAXUINT64), "always" },
+                { "restart", g_variant_new_uint32(1), NULL },                  /* a wrong type */
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                GVariant *o = cases[i].with_restart
+                                      ? pc_options("restart", g_variant_new_string(cases[i].with_restart), cases[i].key,
+                                                   cases[i].value, NULL)
+                                      : pc_options(cases[i].key, cases[i].value, NULL);
+                g_autofree char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), o, NULL, NULL, &error);
+                g_assert_null(path);
+                pc_assert_dbus_error(error, PC_ERROR_INVALID_ARGS);
+        }
+        /* A loop of more than 10 restarts a second is refused. */
+        {
+                g_autoptr(GError) e = NULL;
+                g_autofree char *p = pc_fixture_spawn(fx, PC_ARGV("/bin/true"), policy("always", 0, 1000, 1000000), NULL,
+                                                      NULL, &e);
+                g_assert_null(p);
+                pc_assert_dbus_error(e, PC_ERROR_INVALID_ARGS);
+        }
+        /* A delay above a maximum given is a contradiction. */
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = pc_fixture_spawn(
+                fx, PC_ARGV("/bin/true"),
+                pc_options("restart", g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(2000000),
+                           "restart-delay-max", g_variant_new_uint64(1000000), NULL),
+                NULL, NULL, &error);
+        g_assert_null(path);
+        pc_assert_dbus_error(error, PC_ERROR_INVALID_ARGS);
+}
+
+/* Each pause's PropertiesChanged says when the last run ended
+ * (ExitTimestamp) and when the next starts (StartTimestamp): their
+ * difference is the delay, read from the daemon itself. */
+static gboolean ended_for_good(const PcRecordedSignal *s, gpointer unused) {
+        g_autoptr(GVariant) changed = g_variant_get_child_value(s->params, 1);
+        const char *state;
+        return g_variant_lookup(changed, "State", "&s", &state) && strcmp(state, "exited") == 0;
+}
+
+static GArray *delays_of(PcSignalRecorder *changes) {
+        /* Everything up to the end is in once the end is. */
+        g_assert_nonnull(pc_signal_recorder_wait(changes, ended_for_good, NULL, PC_TIMEOUT_MS));
+        GPtrArray *all = pc_signal_recorder_signals(changes);
+        GArray *delays = g_array_new(FALSE, FALSE, sizeof(guint64));
+        for (guint i = 0; i < all->len; i++) {
+                const PcRecordedSignal *s = g_ptr_array_index(all, i);
+                g_autoptr(GVariant) changed = g_variant_get_child_value(s->params, 1);
+                const char *state;
+                guint64 start, exit;
+                if (!g_variant_lookup(changed, "State", "&s", &state) || strcmp(state, "restarting") != 0)
+                        continue;
+                g_assert_true(g_variant_lookup(changed, "StartTimestamp", "t", &start));
+                g_assert_true(g_variant_lookup(changed, "ExitTimestamp", "t", &exit));
+                g_assert_cmpuint(start, >=, exit);
+                guint64 d = start - exit;
+                g_array_append_val(delays, d);
+        }
+        return delays;
+}
+
+static void test_crash_doubles_delay_then_gives_up(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) restarted = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessRestarted", NULL);
+        g_autoptr(PcSignalRecorder) exited = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessExited", NULL);
+        g_autoptr(PcSignalRecorder) changes =
+                pc_signal_recorder_new(fx, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL);
+        guint32 first_pid;
+        gint64 before = g_get_monotonic_time();
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 3"),
+                                            policy("on-failure", 50 * MS, 3, 60000 * MS), &first_pid);
+
+        /* Wait returns once it has ended for good, with its last status. */
+        pc_assert_wait_result(fx, path, "exited", 3);
+        gint64 took = g_get_monotonic_time() - before;
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 3);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "exited");
+        /* 50 + 100 + 200 ms at least, whatever the machine's load. */
+        g_assert_cmpint(took, >=, 350 * 1000);
+
+        g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
+        g_assert_cmpuint(count_for(restarted, path), ==, 3);
+        g_assert_cmpuint(count_for(exited, path), ==, 1);
+        /* Every restart names the last run's end and a new pid. */
+        GPtrArray *all = pc_signal_recorder_signals(restarted);
+        guint32 last_pid = first_pid;
+        for (guint i = 0; i < all->len; i++) {
+                const PcRecordedSignal *s = g_ptr_array_index(all, i);
+                const char *reason;
+                gint32 status;
+                guint32 pid;
+                g_variant_get(s->params, "(&o&siu)", NULL, &reason, &status, &pid);
+                g_assert_cmpstr(reason, ==, "exited");
+                g_assert_cmpint(status, ==, 3);
+                g_assert_cmpuint(pid, !=, last_pid);
+                last_pid = pid;
+        }
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, last_pid);
+
+        g_autoptr(GArray) delays = delays_of(changes);
+        g_assert_cmpuint(delays->len, ==, 3);
+        const guint64 want[] = { 50 * MS, 100 * MS, 200 * MS };
+        for (guint i = 0; i < 3; i++) {
+                guint64 d = g_array_index(delays, guint64, i);
+                g_assert_cmpuint(d, >=, want[i] - 5 * MS);
+                g_assert_cmpuint(d, <=, want[i] + 5 * MS);
+        }
+}
+
+static void test_delay_capped_by_its_maximum(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) changes =
+                pc_signal_recorder_new(fx, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL);
+        g_autofree char *path = pc_spawn_ok(
+                fx, PC_ARGV("/bin/false"),
+                pc_options("restart", g_variant_new_string("on-failure"), "restart-delay", g_variant_new_uint64(20 * MS),
+                           "restart-delay-max", g_variant_new_uint64(50 * MS), "restart-limit", g_variant_new_uint32(4),
+                           NULL),
+                NULL);
+        pc_assert_wait_result(fx, path, "exited", 1);
+        g_autoptr(GArray) delays = delays_of(changes);
+        g_assert_cmpuint(delays->len, ==, 4);
+        const guint64 want[] = { 20 * MS, 40 * MS, 50 * MS, 50 * MS };
+        for (guint i = 0; i < 4; i++) {
+                guint64 d = g_array_index(delays, guint64, i);
+                g_assert_cmpuint(d, >=, want[i] - 5 * MS);
+                g_assert_cmpuint(d, <=, want[i] + 5 * MS);
+        }
+}
+
+static void test_success_not_restarted_on_failure(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) restarted = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessRestarted", NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/true"), policy("on-failure", 0, 5, 10000 * MS), NULL);
+        pc_assert_wait_result(fx, path, "exited", 0);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_cmpuint(count_for(restarted, path), ==, 0);
+}
+
+/* `always` runs again after a signal (the current run's pid is the one
+ * signalled) and a success, until Stop. */
+static void test_always_until_stop(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) exited = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessExited", NULL);
+        guint32 pid1;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), policy("always", 10 * MS, 100, 10000 * MS),
+                                            &pid1);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(pc_signal(fx, path, SIGKILL, &error));
+        g_assert_no_error(error);
+        wait_restarts(fx, path, 1);
+        wait_state(fx, path, "running");
+        guint32 pid2 = pc_get_process_u32(fx, path, "Pid");
+        g_assert_cmpuint(pid2, !=, pid1);
+        g_assert_true(pc_process_is_alive((pid_t) pid2));
+
+        /* The signal reaches the current run, the new pid. */
+        g_assert_true(pc_signal(fx, path, SIGKILL, &error));
+        g_assert_no_error(error);
+        wait_restarts(fx, path, 2);
+        wait_state(fx, path, "running");
+        guint32 pid3 = pc_get_process_u32(fx, path, "Pid");
+        g_assert_cmpuint(pid3, !=, pid2);
+        g_assert_false(pc_process_is_alive((pid_t) pid2));
+
+        /* The ExitReason of a running run is empty, as without a policy. */
+        g_autofree char *reason = pc_get_process_string(fx, path, "ExitReason");
+        g_assert_cmpstr(reason, ==, "");
+
+        char *stop_reason = NULL;
+        gint32 status;
+        g_assert_true(pc_stop(fx, path, &stop_reason, &status, &error));
+        g_assert_cmpstr(stop_reason, ==, "killed");
+        g_assert_cmpint(status, ==, SIGTERM);
+        g_free(stop_reason);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "exited");
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 2);
+        g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
+        g_assert_cmpuint(count_for(exited, path), ==, 1);
+        g_assert_true(pc_release(fx, path, &error));
+}
+
+/* Between two runs: Signal and GetPidfd find nothing, Release refuses, Stop
+ * ends it at once with the last run's status. */
+static void test_stop_during_delay(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) exited = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessExited", NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "exit 4"),
+                                            policy("on-failure", 600000 * MS, 5, 10000 * MS), NULL);
+        g_autoptr(GError) error = NULL;
+
+        wait_state(fx, path, "restarting");
+        g_autofree char *reason = pc_get_process_string(fx, path, "ExitReason");
+        g_assert_cmpstr(reason, ==, "exited");
+        g_autoptr(GVariant) status_v = pc_get_property_checked(fx, path, PC_PROCESS_IFACE, "ExitStatus", G_VARIANT_TYPE_INT32);
+        g_assert_cmpint(g_variant_get_int32(status_v), ==, 4);
+        /* StartTimestamp is the next run's: ten minutes away. */
+        g_assert_cmpuint(get_u64(fx, path, "StartTimestamp"), >, (guint64) g_get_real_time() + 500000 * MS);
+
+        g_assert_false(pc_signal(fx, path, SIGTERM, &error));
+        pc_assert_dbus_error(error, PC_ERROR_NOT_RUNNING);
+        g_clear_error(&error);
+        g_assert_false(pc_release(fx, path, &error));
+        pc_assert_dbus_error(error, PC_ERROR_STILL_RUNNING);
+        g_clear_error(&error);
+        g_assert_cmpint(pc_get_pidfd(fx, path, &error), ==, -1);
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        g_auto(GStrv) features = pc_features(fx);
+        if (g_strv_contains((const char *const *) features, "cgroup")) {
+                g_autoptr(GVariant) frozen = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "Freeze", NULL, NULL, NULL, NULL,
+                                                     &error);
+                g_assert_null(frozen);
+                pc_assert_dbus_error(error, PC_ERROR_NOT_RUNNING);
+                g_clear_error(&error);
+        }
+        g_assert_cmpuint(count_for(exited, path), ==, 0);
+
+        g_autoptr(GVariant) listed = pc_manager_call(fx, "ListProcesses", NULL, G_VARIANT_TYPE("(a(ouuss))"), &error);
+        g_assert_no_error(error);
+        g_autofree char *needle = g_strdup_printf("'%s'", path);
+        g_autofree char *text = g_variant_print(listed, FALSE);
+        g_assert_nonnull(strstr(text, "'restarting'"));
+
+        char *stop_reason = NULL;
+        gint32 status;
+        gint64 before = g_get_monotonic_time();
+        g_assert_true(pc_stop(fx, path, &stop_reason, &status, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(g_get_monotonic_time() - before, <, PC_TIMEOUT_MS * 1000);
+        g_assert_cmpstr(stop_reason, ==, "exited");
+        g_assert_cmpint(status, ==, 4);
+        g_free(stop_reason);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "exited");
+        g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
+        g_assert_true(pc_release(fx, path, &error));
+}
+
+/* A program gone after its first run: the restart fails to exec, and the
+ * process ends for good with 127 (as a shell reports a missing command). */
+static void test_exec_failure_on_restart_ends_it(PcFixture *fx) {
+        g_autofree char *script = pc_fixture_write_file(fx, "crash.sh", "#!/bin/sh\nexit 9\n", 0755);
+        g_autoptr(PcSignalRecorder) exited = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessExited", NULL);
+        g_autoptr(PcSignalRecorder) restarted = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessRestarted", NULL);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV(script), policy("on-failure", 200 * MS, 5, 10000 * MS), NULL);
+
+        g_assert_cmpint(unlink(script), ==, 0);
+        pc_assert_wait_result(fx, path, "exited", 127);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_cmpuint(count_for(restarted, path), ==, 0);
+        g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
+}
+
+/* What every run writes is one output. */
+static void test_output_across_runs(PcFixture *fx) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "output", g_variant_new_string("capture"));
+        g_variant_builder_add(&b, "{sv}", "restart", g_variant_new_string("on-failure"));
+        g_variant_builder_add(&b, "{sv}", "restart-delay", g_variant_new_uint64(10 * MS));
+        g_variant_builder_add(&b, "{sv}", "restart-limit", g_variant_new_uint32(2));
+        g_autofree char *path =
+                pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "echo run; echo err >&2; exit 1"), g_variant_builder_end(&b), NULL);
+        pc_assert_wait_result(fx, path, "exited", 1);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 2);
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "ReadOutput", g_variant_new("(tu)", 0, 65536),
+                                            G_VARIANT_TYPE("(a(tuay)tt)"), NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) entries = g_variant_get_child_value(reply, 0);
+        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
+        for (gsize i = 0; i < g_variant_n_children(entries); i++) {
+                guint32 stream;
+                g_autoptr(GVariant) bytes = NULL;
+                g_variant_get_child(entries, i, "(tu@ay)", NULL, &stream, &bytes);
+                gsize n;
+                const char *data = g_variant_get_fixed_array(bytes, &n, 1);
+                g_string_append_len(stream == 1 ? out : err, data, (gssize) n);
+        }
+        g_assert_cmpstr(out->str, ==, "run\nrun\nrun\n");
+        g_assert_cmpstr(err->str, ==, "err\nerr\nerr\n");
+}
+
+/* A caller's stdout, given as a descriptor, is every run's. */
+static void test_descriptors_kept_for_every_run(PcFixture *fx) {
+        int fds[2];
+        pc_pipe(fds);
+        g_autoptr(GUnixFDList) list = g_unix_fd_list_new_from_array(&fds[1], 1);
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "stdout", g_variant_new_handle(0));
+        g_variant_builder_add(&b, "{sv}", "restart", g_variant_new_string("on-failure"));
+        g_variant_builder_add(&b, "{sv}", "restart-delay", g_variant_new_uint64(10 * MS));
+        g_variant_builder_add(&b, "{sv}", "restart-limit", g_variant_new_uint32(2));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/sh", "-c", "echo x; exit 2"), g_variant_builder_end(&b),
+                                                 list, NULL, &error);
+        g_assert_no_error(error);
+        g_clear_object(&list); /* closes the test's write end */
+        pc_assert_wait_result(fx, path, "exited", 2);
+        /* The daemon's copy goes once the process has ended for good. */
+        g_autofree char *all = pc_read_to_eof(fds[0], PC_TIMEOUT_MS);
+        g_assert_cmpstr(all, ==, "x\nx\nx\n");
+        close(fds[0]);
+}
+
+/* Each run is one of its owner's running processes: a restart past
+ * MaxRunningPerUser (1 here) ends the process for good. */
+static void test_restart_past_quota_ends_it(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) exited = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessExited", NULL);
+        g_autoptr(GError) error = NULL;
+        GVariant *opts = policy("on-failure", 300 * MS, 5, 10000 * MS);
+        g_autoptr(GVariant) reply = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                               g_variant_new("(^as@a{sv})", PC_ARGV("/bin/sh", "-c", "exit 6"), opts),
+                                               &error);
+        g_assert_no_error(error);
+        const char *path;
+        g_variant_get(reply, "(&ou)", &path, NULL);
+        wait_state(fx, path, "restarting");
+
+        /* Between runs it is not running: another process fits the quota. */
+        g_autoptr(GVariant) other = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                               g_variant_new("(^as@a{sv})", PC_ARGV("/bin/sleep", "60"),
+                                                             pc_options(NULL, NULL)),
+                                               &error);
+        g_assert_no_error(error);
+
+        pc_assert_wait_result(fx, path, "exited", 6);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_true(pc_signal_recorder_wait(exited, is_path, (gpointer) path, PC_TIMEOUT_MS));
+        const char *other_path;
+        g_variant_get(other, "(&ou)", &other_path, NULL);
+        g_autofree char *state = pc_get_process_string(fx, other_path, "State");
+        g_assert_cmpstr(state, ==, "running");
+}
+
+int main(int argc, char **argv) {
+        pc_test_init(&argc, &argv);
+        pc_fixture_daemon_option = "--max-running-per-user=1";
+        pc_test_add("/restart/features-has-restart", PC_FIXTURE_DEFAULT, test_features);
+        pc_test_add("/restart/invalid-options-are-invalid-args", PC_FIXTURE_DEFAULT, test_invalid_options);
+        pc_test_add("/restart/crash-restarted-with-doubling-delay-then-given-up", PC_FIXTURE_DEFAULT,
+                    test_crash_doubles_delay_then_gives_up);
+        pc_test_add("/restart/delay-capped-by-its-maximum", PC_FIXTURE_DEFAULT, test_delay_capped_by_its_maximum);
+        pc_test_add("/restart/success-not-restarted-on-failure", PC_FIXTURE_DEFAULT, test_success_not_restarted_on_failure);
+        pc_test_add("/restart/always-until-stop-signal-reaches-current-run", PC_FIXTURE_DEFAULT, test_always_until_stop);
+        pc_test_add("/restart/stop-during-delay-ends-it-at-once", PC_FIXTURE_DEFAULT, test_stop_during_delay);
+        pc_test_add("/restart/exec-failure-on-restart-ends-it-for-good", PC_FIXTURE_DEFAULT,
+                    test_exec_failure_on_restart_ends_it);
+        pc_test_add("/restart/output-captured-across-runs", PC_FIXTURE_DEFAULT, test_output_across_runs);
+        pc_test_add("/restart/caller-descriptors-kept-for-every-run", PC_FIXTURE_DEFAULT,
+                    test_descriptors_kept_for_every_run);
+        pc_test_add("/restart/restart-past-running-quota-ends-it", PC_FIXTURE_NEEDS_ROOT, test_restart_past_quota_ends_it);
+        return g_test_run();
+}
