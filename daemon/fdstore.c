@@ -71,6 +71,10 @@ static void put_restart(Writer *w, const Process *p) {
         put_u64(w, "run-tty", run->tty);
         put_u64(w, "run-umask", run->umask);
         put_u64(w, "run-timeout", run->timeout_usec);
+        if (run->exec_bound) {
+                put_u64(w, "run-exec-dev", run->exec_dev);
+                put_u64(w, "run-exec-ino", run->exec_ino);
+        }
         for (int i = 0; i < 3; i++)
                 if (run->stdio[i] >= 0)
                         put_u64(w, "run-fd", (uint64_t) i);
@@ -159,6 +163,13 @@ static int read_restart_key(Process *p, const char *key, const char *value, bool
                 run->umask = (mode_t) (v & 0777);
         else if (strcmp(key, "run-timeout") == 0 && numeric)
                 run->timeout_usec = v;
+        else if (strcmp(key, "run-exec-dev") == 0 && numeric) {
+                run->exec_bound = true;
+                run->exec_dev = v;
+        } else if (strcmp(key, "run-exec-ino") == 0 && numeric) {
+                run->exec_bound = true;
+                run->exec_ino = v;
+        }
         else if (strcmp(key, "run-fd") == 0 && numeric && v < INT32_MAX) {
                 if (v < 3)
                         run->stdio[v] = RUN_FD_AWAITED;

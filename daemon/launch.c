@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -555,6 +556,18 @@ static int on_rerun_status(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* Whether the file a run found (exec_fd) is the one authorized at Spawn:
+ * a file put in its place later was never asked about, and must not run
+ * as a process polkit allowed for another. */
+static bool exec_still_bound(const RunRequest *run, int exec_fd) {
+        struct stat st;
+
+        if (!run->exec_bound)
+                return true;
+        return exec_fd >= 0 && fstat(exec_fd, &st) >= 0 && (uint64_t) st.st_dev == run->exec_dev &&
+               (uint64_t) st.st_ino == run->exec_ino;
+}
+
 int launch_rerun(Process *p) {
         Manager *m = p->manager;
         RunRequest *run = p->restart->request;
@@ -571,9 +584,14 @@ int launch_rerun(Process *p) {
         if (p->owner_uid != 0) {
                 /* As its first run: the file looked up again, run by descriptor. */
                 r = exec_resolve(p->executable, env_get(run->envp, "PATH"), p->working_directory, &exec_fd, &exec_path);
+                if (r >= 0 && !exec_still_bound(run, exec_fd))
+                        r = -EPERM;
                 if (r < 0) {
                         failure = (SpawnFailure) { .stage = SPAWN_STAGE_EXEC, .error = -r };
                         snprintf(failure.file, sizeof(failure.file), "%s", p->executable);
+                        if (r == -EPERM)
+                                log_warning("Process %" PRIu64 ": %s is no longer the file authorized at Spawn", p->id,
+                                            exec_path ?: p->executable);
                         goto failed;
                 }
         }
@@ -719,6 +737,14 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 r = run_request_keep(m, l.peer->uid, &run, &l.kept, error);
                 if (r < 0)
                         goto finish;
+                if (exec_fd >= 0) {
+                        /* Unreadable, it binds to no file: no later run. */
+                        struct stat st = {};
+                        (void) fstat(exec_fd, &st);
+                        l.kept->exec_bound = true;
+                        l.kept->exec_dev = st.st_dev;
+                        l.kept->exec_ino = st.st_ino;
+                }
         }
         r = run_child(m, &run, o->executable ?: o->argv[0], exec_fd, exec_path, o->argv, o->working_directory ?: "/", id->uid,
                       id->gid, capture, l.cgroup, &child, &failure);

@@ -42,6 +42,11 @@ typedef struct RunRequest {
         int stdio[3];          /* -1: /dev/null, or the captured output */
         SpawnFd *fds;          /* the `fds` option */
         size_t n_fds;
+        /* For a caller other than root: the file polkit was asked about at
+         * Spawn (device and inode).  Each run looks the program up again and
+         * runs it only if it is still that file. */
+        bool exec_bound;
+        uint64_t exec_dev, exec_ino;
         Charge bytes;
 } RunRequest;
 

@@ -11,6 +11,8 @@
 #include "fixture.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -343,6 +345,41 @@ static void test_exec_failure_on_restart_ends_it(PcFixture *fx) {
         g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
 }
 
+/* A caller other than root had its program checked at Spawn (polkit is
+ * asked about that file): a file put in its place later never runs, even
+ * by the same name; the process ends for good with 126. */
+static void test_swapped_program_never_runs_on_restart(PcFixture *fx) {
+        g_autofree char *dir = g_build_filename(fx->tmpdir, "swap", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_cmpint(chmod(fx->tmpdir, 0755), ==, 0);
+        g_autofree char *script = g_build_filename(dir, "prog", NULL);
+        g_autofree char *other = g_build_filename(dir, "other", NULL);
+        g_autofree char *marker = g_build_filename(dir, "swapped-ran", NULL);
+        g_autofree char *swapped = g_strdup_printf("#!/bin/sh\n: > %s\nexit 5\n", marker);
+        GError *error = NULL;
+        g_file_set_contents(script, "#!/bin/sh\nsleep 0.3\nexit 9\n", -1, &error);
+        g_assert_no_error(error);
+        g_file_set_contents(other, swapped, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(chmod(script, 0755), ==, 0);
+        g_assert_cmpint(chmod(other, 0755), ==, 0);
+        g_assert_cmpint(chmod(dir, 0777), ==, 0);
+
+        g_autoptr(GVariant) reply = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                               g_variant_new("(^as@a{sv})", PC_ARGV(script),
+                                                             policy("on-failure", 200 * MS, 5, 10000 * MS)),
+                                               &error);
+        g_assert_no_error(error);
+        const char *path;
+        g_variant_get(reply, "(&ou)", &path, NULL);
+        g_assert_cmpint(rename(other, script), ==, 0); /* while the first run sleeps */
+        pc_assert_wait_result(fx, path, "exited", 126);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+        g_assert_true(pc_release(fx, path, &error));
+        g_assert_no_error(error);
+}
+
 /* What every run writes is one output. */
 static void test_output_across_runs(PcFixture *fx) {
         GVariantBuilder b;
@@ -441,6 +478,8 @@ int main(int argc, char **argv) {
         pc_test_add("/restart/exec-failure-on-restart-ends-it-for-good", PC_FIXTURE_DEFAULT,
                     test_exec_failure_on_restart_ends_it);
         pc_test_add("/restart/output-captured-across-runs", PC_FIXTURE_DEFAULT, test_output_across_runs);
+        pc_test_add("/restart/swapped-program-never-runs-on-restart", PC_FIXTURE_NEEDS_ROOT,
+                    test_swapped_program_never_runs_on_restart);
         pc_test_add("/restart/caller-descriptors-kept-for-every-run", PC_FIXTURE_DEFAULT,
                     test_descriptors_kept_for_every_run);
         pc_test_add("/restart/restart-past-running-quota-ends-it", PC_FIXTURE_NEEDS_ROOT, test_restart_past_quota_ends_it);
