@@ -94,7 +94,9 @@ int manager_register_process(Manager *m, Process *p) {
                 p->inode = 0;
         bool running = !p->exited && !restart_pending(p); /* restored between two runs: not running */
 
-        if (running) {
+        /* Between two runs it still counts as one of its owner's running
+         * processes (manager_process_paused()). */
+        if (!p->exited) {
                 r = quota_charge(m, p->owner_uid, QUOTA_RUNNING, &p->running);
                 if (r < 0)
                         return r;
@@ -145,10 +147,12 @@ void manager_process_exited(Manager *m, Process *p) {
         quota_retain(m, p);
 }
 
+/* It keeps its charge of a running process: one that waits for its next
+ * run is not a free slot, or a user could hold any number of them (and the
+ * descriptors kept for their runs) past MaxRunningPerUser. */
 void manager_process_paused(Manager *m, Process *p) {
         if (manager_find_running_by_pid(m, p->pid) == p)
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
-        charge_release(&p->running);
 }
 
 int manager_process_resumed(Manager *m, Process *p) {

@@ -131,21 +131,11 @@ void restart_ended(Process *p) {
 
 static void restart_run(Process *p) {
         Restart *r = p->restart;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         int e;
 
         r->timer = sd_event_source_disable_unref(r->timer);
-        /* Each run is one of its owner's running processes. */
-        e = quota_check(p->manager, p->owner_uid, QUOTA_RUNNING, &error);
-        if (e >= 0)
-                e = quota_charge(p->manager, p->owner_uid, QUOTA_RUNNING, &p->running);
-        if (e < 0) {
-                log_warning("Process %" PRIu64 " is not restarted, it ends for good: %s: %s", p->id,
-                            error.name ?: PROCCTL_ERROR_LIMIT_EXCEEDED, error.message ?: strerror(-e));
-                sd_bus_error_free(&error);
-                process_end_for_good(p);
-                return;
-        }
+        /* Its charge of a running process was kept between runs
+         * (manager_process_paused()): a run never passes MaxRunningPerUser. */
         e = launch_rerun(p);
         if (e >= 0)
                 return;
