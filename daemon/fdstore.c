@@ -597,7 +597,8 @@ static int describe_restored(Process *p, void *userdata) {
                 output_restore(p, st->set);
                 restore_cgroup(p);
         }
-        if (r >= 0 && p->restart) {
+        /* A policy that is done (the process ended for good) has no request. */
+        if (r >= 0 && p->restart && p->restart->request) {
                 RunRequest *run = p->restart->request;
                 uint64_t bytes = run->n_groups * sizeof(gid_t);
 

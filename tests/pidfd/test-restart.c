@@ -846,6 +846,34 @@ static void test_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
 }
 
 
+/* A process whose restart policy is done (it ended for good) keeps its
+ * policy but no request to run again from: it comes back after kill -9 of
+ * the daemon as the exited record it is, and the new daemon serves. */
+static void test_ended_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        g_autofree char *ended = pc_spawn_ok(
+                fx, exits3_argv,
+                pc_options("restart", g_variant_new_string("on-failure"), "restart-delay", g_variant_new_uint64(10000),
+                           "restart-limit", g_variant_new_uint32(1), NULL),
+                NULL);
+        pc_assert_wait_result(fx, ended, "exited", 3);
+        g_assert_cmpuint(get_u32(fx, ended, "RestartCount"), ==, 1);
+
+        daemon_kill9(fx, h);
+        daemon_start(fx, h);
+
+        g_autofree char *state = pc_get_process_string(fx, ended, "State");
+        g_assert_cmpstr(state, ==, "exited");
+        g_assert_cmpuint(get_u32(fx, ended, "RestartCount"), ==, 1);
+        pc_assert_wait_result(fx, ended, "exited", 3);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
@@ -856,5 +884,7 @@ int main(int argc, char **argv) {
                     test_processes_come_back_in_their_cgroups);
         pc_test_add("/restart/restart-policy-survives-kill-9-in-its-delay-and-third-run", PC_FIXTURE_DEFAULT,
                     test_restart_policy_survives_kill_9_of_the_daemon);
+        pc_test_add("/restart/ended-restart-policy-survives-kill-9", PC_FIXTURE_DEFAULT,
+                    test_ended_restart_policy_survives_kill_9_of_the_daemon);
         return g_test_run();
 }
