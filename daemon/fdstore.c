@@ -606,6 +606,7 @@ static int describe_restored(Process *p, void *userdata) {
                         bytes += strlen(*e) + 1;
                 r = quota_charge_n(p->manager, p->owner_uid, QUOTA_BYTES, bytes, &run->bytes);
                 restore_run_fds(p, fdstore_take(st->set, FDSTORE_RUN_FDS));
+                run_request_hold_fds(p->manager, run);
                 /* The socket came back empty: the store gets a new one. */
                 p->fdstore_kept |= 1U << FDSTORE_RUN_FDS;
                 keep_run_fds(p->manager, p);

@@ -401,8 +401,24 @@ RunRequest *run_request_free(RunRequest *r) {
                 safe_close(r->fds[i].source);
         free(r->fds);
         charge_release(&r->bytes);
+        if (r->manager)
+                r->manager->run_fds -= r->held_fds;
         free(r);
         return NULL;
+}
+
+void run_request_hold_fds(Manager *m, RunRequest *r) {
+        unsigned n = 0;
+
+        for (int i = 0; i < 3; i++)
+                n += r->stdio[i] >= 0;
+        for (size_t i = 0; i < r->n_fds; i++)
+                n += r->fds[i].source >= 0;
+        if (r->manager)
+                r->manager->run_fds -= r->held_fds;
+        r->manager = m;
+        r->held_fds = n;
+        m->run_fds += n;
 }
 
 static char **strv_copy(char **l) {
@@ -468,6 +484,7 @@ static int run_request_keep(Manager *m, uid_t owner, const RunRequest *run, RunR
         for (size_t i = 0; i < run->n_fds; i++)
                 if ((k->fds[i].source = spawn_move_fd_high(fcntl(run->fds[i].source, F_DUPFD_CLOEXEC, 3))) < 0)
                         goto fail_fd;
+        run_request_hold_fds(m, k);
         *ret = k;
         return 0;
 fail_fd:

@@ -48,9 +48,14 @@ typedef struct RunRequest {
         bool exec_bound;
         uint64_t exec_dev, exec_ino;
         Charge bytes;
+        Manager *manager;      /* whose run_fds counts held_fds (run_request_hold_fds()) */
+        unsigned held_fds;
 } RunRequest;
 
 RunRequest *run_request_free(RunRequest *r);
+/* Counts r's open descriptors in m's, against the descriptor reserve (quota.h),
+ * until r is freed. */
+void run_request_hold_fds(Manager *m, RunRequest *r);
 
 /* Manager1.Spawn. */
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error);

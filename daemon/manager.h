@@ -65,6 +65,7 @@ typedef struct Manager {
         uint64_t polkit_absent_until; /* CLOCK_MONOTONIC µs: till then polkit is known not to be on the bus */
         unsigned long long auth_fds; /* descriptors in the calls those queries keep */
         unsigned long long output_fds; /* capture pipes and followers of captured output (output.c) */
+        unsigned long long run_fds; /* the callers' descriptors kept for later runs (launch.h, RunRequest) */
         LIST_HEAD(AuthAnswer, auth_answers); /* remembered yeses of all callers, oldest first (polkit.c) */
         sd_event_source *auth_expiry;        /* forgets the oldest when its time runs out */
         uint64_t auth_generation;            /* counts the times all were forgotten: an answer to a

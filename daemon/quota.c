@@ -162,10 +162,11 @@ unsigned long long quota_descriptor_capacity(const Manager *m) {
 
 /* What the daemon holds besides its start-up descriptors: each process's,
  * each Spawn under way's status pipe and pidfd, the descriptors of the
- * calls kept while polkit is asked, and captured output's pipes. */
+ * calls kept while polkit is asked, captured output's pipes, and the
+ * callers' descriptors kept for the later runs of restart policies. */
 static unsigned long long descriptors_held(const Manager *m) {
         return (unsigned long long) m->n_processes * descriptors_per_process(m) +
-                (unsigned long long) m->n_launches * QUOTA_DESCRIPTORS_PER_LAUNCH + m->auth_fds + m->output_fds;
+                (unsigned long long) m->n_launches * QUOTA_DESCRIPTORS_PER_LAUNCH + m->auth_fds + m->output_fds + m->run_fds;
 }
 
 int quota_check_descriptors_for(Manager *m, unsigned long long n, sd_bus_error *error) {

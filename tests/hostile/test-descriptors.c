@@ -212,11 +212,53 @@ static void test_pending_waits_hold_none_of_the_calls_descriptors(PcFixture *fx)
         }
 }
 
+/* Processes with a restart policy keep the descriptors they were given
+ * (here BUS_MESSAGE_FDS each) for their later runs, also while they wait
+ * for the next one.  Those count against the reserve like every other
+ * descriptor the daemon holds: Spawn is refused while a message's worth is
+ * still free, and the daemon stays. */
+static void test_descriptors_kept_for_restarts_count_against_the_reserve(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        struct rlimit rl;
+        guint spawned = 0;
+
+        rl.rlim_cur = rl.rlim_max = pc_fixture_daemon_fd_count(fx) + HEADROOM;
+        g_assert_cmpint(prlimit(fx->daemon_pid, RLIMIT_NOFILE, &rl, NULL), ==, 0);
+
+        for (; spawned < HEADROOM; spawned++) {
+                g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+                GVariantBuilder map;
+                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                g_assert_cmpint(devnull, >=, 0);
+                g_variant_builder_init(&map, G_VARIANT_TYPE("a{uh}"));
+                for (int i = 0; i < BUS_MESSAGE_FDS; i++)
+                        g_variant_builder_add(&map, "{uh}", (guint32) (3 + i), g_unix_fd_list_append(fds, devnull, NULL));
+                close(devnull);
+                /* It ends at once and waits an hour for its next run. */
+                g_autofree char *path = pc_fixture_spawn(
+                        fx, PC_ARGV("/bin/true"),
+                        pc_options("fds", g_variant_builder_end(&map), "restart", g_variant_new_string("always"),
+                                   "restart-delay", g_variant_new_uint64(3600ULL * 1000000ULL), NULL),
+                        fds, NULL, &error);
+                if (!path)
+                        break;
+        }
+        g_assert_cmpuint(spawned, >, 0);
+        g_assert_cmpuint(spawned, <, HEADROOM);
+        pc_assert_dbus_error(error, PC_ERROR_LIMIT_EXCEEDED);
+        g_assert_nonnull(strstr(error->message, "file descriptors"));
+        g_assert_cmpuint(rl.rlim_cur - pc_fixture_daemon_fd_count(fx), >=, MESSAGE_FDS_MAX);
+        g_assert_cmpuint(pc_get_process_count(fx), ==, spawned);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/hostile/limits/out-of-descriptors-is-limit-exceeded-and-never-fatal", PC_FIXTURE_NEEDS_ROOT,
                     test_out_of_descriptors_is_limit_exceeded_and_never_fatal);
         pc_test_add("/hostile/limits/pending-waits-hold-none-of-the-calls-descriptors", PC_FIXTURE_DEFAULT,
                     test_pending_waits_hold_none_of_the_calls_descriptors);
+        pc_test_add("/hostile/limits/descriptors-kept-for-restarts-count-against-the-reserve", PC_FIXTURE_NEEDS_ROOT,
+                    test_descriptors_kept_for_restarts_count_against_the_reserve);
         return g_test_run();
 }
