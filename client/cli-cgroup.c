@@ -185,7 +185,8 @@ static void print_members(int dir_fd, const char *prefix, unsigned depth) {
 
                 if (i < m.n_pids) {
                         _cleanup_free_ char *cmd = command_line_of(m.pids[i]);
-                        printf("%s%s%d %s\n", prefix, branch, (int) m.pids[i], cmd ?: "?");
+                        _cleanup_free_ char *shown = cmd ? cli_escape(cmd) : NULL;
+                        printf("%s%s%d %s\n", prefix, branch, (int) m.pids[i], shown ?: "?");
                         continue;
                 }
                 const char *sub = m.subs[i - m.n_pids];
@@ -410,6 +411,7 @@ static int top_refresh(procctl_client *client, TopState *st, bool clear) {
                "MEMORY", "CPU-TIME", "COMMAND", cli_color(ANSI_NORMAL));
         for (size_t i = 0; i < n; i++) {
                 char cpu[16], mem[16], time[32], user[64];
+                _cleanup_free_ char *command = cli_escape(rows[i].command);
                 int width;
 
                 if (rows[i].cpu_percent < 0)
@@ -425,9 +427,9 @@ static int top_refresh(procctl_client *client, TopState *st, bool clear) {
                                format_bytes(rows[i].usage.memory, mem, sizeof(mem)), time);
                 /* On a terminal, one line each. */
                 if (columns > width)
-                        printf("%.*s\n", columns - width, strempty(rows[i].command));
+                        printf("%.*s\n", columns - width, command ?: "?");
                 else
-                        printf("%s\n", strempty(rows[i].command));
+                        printf("%s\n", command ?: "?");
         }
         fflush(stdout);
         free(rows);

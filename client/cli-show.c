@@ -305,9 +305,9 @@ static void list_print_table(const procctl_process_list *list, const size_t *sel
                 asprintf(&cells[k][COL_PID], "%u", (unsigned) procctl_process_list_get_pid(list, i));
                 cells[k][COL_USER] = strdup(cli_user_name(procctl_process_list_get_uid(list, i), user, sizeof(user)));
                 cells[k][COL_RUNTIME] = strdup(info ? cli_format_duration(info_runtime(info), runtime, sizeof(runtime)) : "-");
-                cells[k][COL_DESCRIPTION] = strdup(list_description(list, i));
+                cells[k][COL_DESCRIPTION] = cli_escape(list_description(list, i));
                 asprintf(&cells[k][COL_RESTARTS], "%u", list_restarts(list, i));
-                cells[k][COL_COMMAND] = strdup(procctl_process_list_get_command_line(list, i));
+                cells[k][COL_COMMAND] = cli_escape(procctl_process_list_get_command_line(list, i));
 
                 for (int c = 0; c < _COL_MAX; c++) {
                         if (!cells[k][c])
@@ -421,6 +421,12 @@ static void status_help(void) {
                GLOBAL_OPTIONS_HELP);
 }
 
+/* A string a caller gave, escaped (cli_escape()). */
+static void print_escaped(const char *before, const char *s, const char *after) {
+        _cleanup_free_ char *e = cli_escape(s);
+        printf("%s%s%s", before, e ?: "?", after);
+}
+
 static void status_print(const procctl_process_info *info) {
         char buf[256], buf2[64], when[64];
         uint64_t start = procctl_process_info_get_start_timestamp(info);
@@ -430,15 +436,16 @@ static void status_print(const procctl_process_info *info) {
 
         const char *on = state_color_of(info), *off = *on ? ANSI_NORMAL : "";
 
-        printf("%s%s%s %" PRIu64 "%s%s\n", on, procctl_process_info_is_running(info) ? "●" : "○", off,
-               procctl_process_info_get_id(info), *description ? " - " : "", description);
+        printf("%s%s%s %" PRIu64 "%s", on, procctl_process_info_is_running(info) ? "●" : "○", off,
+               procctl_process_info_get_id(info), *description ? " - " : "");
+        print_escaped("", description, "\n");
         printf("         Path: %s\n", procctl_process_info_get_path(info));
         printf("      Command:");
         STRV_FOREACH(a, procctl_process_info_get_argv(info))
-                printf(" %s", *a);
+                print_escaped(" ", *a, "");
         printf("\n");
-        printf("   Executable: %s\n", procctl_process_info_get_executable(info));
-        printf("    Directory: %s\n", procctl_process_info_get_working_directory(info));
+        print_escaped("   Executable: ", procctl_process_info_get_executable(info), "\n");
+        print_escaped("    Directory: ", procctl_process_info_get_working_directory(info), "\n");
         printf("          PID: %u\n", (unsigned) procctl_process_info_get_pid(info));
         printf("         User: %s (%u)\n", cli_user_name(procctl_process_info_get_uid(info), buf, sizeof(buf)),
                (unsigned) procctl_process_info_get_uid(info));

@@ -494,6 +494,55 @@ int cli_exit_code(const procctl_exit *exit) {
 
 /* ----------------------------------------------------------- users, groups */
 
+/* The length of the UTF-8 sequence at s, if valid and not a C1 control
+ * character; else 0. */
+static size_t utf8_printable_length(const unsigned char *s) {
+        size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+        uint32_t c = n == 2 ? s[0] & 0x1f : n == 3 ? s[0] & 0x0f : s[0] & 0x07;
+
+        if (n == 0)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = c << 6 | (s[i] & 0x3f);
+        }
+        /* Overlong, surrogates, past U+10FFFF, and C1 (U+0080..U+009F). */
+        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff) ||
+            c < 0xa0)
+                return 0;
+        return n;
+}
+
+char *cli_escape(const char *s) {
+        const unsigned char *u = (const unsigned char *) (s ?: "");
+        size_t len = strlen((const char *) u);
+        char *out = malloc(len * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                static const char named[] = "\a\b\t\n\v\f\r", letters[] = "abtnvfr";
+                const char *k = u[i] != 0 ? strchr(named, u[i]) : NULL;
+                size_t n;
+
+                if (u[i] >= 0x20 && u[i] < 0x7f)
+                        *o++ = (char) u[i++];
+                else if (u[i] >= 0x80 && (n = utf8_printable_length(u + i)) > 0) {
+                        memcpy(o, u + i, n);
+                        o += n;
+                        i += n;
+                } else if (k) {
+                        *o++ = '\\';
+                        *o++ = letters[k - named];
+                        i++;
+                } else
+                        o += sprintf(o, "\\x%02x", u[i++]);
+        }
+        *o = '\0';
+        return out;
+}
+
 const char *cli_user_name(uid_t uid, char *buf, size_t size) {
         struct passwd *pw = getpwuid(uid);
 

@@ -137,6 +137,12 @@ char *cli_format_exit(const procctl_exit *exit, char *buf, size_t size);
 /* The shell code for an end; 1 for an unknown one. */
 int cli_exit_code(const procctl_exit *exit);
 
+/* s as it may be printed on a terminal: control characters (C0, DEL, C1)
+ * and bytes that are not UTF-8 as \n, \t, \xNN..., so that no string a
+ * user gave the daemon (a description, a command line) can move the
+ * cursor, retitle the terminal or answer for it.  NULL only without memory. */
+char *cli_escape(const char *s);
+
 /* User / group name for an id, or the number. */
 const char *cli_user_name(uid_t uid, char *buf, size_t size);
 const char *cli_group_name(gid_t gid, char *buf, size_t size);

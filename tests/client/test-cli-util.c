@@ -162,6 +162,24 @@ static void test_format_timestamp_iso(void) {
                         "2026-06-15T12:00:00.000042+00:00");
 }
 
+static void test_escape(void) {
+        const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "plain text, ünïcödé €", "plain text, ünïcödé €" },
+                { "\033]0;title\007", "\\x1b]0;title\\a" },
+                { "a\tb\nc\rd\x7f", "a\\tb\\nc\\rd\\x7f" },
+                { "\xc2\x9b" "2J", "\\xc2\\x9b2J" },         /* C1 CSI, as UTF-8 */
+                { "\x9b" "2J", "\\x9b2J" },                   /* C1 CSI, a lone byte */
+                { "\xc0\xaf \xed\xa0\x80 \xe2\x82", "\\xc0\\xaf \\xed\\xa0\\x80 \\xe2\\x82" }, /* overlong, surrogate, cut */
+                { "", "" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *e = cli_escape(cases[i].in);
+                g_assert_cmpstr(e, ==, cases[i].out);
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/cli-util/parse-signal", test_parse_signal);
@@ -172,5 +190,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/cli-util/format-exit", test_format_exit);
         g_test_add_func("/cli-util/parse-timestamp", test_parse_timestamp);
         g_test_add_func("/cli-util/format-timestamp-iso", test_format_timestamp_iso);
+        g_test_add_func("/cli-util/escape-control-characters", test_escape);
         return g_test_run();
 }

@@ -737,6 +737,45 @@ static void test_status_several_ids(PcFixture *fx) {
         assert_one_error_line(&u, "999999: no such process");
 }
 
+/* What a user gave the daemon (a description, a command line, here as
+ * nobody would) reaches another user's terminal escaped, as systemctl
+ * does: no escape sequence, C1 control or newline of it is printed as is. */
+static void assert_no_control_characters(const char *what, const char *out) {
+        for (const char *c = out; *c; c++)
+                if ((*c != '\n' && (unsigned char) *c < 0x20) || *c == 0x7f ||
+                    ((unsigned char) c[0] == 0xc2 && (unsigned char) c[1] >= 0x80 && (unsigned char) c[1] < 0xa0))
+                        pc_fail("%s prints a control character (0x%02x) of a user's string:\n%s", what, (unsigned char) *c,
+                                out);
+}
+
+static void test_user_strings_are_escaped(PcFixture *fx) {
+        gboolean cgroups = pc_have_cgroups(fx);
+        g_autofree char *id = cli_spawn(fx, ARGS("--description", "web\033[8m\r\033]52;c;cGF5bG9hZA==\007", "--",
+                                                 "/bin/sh", "-c", "sleep 100", "\033[2J\033]0;owned\007", "\xc2\x9b" "31m",
+                                                 "tab\tand\nline", "ünïcödé"));
+
+        g_auto(CliResult) l = run_cli(fx, "list");
+        g_assert_cmpint(l.code, ==, 0);
+        assert_no_control_characters("list", l.out);
+        g_assert_nonnull(strstr(l.out, "web\\x1b[8m\\r\\x1b]52;c;cGF5bG9hZA==\\a"));
+        g_assert_nonnull(strstr(l.out, "\\x1b[2J\\x1b]0;owned\\a \\xc2\\x9b31m tab\\tand\\nline ünïcödé"));
+
+        g_auto(CliResult) st = run_cli(fx, "status", id);
+        g_assert_cmpint(st.code, ==, 0);
+        assert_no_control_characters("status", st.out);
+        g_assert_nonnull(strstr(st.out, " - web\\x1b[8m\\r"));
+        g_assert_nonnull(strstr(st.out, "Command: /bin/sh -c sleep 100 \\x1b[2J\\x1b]0;owned\\a \\xc2\\x9b31m tab\\tand\\nline ünïcödé\n"));
+
+        if (cgroups) {
+                g_auto(CliResult) t = run_cli(fx, "top", "-b", "-n", "1");
+                g_assert_cmpint(t.code, ==, 0);
+                assert_no_control_characters("top", t.out);
+                g_assert_nonnull(strstr(t.out, "/bin/sh -c sleep 100 \\x1b[2J"));
+        }
+        g_auto(CliResult) s = run_cli(fx, "stop", id);
+        g_assert_cmpint(s.code, ==, 0);
+}
+
 static void test_list_description_and_filters(PcFixture *fx) {
         g_autofree char *a = cli_spawn(fx, ARGS("--description", "web server", "--", "/bin/sleep", "100"));
         g_autofree char *b = cli_spawn(fx, ARGS("-u", "nobody", "--", "/bin/sh", "-c", "exit 4"));
@@ -1374,6 +1413,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/list/json-parses", 0, test_list_json);
         pc_test_add("/cli/status/text-and-json", 0, test_status_json_and_text);
         pc_test_add("/cli/status/several-ids", 0, test_status_several_ids);
+        pc_test_add("/cli/user-strings-are-escaped-in-list-status-and-top", 0, test_user_strings_are_escaped);
         pc_test_add("/cli/list/description-and-filters", PC_FIXTURE_NEEDS_ROOT, test_list_description_and_filters);
         pc_test_add("/cli/release/all", 0, test_release_all);
         pc_test_add("/cli/adopt", 0, test_adopt);
