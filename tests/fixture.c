@@ -1061,6 +1061,21 @@ gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data,
         }
 }
 
+void pc_async_call_done(GObject *source, GAsyncResult *res, gpointer call) {
+        PcAsyncCall *c = call;
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
+        c->done = TRUE;
+}
+
+static gboolean async_call_is_done(gpointer call) {
+        return ((PcAsyncCall *) call)->done;
+}
+
+void pc_async_call_wait(PcAsyncCall *call) {
+        if (!pc_poll_until(async_call_is_done, call, PC_TIMEOUT_MS))
+                pc_fail("no reply to an asynchronous call within %d ms", PC_TIMEOUT_MS);
+}
+
 /* --- Processes and descriptors ---------------------------------------- */
 
 guint pc_fixture_daemon_fd_count(PcFixture *fx) {

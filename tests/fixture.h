@@ -293,6 +293,18 @@ const PcRecordedSignal *pc_signal_recorder_wait(PcSignalRecorder *r, PcSignalMat
  * timeout_ms passed (returns FALSE). */
 gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data, int timeout_ms);
 
+/* A call made with g_dbus_connection_call(..., pc_async_call_done, &call):
+ * its reply or error once done. */
+typedef struct {
+        gboolean done;
+        GVariant *reply;
+        GError *error;
+} PcAsyncCall;
+void pc_async_call_done(GObject *source, GAsyncResult *res, gpointer call);
+/* Iterates the main context until call is done; fails the test after
+ * PC_TIMEOUT_MS. */
+void pc_async_call_wait(PcAsyncCall *call);
+
 /* --- Processes and descriptors ---------------------------------------- */
 
 /* Number of open descriptors of the daemon, or of pid (/proc/<pid>/fd). */

@@ -555,22 +555,6 @@ static void test_huge_environment(PcFixture *fx) {
 
 /* --- Callers that leave ---------------------------------------------------- */
 
-typedef struct {
-        gboolean done;
-        GVariant *reply;
-        GError *error;
-} AsyncCall;
-
-static void on_call_done(GObject *source, GAsyncResult *res, gpointer user_data) {
-        AsyncCall *c = user_data;
-        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
-        c->done = TRUE;
-}
-
-static gboolean async_call_done(gpointer user_data) {
-        return ((AsyncCall *) user_data)->done;
-}
-
 static void test_caller_leaves_mid_wait(PcFixture *fx) {
         const guint n_callers = 20;
         g_autofree char *path = spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL, NULL);
@@ -598,13 +582,13 @@ static void test_caller_leaves_mid_wait(PcFixture *fx) {
         /* The process is untouched, and a Wait that stays still gets its answer. */
         g_autofree char *state = pc_get_process_string(fx, path, "State");
         g_assert_cmpstr(state, ==, "running");
-        AsyncCall wait = {};
+        PcAsyncCall wait = {};
         g_dbus_connection_call(fx->conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Wait", g_variant_new("(o)", path),
-                               G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, on_call_done, &wait);
+                               G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, pc_async_call_done, &wait);
         g_autoptr(GError) error = NULL;
         g_assert_true(pc_signal(fx, path, SIGTERM, &error));
         g_assert_no_error(error);
-        g_assert_true(pc_poll_until(async_call_done, &wait, PC_TIMEOUT_MS));
+        pc_async_call_wait(&wait);
         g_assert_no_error(wait.error);
         const char *reason;
         gint32 status;
