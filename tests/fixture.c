@@ -1183,6 +1183,24 @@ pid_t pc_find_outer_pid(pid_t ns_of, pid_t inner_pid) {
         return 0;
 }
 
+typedef struct {
+        pid_t pid;
+        const char *comm;
+} CommWanted;
+
+static gboolean has_comm(gpointer data) {
+        CommWanted *c = data;
+        g_autofree char *file = g_strdup_printf("/proc/%d/comm", (int) c->pid);
+        g_autofree char *text = NULL;
+        return g_file_get_contents(file, &text, NULL, NULL) && strcmp(g_strchomp(text), c->comm) == 0;
+}
+
+void pc_wait_comm(pid_t pid, const char *comm) {
+        CommWanted c = { pid, comm };
+        if (!pc_poll_until(has_comm, &c, PC_TIMEOUT_MS))
+                pc_fail("process %d never became %s", (int) pid, comm);
+}
+
 /* --- Files and pipes -------------------------------------------------- */
 
 char *pc_fixture_write_file(PcFixture *fx, const char *name, const char *contents, mode_t mode) {

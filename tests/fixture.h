@@ -319,6 +319,9 @@ int pc_pidfd_open(pid_t pid);
 /* Whether the process behind pidfd ended (the pidfd became readable)
  * within timeout_ms; it need not be our child. */
 gboolean pc_pidfd_wait_readable(int pidfd, int timeout_ms);
+/* Waits until /proc/<pid>/comm is comm: e.g. a shell that set a trap and
+ * then exec'd comm.  Fails the test after PC_TIMEOUT_MS. */
+void pc_wait_comm(pid_t pid, const char *comm);
 /* The "State:" letter of /proc/<pid>/status, or 0 if the process is gone. */
 char pc_process_state(pid_t pid);
 /* The innermost PID (last NSpid field) of pid, or 0 if gone. */

@@ -481,28 +481,8 @@ static void restart_async(PcFixture *fx, const char *path, PcAsyncCall *c) {
 }
 
 
-typedef struct {
-        guint32 pid;
-        const char *comm;
-} Comm;
-
-static gboolean has_comm(gpointer data) {
-        Comm *c = data;
-        g_autofree char *file = g_strdup_printf("/proc/%u/comm", c->pid);
-        g_autofree char *text = NULL;
-        return g_file_get_contents(file, &text, NULL, NULL) && strcmp(g_strchomp(text), c->comm) == 0;
-}
-
 static gboolean file_exists(gpointer path) {
         return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
-/* A shell that set its trap and then exec'd comm is known to ignore
- * (or act on) SIGTERM from here on. */
-static void wait_comm(guint32 pid, const char *comm) {
-        Comm c = { pid, comm };
-        if (!pc_poll_until(has_comm, &c, PC_TIMEOUT_MS))
-                pc_fail("process %u never became %s", pid, comm);
 }
 
 static gboolean is_pid(const PcRecordedSignal *s, gpointer pid) {
@@ -581,7 +561,7 @@ static void test_restart_honours_stop_timeout(PcFixture *fx) {
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "trap '' TERM; exec sleep 60"), o, &pid1);
         g_autoptr(GError) error = NULL;
 
-        wait_comm(pid1, "sleep");
+        pc_wait_comm((pid_t) pid1, "sleep");
         gint64 before = g_get_monotonic_time();
         guint32 pid2 = restart(fx, path, &error);
         g_assert_no_error(error);
@@ -640,7 +620,7 @@ static void test_stop_racing_restart(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
         PcAsyncCall r1 = {}, r2 = {};
 
-        wait_comm(pid, "sleep");
+        pc_wait_comm((pid_t) pid, "sleep");
         restart_async(fx, path, &r1);
         char *reason = NULL;
         gint32 status;
@@ -658,7 +638,7 @@ static void test_stop_racing_restart(PcFixture *fx) {
 
         o = pc_options("restart", g_variant_new_string("always"), "stop-timeout", g_variant_new_uint64(500 * MS), NULL);
         g_autofree char *two = pc_spawn_ok(fx, argv, o, &pid);
-        wait_comm(pid, "sleep");
+        pc_wait_comm((pid_t) pid, "sleep");
         restart_async(fx, two, &r1);
         restart_async(fx, two, &r2);
         pc_async_call_wait(&r1);
