@@ -229,6 +229,16 @@ static void call_complete(procctl_call *call, sd_bus_message *reply) {
                 call->callback.fd(call->process, r, fd, &error, call->userdata);
                 break;
         }
+        case CALL_PID: {
+                pid_t pid = 0;
+
+                if (r >= 0)
+                        r = process_pid_from_reply(call->process, reply, &pid);
+                if (r < 0 && !procctl_error_is_set(&error))
+                        error_set_local(&error, r, "Failed to parse Restart reply: %s", strerror(-r));
+                call->callback.pid(call->process, r, pid, &error, call->userdata);
+                break;
+        }
         }
 
         procctl_error_clear(&error);

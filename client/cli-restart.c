@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Restart policies in the CLI (cli-restart.h).  The bus contract has no
- * Restart method, and Stop ends a process for good, so `procctl restart`
- * ends the current run with SIGTERM and lets the process's restart policy
- * start the next one on the same object: the way systemctl restart keeps
- * the unit, under the policy's delay and limit.
+ * Restart policies in the CLI (cli-restart.h): the options of spawn, the
+ * lines of status, and `procctl restart`, which calls Process1.Restart: the
+ * current run stopped and the next started at once on the same object, the
+ * way systemctl restart keeps the unit.
  */
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,76 +177,36 @@ void cli_restart_status_print(const procctl_process_info *info) {
 static void restart_help(void) {
         printf("Usage: procctl restart [OPTIONS...] ID...\n"
                "\n"
-               "End the current run of processes spawned with --restart and wait for their\n"
-               "next run, on the same object (its ID, options and output), after the\n"
-               "restart delay.  The run is ended with SIGTERM: a policy of on-failure or\n"
-               "always runs it again, unless its restart limit is reached.  A process\n"
-               "waiting for its next run is left to it.  Fails for a process that ends\n"
-               "for good instead.\n"
+               "Stop the current run of processes spawned with --restart, as 'procctl stop'\n"
+               "does (SIGTERM, SIGKILL after the stop timeout), and start their next run at\n"
+               "once, on the same object (its ID, options and output), whatever the policy\n"
+               "would say of the run's end: no restart delay, not counted against the\n"
+               "restart limit.  A process waiting for its next run starts it now.  Prints\n"
+               "ID, object path and the new PID.  Fails for a process without a restart\n"
+               "policy, and for one that has ended for good.\n"
                "\n"
                "Options:\n"
                GLOBAL_OPTIONS_HELP);
 }
 
-#define RESTART_POLL_USEC (50ULL * 1000ULL)
-
 static int restart_one(procctl_client *client, const char *id) {
         procctl_error error = PROCCTL_ERROR_INIT;
         procctl_process *p = NULL;
-        procctl_process_info *info = NULL;
-        unsigned before;
+        pid_t pid;
         int r, ret = 1;
 
         if (cli_process_from_id(client, id, &p) < 0)
                 return 1;
-        r = procctl_process_get_info(p, &info, &error);
+        r = procctl_process_restart(p, &pid, &error);
         if (r < 0) {
                 cli_call_error(id, r, &error);
                 goto finish;
         }
-        before = procctl_process_info_get_restart_count(info);
-        if (!cli_restart_pending(info)) {
-                if (!procctl_process_info_is_running(info)) {
-                        cli_error("process %s has ended for good: spawn it again", id);
-                        goto finish;
-                }
-                r = procctl_process_signal(p, SIGTERM, &error);
-                if (r < 0) {
-                        cli_call_error(id, r, &error);
-                        goto finish;
-                }
-        }
-        /* Until the next run, or the end. */
-        for (;;) {
-                procctl_error_clear(&error);
-                info = procctl_process_info_unref(info);
-                r = procctl_process_get_info(p, &info, &error);
-                if (r < 0) {
-                        cli_call_error(id, r, &error);
-                        goto finish;
-                }
-                if (procctl_process_info_get_restart_count(info) > before && procctl_process_info_is_running(info))
-                        break;
-                if (!procctl_process_info_is_running(info) && !cli_restart_pending(info)) {
-                        procctl_exit x;
-                        char buf[128];
-                        if (procctl_process_info_get_exit(info, &x) >= 0)
-                                cli_error("process %s ended for good (%s): it has no restart policy that runs it again, "
-                                          "or reached its restart limit", id, cli_format_exit(&x, buf, sizeof(buf)));
-                        else
-                                cli_error("process %s ended for good", id);
-                        goto finish;
-                }
-                (void) procctl_client_wait(client, RESTART_POLL_USEC);
-                (void) procctl_client_process(client);
-        }
         if (!arg.quiet)
-                printf("%" PRIu64 " %s %u\n", procctl_process_info_get_id(info), procctl_process_info_get_path(info),
-                       (unsigned) procctl_process_info_get_pid(info));
+                printf("%" PRIu64 " %s %u\n", procctl_process_get_id(p), procctl_process_get_path(p), (unsigned) pid);
         ret = 0;
 finish:
         procctl_error_clear(&error);
-        procctl_process_info_unref(info);
         procctl_process_unref(p);
         return ret;
 }

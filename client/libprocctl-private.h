@@ -87,6 +87,7 @@ typedef enum CallKind {
         CALL_LIST_COMMAND_LINES,
         CALL_OUTPUT,
         CALL_FOLLOW,
+        CALL_PID,        /* Restart: the new run's pid */
 } CallKind;
 
 struct procctl_call {
@@ -104,6 +105,7 @@ struct procctl_call {
                 procctl_list_callback_t list;
                 procctl_output_callback_t output;
                 procctl_fd_callback_t fd;
+                procctl_pid_callback_t pid;
         } callback;
         void *userdata;
         procctl_process_info *info; /* CALL_INFO_ARGV: what GetAll gave */
@@ -120,6 +122,9 @@ int error_from_call(procctl_error *error, int r, const sd_bus_error *bus_error);
 int client_new_method_call(procctl_client *client, const char *path, const char *interface,
                            const char *member, sd_bus_message **ret);
 int client_new_manager_call(procctl_client *client, const char *member, sd_bus_message **ret);
+
+/* process.c */
+int process_pid_from_reply(procctl_process *process, sd_bus_message *reply, pid_t *ret);
 
 /* call.c */
 void call_unlink(procctl_call *call);

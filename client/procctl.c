@@ -50,7 +50,7 @@ static void help(void) {
                "  stop ID...                  Stop processes (SIGTERM, then SIGKILL)\n"
                "  wait ID...                  Wait for processes to end\n"
                "  release ID...|--all         Forget processes that have ended\n"
-               "  restart ID...               End the current run, wait for the next (--restart)\n"
+               "  restart ID...               Stop the current run, start the next at once (--restart)\n"
                "  adopt PID                   Track a process procctld did not start\n"
                "  list                        List processes\n"
                "  status ID...                Show everything about processes\n"

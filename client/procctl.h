@@ -339,6 +339,22 @@ int procctl_process_release_async(procctl_process *process,
                                   procctl_done_callback_t callback, void *userdata,
                                   procctl_call **ret_call);
 
+/* Restart (Features word "restart"), for a process spawned with a restart
+ * policy: its current run is stopped as by procctl_process_stop(), and the
+ * next starts at once on the same object (during the delay between two
+ * runs: at once); *ret_pid (may be NULL) is the new run's pid, which
+ * procctl_process_get_pid() returns from then on.  No deadline, as Stop.
+ * Errors: NotSupported without a restart policy; NotRunning once the process
+ * has ended for good, or when a Stop ends it first; ExecFailed when the next
+ * run cannot execute its program (it has then ended for good). */
+int procctl_process_restart(procctl_process *process, pid_t *ret_pid, procctl_error *error);
+
+typedef void (*procctl_pid_callback_t)(procctl_process *process, int r, pid_t pid, const procctl_error *error,
+                                       void *userdata);
+int procctl_process_restart_async(procctl_process *process,
+                                  procctl_pid_callback_t callback, void *userdata,
+                                  procctl_call **ret_call);
+
 /* -------------------------------------------------------- captured output */
 
 /* A page of a process's captured output (ReadOutput): entries of (time in

@@ -295,9 +295,9 @@ _public_ int procctl_process_signal_group_async(procctl_process *process, int si
         return process_signal_async_full(process, "SignalGroup", signal, callback, userdata, ret_call);
 }
 
-static int process_exit_call_async(procctl_process *process, const char *member,
-                                   procctl_exit_callback_t callback, void *userdata,
-                                   procctl_call **ret_call) {
+/* A Manager1 call on the process's object alone, answered as kind. */
+static int process_call_async(procctl_process *process, const char *member, uint64_t timeout, CallKind kind,
+                              void *callback, void *userdata, procctl_call **ret_call) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
@@ -306,31 +306,66 @@ static int process_exit_call_async(procctl_process *process, const char *member,
         r = process_call_new(process, member, &m);
         if (r < 0)
                 return r;
-        return call_async(process->client, process, m, UINT64_MAX, CALL_EXIT, (void *) callback, userdata, ret_call);
+        return call_async(process->client, process, m, timeout, kind, callback, userdata, ret_call);
 }
 
 _public_ int procctl_process_wait_async(procctl_process *process,
                                         procctl_exit_callback_t callback, void *userdata,
                                         procctl_call **ret_call) {
-        return process_exit_call_async(process, "Wait", callback, userdata, ret_call);
+        return process_call_async(process, "Wait", UINT64_MAX, CALL_EXIT, (void *) callback, userdata, ret_call);
 }
 
 _public_ int procctl_process_stop_async(procctl_process *process,
                                         procctl_exit_callback_t callback, void *userdata,
                                         procctl_call **ret_call) {
-        return process_exit_call_async(process, "Stop", callback, userdata, ret_call);
+        return process_call_async(process, "Stop", UINT64_MAX, CALL_EXIT, (void *) callback, userdata, ret_call);
 }
 
 _public_ int procctl_process_release_async(procctl_process *process,
                                            procctl_done_callback_t callback, void *userdata,
                                            procctl_call **ret_call) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        return process_call_async(process, "Release", 0, CALL_DONE, (void *) callback, userdata, ret_call);
+}
+
+/* The new run's pid, which the process reports from now on. */
+int process_pid_from_reply(procctl_process *process, sd_bus_message *reply, pid_t *ret) {
+        uint32_t pid;
+        int r;
+
+        r = sd_bus_message_read(reply, "u", &pid);
+        if (r < 0)
+                return r;
+        if (pid == 0 || pid > INT32_MAX)
+                return -EBADMSG;
+        process->pid = (pid_t) pid;
+        *ret = (pid_t) pid;
+        return 0;
+}
+
+_public_ int procctl_process_restart(procctl_process *process, pid_t *ret_pid, procctl_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        pid_t pid;
         int r;
 
         if (!process)
-                return -EINVAL;
-        r = process_call_new(process, "Release", &m);
+                return error_set_local(error, -EINVAL, "No process given");
+        r = process_call_new(process, "RestartProcess", &m);
+        if (r < 0)
+                return error_set_local(error, r, NULL);
+        /* As Stop: the run's stop timeout is the daemon's to keep. */
+        r = call_sync(process->client, m, UINT64_MAX, &reply, error);
         if (r < 0)
                 return r;
-        return call_async(process->client, process, m, 0, CALL_DONE, (void *) callback, userdata, ret_call);
+        r = process_pid_from_reply(process, reply, &pid);
+        if (r < 0)
+                return error_set_local(error, r, "Failed to parse Restart reply: %s", strerror(-r));
+        if (ret_pid)
+                *ret_pid = pid;
+        return 0;
+}
+
+_public_ int procctl_process_restart_async(procctl_process *process,
+                                           procctl_pid_callback_t callback, void *userdata,
+                                           procctl_call **ret_call) {
+        return process_call_async(process, "RestartProcess", UINT64_MAX, CALL_PID, (void *) callback, userdata, ret_call);
 }

@@ -55,6 +55,8 @@ static void put_restart(Writer *w, const Process *p) {
                 put_u64(w, "restart-window", r->window[i]);
         put_u64(w, "restart-run-start", r->run_start);
         put_u64(w, "restart-timed-out", r->timed_out);
+        if (r->requested)
+                put_u64(w, "restart-requested", 1);
         if (r->pending) {
                 put_u64(w, "restart-next", r->next_monotonic);
                 put_u64(w, "restart-next-realtime", r->next_realtime);
@@ -136,6 +138,8 @@ static int read_restart_key(Process *p, const char *key, const char *value, bool
                 r->run_start = v;
         else if (strcmp(key, "restart-timed-out") == 0 && numeric)
                 r->timed_out = v != 0;
+        else if (strcmp(key, "restart-requested") == 0 && numeric)
+                r->requested = v != 0;
         else if (strcmp(key, "restart-next") == 0 && numeric) {
                 r->next_monotonic = v;
                 r->pending = true;
@@ -649,6 +653,10 @@ static int restore_one(Manager *m, FdStoreSet *set) {
                 return r;
         manager_announce_process(m, p);
         process_settle_cgroup(p);
+        /* A Restart was stopping its run: stopped again (its stop timeout
+         * from now), and the next run follows at once. */
+        if (p->restart && p->restart->requested && !p->exited && !restart_pending(p))
+                process_stop_for_restart(p);
         return 0;
 }
 

@@ -570,6 +570,8 @@ static int on_rerun_status(sd_event_source *s, int fd, uint32_t revents, void *u
                 }
         }
         p->restart->status_source = sd_event_source_disable_unref(p->restart->status_source);
+        if (!p->restart->exec_error)
+                process_run_started(p);
         return 0;
 }
 

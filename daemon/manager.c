@@ -232,6 +232,12 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return r < 0 ? r : process_act_release(msg, p, error);
 }
 
+static int method_restart_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Process *p;
+        int r = read_process(msg, userdata, &p, error);
+        return r < 0 ? r : process_act_restart(msg, p, error);
+}
+
 static int method_freeze_common(sd_bus_message *msg, Manager *m, bool freeze, sd_bus_error *error) {
         Process *p;
         int r = read_process(msg, m, &p, error);
@@ -429,6 +435,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ThawProcess", SD_BUS_ARGS("o", process), SD_BUS_NO_RESULT, method_thaw_process,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestartProcess", SD_BUS_ARGS("o", process), SD_BUS_RESULT("u", new_pid),
+                                method_restart_process, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetProcessByPid", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", process),
                                 method_get_process_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ProcessExited", SD_BUS_ARGS("o", process, "s", reason, "i", status), 0),

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,8 @@ void waiter_free(Waiter *w) {
         LIST_REMOVE(peer, w->peer->waiters, w);
         charge_release(&w->charge);
         sd_bus_message_unref(w->reply);
+        sd_bus_message_unref(w->not_running);
+        sd_bus_message_unref(w->exec_failed);
         free(w);
 }
 
@@ -270,7 +273,7 @@ static void process_answer_waiters(Process *p, bool stops) {
 
         for (Waiter *w = p->waiters.head; w; w = next) {
                 next = w->process_next;
-                if (w->stop && !stops)
+                if (w->kind == WAITER_RESTART || (w->kind == WAITER_STOP && !stops))
                         continue;
                 r = sd_bus_message_append(w->reply, "si", p->exit_reason, p->exit_status);
                 if (r >= 0)
@@ -279,6 +282,55 @@ static void process_answer_waiters(Process *p, bool stops) {
                         log_debug_errno(r, "Failed to answer a Wait on %s: %m", p->path);
                 waiter_free(w);
         }
+}
+
+/* The text of a prepared error reply. */
+__attribute__((format(printf, 2, 3))) static int error_append_text(sd_bus_message *m, const char *format, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&text, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(m, "s", text);
+}
+
+/* Answers the Restarts: with the new run's pid, or (p ended for good
+ * first) with why there is none. */
+static void process_answer_restarts(Process *p) {
+        sd_bus_message *reply;
+        Waiter *next;
+        int r;
+
+        for (Waiter *w = p->waiters.head; w; w = next) {
+                next = w->process_next;
+                if (w->kind != WAITER_RESTART)
+                        continue;
+                if (!p->exited) {
+                        reply = w->reply;
+                        r = sd_bus_message_append(reply, "u", (uint32_t) p->pid);
+                } else if (p->restart && p->restart->exec_error) {
+                        reply = w->exec_failed;
+                        r = error_append_text(reply, "Process %" PRIu64 " ended for good: execve(\"%s\"): %s", p->id,
+                                                        p->executable, strerror(p->restart->exec_error));
+                } else {
+                        reply = w->not_running;
+                        r = error_append_text(reply, "Process %" PRIu64 " ended for good before its next run started",
+                                                        p->id);
+                }
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Restart of %s: %m", p->path);
+                waiter_free(w);
+        }
+}
+
+void process_run_started(Process *p) {
+        process_answer_restarts(p);
 }
 
 /* Whether processes are left in p's cgroup, read now. */
@@ -314,6 +366,7 @@ static void process_record_end(Process *p, const char *reason, int status) {
 
         /* Those waiting first, then the broadcasts. */
         process_answer_waiters(p, !stop_leftovers);
+        process_answer_restarts(p);
 
         r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
                                            "ExitTimestamp", NULL);
@@ -409,6 +462,8 @@ int process_run_again(Process *p, pid_t pid, int pidfd) {
                 log_warning_errno(r, "Failed to emit ProcessRestarted for %s: %m", p->path);
         fdstore_keep(m, p, FDSTORE_PIDFD, p->pidfd);
         fdstore_save(m, p);
+        if (!p->restart->status_source)
+                process_run_started(p); /* else once procctl-exec reports (launch.c) */
         return 0;
 }
 
@@ -616,13 +671,10 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void process_stop(Process *p) {
+/* TERM, then KILL after the stop timeout, to the current run. */
+static void process_stop_run(Process *p) {
         int r;
 
-        if (restart_pending(p)) {
-                process_end_for_good(p); /* between two runs: at once */
-                return;
-        }
         if (p->stopping || (p->exited && !process_tree_populated(p)))
                 return;
         p->stopping = true;
@@ -644,6 +696,22 @@ void process_stop(Process *p) {
                 log_warning_errno(r, "Failed to arm the stop timeout of process %" PRIu64 ", killing it now: %m", p->id);
                 process_kill_for_stop(p, SIGKILL);
         }
+}
+
+void process_stop(Process *p) {
+        if (p->restart)
+                p->restart->requested = false; /* a Stop wins over a Restart */
+        if (restart_pending(p)) {
+                process_end_for_good(p); /* between two runs: at once */
+                return;
+        }
+        process_stop_run(p);
+}
+
+void process_stop_for_restart(Process *p) {
+        p->restart->requested = true;
+        fdstore_save(p->manager, p); /* a daemon restart meanwhile finishes it */
+        process_stop_run(p);
 }
 
 /* 1: go on; 0: polkit was asked and the call runs again later, so the
@@ -701,8 +769,8 @@ int process_act_signal(sd_bus_message *msg, Process *p, int sig, bool group, sd_
 
 /* A pending Wait or Stop keeps only its prepared reply: the call, and any
  * descriptors a caller attached to it, are let go at once. */
-static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, bool stop, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, WaiterKind kind, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *not_running = NULL, *exec_failed = NULL;
         Waiter *w;
         int r;
 
@@ -714,6 +782,14 @@ static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, bool 
                 return 1; /* no reply expected: nothing to wait for */
         if (r < 0)
                 return r;
+        if (kind == WAITER_RESTART) {
+                r = sd_bus_message_new_method_error(msg, &not_running, &SD_BUS_ERROR_MAKE_CONST(PROCCTL_ERROR_NOT_RUNNING, NULL));
+                if (r >= 0)
+                        r = sd_bus_message_new_method_error(msg, &exec_failed,
+                                                            &SD_BUS_ERROR_MAKE_CONST(PROCCTL_ERROR_EXEC_FAILED, NULL));
+                if (r < 0)
+                        return r;
+        }
         w = calloc(1, sizeof(Waiter));
         if (!w)
                 return -ENOMEM;
@@ -725,7 +801,9 @@ static int process_add_waiter(sd_bus_message *msg, Process *p, Peer *peer, bool 
         w->process = p;
         w->peer = peer;
         w->reply = TAKE_PTR(reply);
-        w->stop = stop;
+        w->not_running = TAKE_PTR(not_running);
+        w->exec_failed = TAKE_PTR(exec_failed);
+        w->kind = kind;
         LIST_APPEND(process, p->waiters, w);
         LIST_APPEND(peer, peer->waiters, w);
         return 1;
@@ -737,7 +815,7 @@ int process_act_wait(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         AUTHORIZE_OR_RETURN(msg, p, &peer, error);
         if (p->exited)
                 return sd_bus_reply_method_return(msg, "si", p->exit_reason, p->exit_status);
-        return process_add_waiter(msg, p, peer, false, error);
+        return process_add_waiter(msg, p, peer, WAITER_WAIT, error);
 }
 
 int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
@@ -753,10 +831,41 @@ int process_act_stop(sd_bus_message *msg, Process *p, sd_bus_error *error) {
         r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = process_add_waiter(msg, p, peer, true, error);
+        r = process_add_waiter(msg, p, peer, WAITER_STOP, error);
         if (r < 0)
                 return r;
         process_stop(p);
+        return 1;
+}
+
+int process_act_restart(sd_bus_message *msg, Process *p, sd_bus_error *error) {
+        Peer *peer;
+        int r;
+
+        AUTHORIZE_OR_RETURN(msg, p, &peer, error);
+        if (!p->restart)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                         "Process %" PRIu64 " has no restart policy: Restart keeps a process's request "
+                                         "only with one",
+                                         p->id);
+        if (p->exited)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_NOT_RUNNING, "Process %" PRIu64 " has ended for good", p->id);
+        /* A Stop (or its caller's disconnect) under way ends it for good. */
+        if (p->stopping && !p->restart->requested && !p->restart->timed_out)
+                return sd_bus_error_setf(error, PROCCTL_ERROR_NOT_RUNNING, "Process %" PRIu64 " is being stopped", p->id);
+        /* Stopping the current run is Stop's signal: its rule. */
+        if (!restart_pending(p)) {
+                r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        r = process_add_waiter(msg, p, peer, WAITER_RESTART, error);
+        if (r < 0)
+                return r;
+        if (restart_pending(p))
+                restart_now(p);
+        else
+                process_stop_for_restart(p);
         return 1;
 }
 
@@ -864,6 +973,10 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         return process_act_stop(msg, userdata, error);
 }
 
+static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return process_act_restart(msg, userdata, error);
+}
+
 static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return process_act_release(msg, userdata, error);
 }
@@ -964,6 +1077,8 @@ const sd_bus_vtable process_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", reason, "i", status), method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", new_pid), method_restart,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReadOutput", SD_BUS_ARGS("t", cursor, "u", max_bytes),
                                 SD_BUS_RESULT("a(tuay)", entries, "t", next_cursor, "t", dropped_bytes), method_read_output,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

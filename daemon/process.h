@@ -23,11 +23,20 @@
 
 typedef struct Peer Peer;
 
+typedef enum WaiterKind {
+        WAITER_WAIT,
+        WAITER_STOP,    /* in kill-mode control-group, answered once the cgroup is empty */
+        WAITER_RESTART, /* answered with the pid of the next run once it has started */
+} WaiterKind;
+
 typedef struct Waiter {
         Process *process;
         Peer *peer;
-        sd_bus_message *reply; /* to the Wait or Stop call, sent at exit */
-        bool stop;             /* a Stop: in kill-mode control-group, answered once the cgroup is empty */
+        WaiterKind kind;
+        sd_bus_message *reply; /* to the call: a Wait's or Stop's end at exit, a Restart's new pid */
+        /* A Restart's errors, prepared with the reply (the call is not kept),
+         * their text appended when one is sent. */
+        sd_bus_message *not_running, *exec_failed;
         Charge charge;
         LIST_FIELDS(struct Waiter, process);
         LIST_FIELDS(struct Waiter, peer);
@@ -150,6 +159,9 @@ int process_act_get_pidfd(sd_bus_message *msg, Process *p, sd_bus_error *error);
 int process_act_read_output(sd_bus_message *msg, Process *p, uint64_t cursor, uint32_t max_bytes, sd_bus_error *error);
 int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, sd_bus_error *error);
 int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_error *error);
+/* Restart (the verb): the current run is stopped as Stop does, the next
+ * starts at once; during the delay, at once.  Answered with the new pid. */
+int process_act_restart(sd_bus_message *msg, Process *p, sd_bus_error *error);
 
 /* The State property: "running", "restarting" (between runs) or "exited". */
 const char *process_state(const Process *p);
@@ -161,6 +173,9 @@ void process_pause(Process *p, const char *reason, int status);
  * child of this daemon: watched, announced (ProcessRestarted).  On failure
  * the child is killed and p ends for good. */
 int process_run_again(Process *p, pid_t pid, int pidfd);
+/* The current run of p has exec'd (at once, or as procctl-exec reported):
+ * the Restart calls waiting for it are answered with its pid. */
+void process_run_started(Process *p);
 /* p ends for good with the end recorded last (Stop during the delay, or
  * no next run). */
 void process_end_for_good(Process *p);
@@ -175,6 +190,9 @@ void process_settle_cgroup(Process *p);
 /* TERM, then KILL after the stop timeout, to the whole cgroup in kill-mode
  * control-group; without a message for timeouts and disconnects. */
 void process_stop(Process *p);
+/* Restart's stop of the current run (also after a daemon restart, from
+ * the fd store): the same signals and stop timeout, the next run follows. */
+void process_stop_for_restart(Process *p);
 
 void waiter_free(Waiter *w);
 

@@ -146,6 +146,11 @@ static void restart_run(Process *p) {
         process_end_for_good(p);
 }
 
+void restart_now(Process *p) {
+        p->restart->delay_usec = 0;
+        restart_run(p);
+}
+
 static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         restart_run(userdata);
         return 0;
@@ -176,9 +181,17 @@ bool restart_after_exit(Process *p, const char **reason, int *status) {
                 *status = exec_error_status(r->exec_error);
                 return false;
         }
+        now = now_usec(CLOCK_MONOTONIC);
+        if (r->requested) {
+                /* Restart (the verb): whatever the policy, at once, not counted. */
+                r->requested = false;
+                r->delay_usec = 0;
+                r->next_monotonic = now;
+                r->next_realtime = now_usec(CLOCK_REALTIME);
+                goto schedule;
+        }
         if (!restart_wanted(&r->policy, *reason, *status, p->stopping && !r->timed_out, r->timed_out))
                 return false;
-        now = now_usec(CLOCK_MONOTONIC);
         if (!restart_admit(r, now)) {
                 log_info("Process %" PRIu64 " restarted %" PRIu32 " times within %" PRIu64 " ms; it ends for good", p->id,
                          r->policy.limit, r->policy.interval_usec / 1000);
@@ -187,6 +200,7 @@ bool restart_after_exit(Process *p, const char **reason, int *status) {
         r->delay_usec = restart_next_delay(r, now);
         r->next_monotonic = usec_add(now, r->delay_usec);
         r->next_realtime = usec_add(now_usec(CLOCK_REALTIME), r->delay_usec);
+schedule:
         if (restart_arm(p) < 0) {
                 log_warning("Process %" PRIu64 ": cannot arm its restart; it ends for good", p->id);
                 return false;

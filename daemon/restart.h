@@ -63,6 +63,7 @@ typedef struct Restart {
         uint64_t next_monotonic;  /* while pending: when the next run starts */
         uint64_t next_realtime;   /* the same, CLOCK_REALTIME (StartTimestamp while pending) */
         bool timed_out;           /* the current run reached its `timeout` */
+        bool requested;           /* Restart (the verb): the current run is being stopped, the next follows at once */
         int exec_error;           /* a run's exec failed (errno): the process ends for good */
         sd_event_source *timer;
         sd_event_source *status_source; /* procctl-exec's report on the current run */
@@ -106,6 +107,12 @@ void restart_cancel(Process *p);
 /* p has ended for good: the kept request (and the caller's descriptors in
  * it) goes. */
 void restart_ended(Process *p);
+
+/* Restart (the verb) of p between two runs: the delay is cut short, the
+ * next run starts now, not counted against restart-limit, and the delay
+ * starts again from restart-delay.  As any run, it may end p for good
+ * (restart-limit aside). */
+void restart_now(Process *p);
 
 /* Arms the timer for p->restart->next_monotonic (after a daemon restart too). */
 int restart_arm(Process *p);

@@ -1061,6 +1061,21 @@ gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data,
         }
 }
 
+void pc_async_call_done(GObject *source, GAsyncResult *res, gpointer call) {
+        PcAsyncCall *c = call;
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
+        c->done = TRUE;
+}
+
+static gboolean async_call_is_done(gpointer call) {
+        return ((PcAsyncCall *) call)->done;
+}
+
+void pc_async_call_wait(PcAsyncCall *call) {
+        if (!pc_poll_until(async_call_is_done, call, PC_TIMEOUT_MS))
+                pc_fail("no reply to an asynchronous call within %d ms", PC_TIMEOUT_MS);
+}
+
 /* --- Processes and descriptors ---------------------------------------- */
 
 guint pc_fixture_daemon_fd_count(PcFixture *fx) {
@@ -1166,6 +1181,24 @@ pid_t pc_find_outer_pid(pid_t ns_of, pid_t inner_pid) {
                         return pid;
         }
         return 0;
+}
+
+typedef struct {
+        pid_t pid;
+        const char *comm;
+} CommWanted;
+
+static gboolean has_comm(gpointer data) {
+        CommWanted *c = data;
+        g_autofree char *file = g_strdup_printf("/proc/%d/comm", (int) c->pid);
+        g_autofree char *text = NULL;
+        return g_file_get_contents(file, &text, NULL, NULL) && strcmp(g_strchomp(text), c->comm) == 0;
+}
+
+void pc_wait_comm(pid_t pid, const char *comm) {
+        CommWanted c = { pid, comm };
+        if (!pc_poll_until(has_comm, &c, PC_TIMEOUT_MS))
+                pc_fail("process %d never became %s", (int) pid, comm);
 }
 
 /* --- Files and pipes -------------------------------------------------- */

@@ -293,6 +293,18 @@ const PcRecordedSignal *pc_signal_recorder_wait(PcSignalRecorder *r, PcSignalMat
  * timeout_ms passed (returns FALSE). */
 gboolean pc_poll_until(gboolean (*cond)(gpointer user_data), gpointer user_data, int timeout_ms);
 
+/* A call made with g_dbus_connection_call(..., pc_async_call_done, &call):
+ * its reply or error once done. */
+typedef struct {
+        gboolean done;
+        GVariant *reply;
+        GError *error;
+} PcAsyncCall;
+void pc_async_call_done(GObject *source, GAsyncResult *res, gpointer call);
+/* Iterates the main context until call is done; fails the test after
+ * PC_TIMEOUT_MS. */
+void pc_async_call_wait(PcAsyncCall *call);
+
 /* --- Processes and descriptors ---------------------------------------- */
 
 /* Number of open descriptors of the daemon, or of pid (/proc/<pid>/fd). */
@@ -307,6 +319,9 @@ int pc_pidfd_open(pid_t pid);
 /* Whether the process behind pidfd ended (the pidfd became readable)
  * within timeout_ms; it need not be our child. */
 gboolean pc_pidfd_wait_readable(int pidfd, int timeout_ms);
+/* Waits until /proc/<pid>/comm is comm: e.g. a shell that set a trap and
+ * then exec'd comm.  Fails the test after PC_TIMEOUT_MS. */
+void pc_wait_comm(pid_t pid, const char *comm);
 /* The "State:" letter of /proc/<pid>/status, or 0 if the process is gone. */
 char pc_process_state(pid_t pid);
 /* The innermost PID (last NSpid field) of pid, or 0 if gone. */

@@ -601,6 +601,8 @@ static void test_introspection(PcFixture *fx) {
                 { "FreezeProcess", "o", "" },
                 { "ThawProcess", "o", "" },
                 { "GetProcessByPid", "u", "o" },
+                /* Features word "restart": NotSupported for a process without a policy. */
+                { "RestartProcess", "o", "u" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(contract); i++) {

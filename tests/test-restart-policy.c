@@ -345,41 +345,6 @@ static void test_exec_failure_on_restart_ends_it(PcFixture *fx) {
         g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
 }
 
-/* A caller other than root had its program checked at Spawn (polkit is
- * asked about that file): a file put in its place later never runs, even
- * by the same name; the process ends for good with 126. */
-static void test_swapped_program_never_runs_on_restart(PcFixture *fx) {
-        g_autofree char *dir = g_build_filename(fx->tmpdir, "swap", NULL);
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        g_assert_cmpint(chmod(fx->tmpdir, 0755), ==, 0);
-        g_autofree char *script = g_build_filename(dir, "prog", NULL);
-        g_autofree char *other = g_build_filename(dir, "other", NULL);
-        g_autofree char *marker = g_build_filename(dir, "swapped-ran", NULL);
-        g_autofree char *swapped = g_strdup_printf("#!/bin/sh\n: > %s\nexit 5\n", marker);
-        GError *error = NULL;
-        g_file_set_contents(script, "#!/bin/sh\nsleep 0.3\nexit 9\n", -1, &error);
-        g_assert_no_error(error);
-        g_file_set_contents(other, swapped, -1, &error);
-        g_assert_no_error(error);
-        g_assert_cmpint(chmod(script, 0755), ==, 0);
-        g_assert_cmpint(chmod(other, 0755), ==, 0);
-        g_assert_cmpint(chmod(dir, 0777), ==, 0);
-
-        g_autoptr(GVariant) reply = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
-                                               g_variant_new("(^as@a{sv})", PC_ARGV(script),
-                                                             policy("on-failure", 200 * MS, 5, 10000 * MS)),
-                                               &error);
-        g_assert_no_error(error);
-        const char *path;
-        g_variant_get(reply, "(&ou)", &path, NULL);
-        g_assert_cmpint(rename(other, script), ==, 0); /* while the first run sleeps */
-        pc_assert_wait_result(fx, path, "exited", 126);
-        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
-        g_assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
-        g_assert_true(pc_release(fx, path, &error));
-        g_assert_no_error(error);
-}
-
 /* What every run writes is one output. */
 static void test_output_across_runs(PcFixture *fx) {
         GVariantBuilder b;
@@ -470,6 +435,296 @@ static void test_restarting_counts_as_running(PcFixture *fx) {
         g_assert_no_error(error);
 }
 
+/* --- Restart (the verb) ------------------------------------------------ */
+
+static guint32 restart(PcFixture *fx, const char *path, GError **error) {
+        g_autoptr(GVariant) reply = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                                            NULL, NULL, error);
+        guint32 pid = 0;
+        if (reply)
+                g_variant_get(reply, "(u)", &pid);
+        return pid;
+}
+
+static void restart_async(PcFixture *fx, const char *path, PcAsyncCall *c) {
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, c);
+}
+
+
+static gboolean file_exists(gpointer path) {
+        return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* A caller other than root had its program checked at Spawn (polkit is
+ * asked about that file): a file put in its place later never runs, even
+ * by the same name; the process ends for good with 126. */
+static void test_swapped_program_never_runs_on_restart(PcFixture *fx) {
+        g_autofree char *dir = g_build_filename(fx->tmpdir, "swap", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_cmpint(chmod(fx->tmpdir, 0755), ==, 0);
+        g_autofree char *script = g_build_filename(dir, "prog", NULL);
+        g_autofree char *other = g_build_filename(dir, "other", NULL);
+        g_autofree char *marker = g_build_filename(dir, "swapped-ran", NULL);
+        g_autofree char *started = g_build_filename(dir, "started", NULL);
+        g_autofree char *go = g_build_filename(dir, "go", NULL);
+        g_autofree char *swapped = g_strdup_printf("#!/bin/sh\n: > %s\nexit 5\n", marker);
+        /* The first run has read its script (a shell opens a #! script by
+         * path) before the test swaps it, and ends only when told. */
+        g_autofree char *first = g_strdup_printf("#!/bin/sh\n: > %s\nwhile [ ! -e %s ]; do sleep 0.02; done\nexit 9\n",
+                                                 started, go);
+        GError *error = NULL;
+        g_file_set_contents(script, first, -1, &error);
+        g_assert_no_error(error);
+        g_file_set_contents(other, swapped, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(chmod(script, 0755), ==, 0);
+        g_assert_cmpint(chmod(other, 0755), ==, 0);
+        g_assert_cmpint(chmod(dir, 0777), ==, 0);
+
+        g_autoptr(GVariant) reply = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                               g_variant_new("(^as@a{sv})", PC_ARGV(script),
+                                                             policy("on-failure", 200 * MS, 5, 10000 * MS)),
+                                               &error);
+        g_assert_no_error(error);
+        const char *path;
+        g_variant_get(reply, "(&ou)", &path, NULL);
+        g_assert_true(pc_poll_until(file_exists, started, PC_TIMEOUT_MS));
+        g_assert_cmpint(rename(other, script), ==, 0); /* while the first run waits */
+        g_assert_true(g_file_set_contents(go, "", 0, NULL));
+        pc_assert_wait_result(fx, path, "exited", 126);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+        g_assert_true(pc_release(fx, path, &error));
+        g_assert_no_error(error);
+}
+
+
+static gboolean is_pid(const PcRecordedSignal *s, gpointer pid) {
+        guint32 new_pid;
+        g_variant_get_child(s->params, 3, "u", &new_pid);
+        return new_pid == GPOINTER_TO_UINT(pid);
+}
+
+/* ProcessRestarted announced new_pid after a run killed by sig. */
+static void assert_restarted_as(PcSignalRecorder *restarted, guint32 new_pid, int sig) {
+        const PcRecordedSignal *s = pc_signal_recorder_wait(restarted, is_pid, GUINT_TO_POINTER(new_pid), PC_TIMEOUT_MS);
+        const char *reason;
+        gint32 status;
+
+        g_assert_nonnull(s);
+        g_variant_get(s->params, "(&o&siu)", NULL, &reason, &status, NULL);
+        g_assert_cmpstr(reason, ==, "killed");
+        g_assert_cmpint(status, ==, sig);
+}
+
+/* A running `always` process: its run is stopped and the next one starts at
+ * once (a ten-minute restart-delay is not waited), on the same object, not
+ * counted against restart-limit (1 here), and the delay starts again. */
+static void test_restart_running_starts_next_run_at_once(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) restarted = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessRestarted", NULL);
+        g_autoptr(PcSignalRecorder) changed =
+                pc_signal_recorder_new(fx, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL);
+        guint32 pid1;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), policy("always", 600000 * MS, 1, 10000 * MS),
+                                            &pid1);
+        g_autoptr(GError) error = NULL;
+
+        guint32 pid2 = restart(fx, path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(pid2, !=, 0);
+        g_assert_cmpuint(pid2, !=, pid1);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, pid2);
+        g_assert_true(pc_process_is_alive((pid_t) pid2));
+        g_assert_false(pc_process_is_alive((pid_t) pid1));
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "running");
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 1);
+        assert_restarted_as(restarted, pid2, SIGTERM);
+        g_assert_nonnull(pc_signal_recorder_wait(changed, NULL, NULL, PC_TIMEOUT_MS));
+
+        /* Manager1's spelling, twice more: restart-limit 1 is not reached. */
+        for (int i = 0; i < 2; i++) {
+                g_autoptr(GVariant) reply = pc_manager_call(fx, "RestartProcess", g_variant_new("(o)", path),
+                                                            G_VARIANT_TYPE("(u)"), &error);
+                g_assert_no_error(error);
+                guint32 pid3;
+                g_variant_get(reply, "(u)", &pid3);
+                g_assert_cmpuint(pid3, !=, pid2);
+                g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, pid3);
+                pid2 = pid3;
+        }
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 3);
+
+        /* The policy's own restart is still within its limit, after the
+         * first delay again (ten minutes, never doubled to twenty). */
+        g_assert_true(pc_signal(fx, path, SIGKILL, &error));
+        g_assert_no_error(error);
+        wait_state(fx, path, "restarting");
+        guint64 next = get_u64(fx, path, "StartTimestamp");
+        g_assert_cmpuint(next, >, (guint64) g_get_real_time() + 500000 * MS);
+        g_assert_cmpuint(next, <, (guint64) g_get_real_time() + 700000 * MS);
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+}
+
+/* A run that ignores SIGTERM is killed after its stop-timeout, as by Stop. */
+static void test_restart_honours_stop_timeout(PcFixture *fx) {
+        g_autoptr(PcSignalRecorder) restarted = pc_signal_recorder_new(fx, PC_MANAGER_IFACE, "ProcessRestarted", NULL);
+        GVariant *o = pc_options("restart", g_variant_new_string("always"), "stop-timeout", g_variant_new_uint64(300 * MS),
+                                 NULL);
+        guint32 pid1;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "trap '' TERM; exec sleep 60"), o, &pid1);
+        g_autoptr(GError) error = NULL;
+
+        pc_wait_comm((pid_t) pid1, "sleep");
+        gint64 before = g_get_monotonic_time();
+        guint32 pid2 = restart(fx, path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(g_get_monotonic_time() - before, >=, 300 * MS);
+        g_assert_cmpuint(pid2, !=, pid1);
+        assert_restarted_as(restarted, pid2, SIGKILL);
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+}
+
+/* During the delay: the timer is cut short, the next run starts now. */
+static void test_restart_during_delay(PcFixture *fx) {
+        g_autofree char *mark = pc_fixture_out_path(fx, "restart-during-delay");
+        g_autofree char *script = g_strdup_printf("[ -e %s ] && exec sleep 60; touch %s; exit 4", mark, mark);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script),
+                                            policy("on-failure", 600000 * MS, 5, 10000 * MS), NULL);
+        g_autoptr(GError) error = NULL;
+
+        wait_state(fx, path, "restarting");
+        guint32 pid = restart(fx, path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(pid, ==, pc_get_process_u32(fx, path, "Pid"));
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 1);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "running");
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+}
+
+/* Restart keeps a process's request only with a restart policy; a process
+ * that has ended for good is not running. */
+static void test_restart_refused_without_policy_or_after_end(PcFixture *fx) {
+        g_autofree char *plain = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpuint(restart(fx, plain, &error), ==, 0);
+        pc_assert_dbus_error(error, PC_ERROR_NOT_SUPPORTED);
+        g_assert_nonnull(strstr(error->message, "no restart policy"));
+        g_clear_error(&error);
+        g_autofree char *state = pc_get_process_string(fx, plain, "State");
+        g_assert_cmpstr(state, ==, "running");
+        g_assert_true(pc_stop(fx, plain, NULL, NULL, &error));
+
+        g_autofree char *ended = pc_spawn_ok(fx, PC_ARGV("/bin/true"), policy("on-failure", 0, 5, 10000 * MS), NULL);
+        pc_assert_wait_result(fx, ended, "exited", 0);
+        g_assert_cmpuint(restart(fx, ended, &error), ==, 0);
+        pc_assert_dbus_error(error, PC_ERROR_NOT_RUNNING);
+}
+
+/* A Stop while a Restart stops the run wins: the process ends for good and
+ * the Restart is NotRunning.  Two Restarts during one stop get the same pid. */
+static void test_stop_racing_restart(PcFixture *fx) {
+        GVariant *o = pc_options("restart", g_variant_new_string("always"), "stop-timeout", g_variant_new_uint64(500 * MS),
+                                 NULL);
+        const char *const *argv = PC_ARGV("/bin/sh", "-c", "trap '' TERM; exec sleep 60");
+        guint32 pid;
+        g_autofree char *path = pc_spawn_ok(fx, argv, o, &pid);
+        g_autoptr(GError) error = NULL;
+        PcAsyncCall r1 = {}, r2 = {};
+
+        pc_wait_comm((pid_t) pid, "sleep");
+        restart_async(fx, path, &r1);
+        char *reason = NULL;
+        gint32 status;
+        g_assert_true(pc_stop(fx, path, &reason, &status, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(reason, ==, "killed");
+        g_assert_cmpint(status, ==, SIGKILL);
+        g_free(reason);
+        pc_async_call_wait(&r1);
+        g_assert_null(r1.reply);
+        pc_assert_dbus_error(r1.error, PC_ERROR_NOT_RUNNING);
+        g_clear_error(&r1.error);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "exited");
+
+        o = pc_options("restart", g_variant_new_string("always"), "stop-timeout", g_variant_new_uint64(500 * MS), NULL);
+        g_autofree char *two = pc_spawn_ok(fx, argv, o, &pid);
+        pc_wait_comm((pid_t) pid, "sleep");
+        restart_async(fx, two, &r1);
+        restart_async(fx, two, &r2);
+        pc_async_call_wait(&r1);
+        pc_async_call_wait(&r2);
+        g_assert_no_error(r1.error);
+        g_assert_no_error(r2.error);
+        guint32 pid1, pid2;
+        g_variant_get(r1.reply, "(u)", &pid1);
+        g_variant_get(r2.reply, "(u)", &pid2);
+        g_assert_cmpuint(pid1, ==, pid2);
+        g_assert_cmpuint(pc_get_process_u32(fx, two, "RestartCount"), ==, 1);
+        g_clear_pointer(&r1.reply, g_variant_unref);
+        g_clear_pointer(&r2.reply, g_variant_unref);
+        g_assert_true(pc_stop(fx, two, NULL, NULL, &error));
+}
+
+/* Another user's process is not theirs to restart. */
+static void test_restart_by_another_user_denied(PcFixture *fx) {
+        guint32 pid;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), policy("always", 10 * MS, 5, 10000 * MS), &pid);
+        g_autoptr(GError) error = NULL;
+
+        g_autoptr(GVariant) r1 = pc_call_as(fx, NOBODY_UID, NOBODY_GID, path, PC_PROCESS_IFACE, "Restart", NULL, &error);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
+        g_clear_error(&error);
+        g_autoptr(GVariant) r2 = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "RestartProcess",
+                                            g_variant_new("(o)", path), &error);
+        pc_assert_dbus_error(error, PC_ERROR_ACCESS_DENIED);
+        g_clear_error(&error);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "Pid"), ==, pid);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 0);
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+
+        /* Their own: answered once procctl-exec reported the new run's exec. */
+        g_autoptr(GVariant) spawned = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                                 g_variant_new("(^as@a{sv})", PC_ARGV("/bin/sleep", "60"),
+                                                               policy("always", 10 * MS, 5, 10000 * MS)),
+                                                 &error);
+        g_assert_no_error(error);
+        const char *own;
+        g_variant_get(spawned, "(&ou)", &own, &pid);
+        g_autoptr(GVariant) r3 = pc_call_as(fx, NOBODY_UID, NOBODY_GID, own, PC_PROCESS_IFACE, "Restart", NULL, &error);
+        g_assert_no_error(error);
+        guint32 new_pid;
+        g_variant_get(r3, "(u)", &new_pid);
+        g_assert_cmpuint(new_pid, !=, pid);
+        g_assert_cmpuint(pc_get_process_u32(fx, own, "Pid"), ==, new_pid);
+        g_assert_true(pc_stop(fx, own, NULL, NULL, &error));
+}
+
+/* on-failure does not restart a run that ends well on SIGTERM, but Restart
+ * asked for the next run whatever the policy would say. */
+static void test_restart_on_failure_program_exiting_zero(PcFixture *fx) {
+        guint32 pid1;
+        g_autofree char *mark = pc_fixture_out_path(fx, "trap-set");
+        g_autofree char *script = g_strdup_printf("trap 'exit 0' TERM; touch %s; sleep 60 & wait", mark);
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script),
+                                            policy("on-failure", 600000 * MS, 5, 10000 * MS), &pid1);
+        g_autoptr(GError) error = NULL;
+
+        if (!pc_poll_until(file_exists, mark, PC_TIMEOUT_MS))
+                pc_fail("%s never set its trap", path);
+        guint32 pid2 = restart(fx, path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(pid2, !=, pid1);
+        g_autofree char *state = pc_get_process_string(fx, path, "State");
+        g_assert_cmpstr(state, ==, "running");
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 1);
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_fixture_daemon_option = "--max-running-per-user=1";
@@ -489,5 +744,17 @@ int main(int argc, char **argv) {
         pc_test_add("/restart/caller-descriptors-kept-for-every-run", PC_FIXTURE_DEFAULT,
                     test_descriptors_kept_for_every_run);
         pc_test_add("/restart/restarting-counts-as-running", PC_FIXTURE_NEEDS_ROOT, test_restarting_counts_as_running);
+        pc_test_add("/restart/verb/running-starts-next-run-at-once", PC_FIXTURE_DEFAULT,
+                    test_restart_running_starts_next_run_at_once);
+        pc_test_add("/restart/verb/honours-stop-timeout", PC_FIXTURE_DEFAULT, test_restart_honours_stop_timeout);
+        pc_test_add("/restart/verb/during-delay-starts-now", PC_FIXTURE_DEFAULT, test_restart_during_delay);
+        pc_test_add("/restart/verb/refused-without-policy-or-after-end", PC_FIXTURE_DEFAULT,
+                    test_restart_refused_without_policy_or_after_end);
+        pc_test_add("/restart/verb/stop-wins-over-restart-two-restarts-one-pid", PC_FIXTURE_DEFAULT,
+                    test_stop_racing_restart);
+        pc_test_add("/restart/verb/another-users-restart-denied", PC_FIXTURE_NEEDS_ROOT,
+                    test_restart_by_another_user_denied);
+        pc_test_add("/restart/verb/on-failure-program-exiting-zero-restarts", PC_FIXTURE_DEFAULT,
+                    test_restart_on_failure_program_exiting_zero);
         return g_test_run();
 }

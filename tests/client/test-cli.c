@@ -1344,11 +1344,24 @@ static void test_restart_policy_end_to_end(PcFixture *fx) {
         g_auto(CliResult) l3 = run_cli(fx, "list", "--state=restarting", "--no-legend");
         g_assert_cmpint(l3.code, ==, 0);
         g_assert_nonnull(strstr(l3.out, "restarting"));
+        /* restart ID during the delay: the next run now, not in ten minutes. */
+        g_auto(CliResult) now = run_cli(fx, "restart", waiting);
+        g_assert_cmpstr(now.err, ==, "");
+        g_assert_cmpint(now.code, ==, 0);
+        g_assert_true(g_str_has_prefix(now.out, waiting));
+        g_assert_cmpuint(pc_get_process_u32(fx, waiting_path, "RestartCount"), ==, 1);
         g_auto(CliResult) stop = run_cli(fx, "stop", waiting);
         g_assert_cmpint(stop.code, ==, 0);
+        /* ... and once it has ended for good, there is none. */
+        g_auto(CliResult) ended = run_cli(fx, "restart", waiting);
+        g_assert_cmpint(ended.code, ==, 1);
+        assert_one_error_line(&ended, "ended for good");
 
-        /* restart ID: the current run ends, the next runs on the same object. */
-        g_autofree char *kept = cli_spawn(fx, ARGS("--restart=always", "--restart-delay=10ms", "--", "/bin/sleep", "100"));
+        /* restart ID: the current run ends, the next runs at once on the same
+         * object (a ten-minute delay is not waited), even under on-failure for
+         * a program that exits 0 on SIGTERM. */
+        g_autofree char *kept = cli_spawn(fx, ARGS("--restart=on-failure", "--restart-delay=10min", "--", "/bin/sh", "-c",
+                                                   "trap 'exit 0' TERM; sleep 100 & wait"));
         g_autofree char *kept_path = g_strconcat(PC_PROCESS_PREFIX, kept, NULL);
         guint32 pid1 = pc_get_process_u32(fx, kept_path, "Pid");
         g_auto(CliResult) re = run_cli(fx, "restart", kept);
@@ -1361,10 +1374,13 @@ static void test_restart_policy_end_to_end(PcFixture *fx) {
         g_autofree char *shown = g_strdup_printf(" %u\n", pid2);
         g_assert_true(g_str_has_suffix(re.out, shown));
 
+        g_autofree char *state = pc_get_process_string(fx, kept_path, "State");
+        g_assert_cmpstr(state, ==, "running");
+
         /* Without a policy there is no next run. */
         g_auto(CliResult) re2 = run_cli(fx, "restart", plain);
         g_assert_cmpint(re2.code, ==, 1);
-        assert_one_error_line(&re2, "ended for good");
+        assert_one_error_line(&re2, "no restart policy");
 
         g_auto(CliResult) bad = run_cli(fx, "spawn", "--restart=sometimes", "--", "/bin/true");
         g_assert_cmpint(bad.code, ==, 2);

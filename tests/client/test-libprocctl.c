@@ -809,6 +809,7 @@ typedef struct AsyncResult {
         procctl_process_list *list;
         procctl_output *output;
         int fd;
+        pid_t pid;
 } AsyncResult;
 
 static void async_result_clear(AsyncResult *a) {
@@ -840,6 +841,12 @@ static void on_spawned(procctl_client *c, int r, procctl_process *p, const procc
 
 static void on_done(procctl_process *p, int r, const procctl_error *error, void *userdata) {
         async_record(userdata, r, error);
+}
+
+static void on_pid(procctl_process *p, int r, pid_t pid, const procctl_error *error, void *userdata) {
+        AsyncResult *a = userdata;
+        async_record(a, r, error);
+        a->pid = pid;
 }
 
 static void on_exit_cb(procctl_process *p, int r, const procctl_exit *x, const procctl_error *error, void *userdata) {
@@ -1082,6 +1089,47 @@ static void test_async_signal_stop(PcFixture *fx) {
         async_result_clear(&a);
 
         procctl_process_unref(p);
+        procctl_client_unref(c);
+}
+
+/* Restart, sync and async: the new run's pid, which the handle reports too;
+ * without a restart policy, NotSupported. */
+static void test_process_restart(PcFixture *fx) {
+        procctl_client *c = connect_client(fx);
+        procctl_spawn_options *o = options_new();
+        procctl_error error = PROCCTL_ERROR_INIT;
+        AsyncResult a = {};
+        pid_t pid1, pid2;
+
+        g_assert_cmpint(procctl_spawn_options_set_restart(o, "always"), ==, 0);
+        procctl_process *p = spawn_ok(c, ARGV("/bin/sleep", "100"), o);
+        pid1 = procctl_process_get_pid(p);
+        g_assert_cmpint(procctl_process_restart(p, &pid2, &error), ==, 0);
+        g_assert_cmpint(pid2, !=, pid1);
+        g_assert_cmpint(procctl_process_get_pid(p), ==, pid2);
+
+        g_assert_cmpint(procctl_process_restart_async(p, on_pid, &a, NULL), ==, 0);
+        run_until(c, &a.done);
+        g_assert_cmpint(a.r, ==, 0);
+        g_assert_cmpint(a.pid, !=, pid2);
+        g_assert_cmpint(procctl_process_get_pid(p), ==, a.pid);
+        async_result_clear(&a);
+        g_assert_cmpint(procctl_process_stop(p, NULL, NULL), ==, 0);
+        procctl_process_unref(p);
+
+        p = spawn_ok(c, ARGV("/bin/sleep", "100"), NULL);
+        g_assert_cmpint(procctl_process_restart(p, NULL, &error), ==, -EOPNOTSUPP);
+        assert_error(&error, -EOPNOTSUPP, -EOPNOTSUPP, "org.freedesktop.DBus.Error.NotSupported");
+        procctl_error_clear(&error);
+        g_assert_cmpint(procctl_process_restart_async(p, on_pid, &a, NULL), ==, 0);
+        run_until(c, &a.done);
+        g_assert_cmpint(a.r, ==, -EOPNOTSUPP);
+        g_assert_cmpstr(a.error_name, ==, "org.freedesktop.DBus.Error.NotSupported");
+        async_result_clear(&a);
+        g_assert_cmpint(procctl_process_stop(p, NULL, NULL), ==, 0);
+
+        procctl_process_unref(p);
+        procctl_spawn_options_free(o);
         procctl_client_unref(c);
 }
 
@@ -1406,6 +1454,7 @@ int main(int argc, char **argv) {
         pc_test_add("/libprocctl/process/signal-group", 0, test_process_signal_group);
         pc_test_add("/libprocctl/process/stop", 0, test_process_stop);
         pc_test_add("/libprocctl/process/release", 0, test_process_release);
+        pc_test_add("/libprocctl/process/restart", 0, test_process_restart);
         pc_test_add("/libprocctl/process/unknown-object", 0, test_process_unknown_object);
         pc_test_add("/libprocctl/process/info", 0, test_process_info);
         pc_test_add("/libprocctl/list/sync", 0, test_list);

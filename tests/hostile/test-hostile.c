@@ -555,20 +555,24 @@ static void test_huge_environment(PcFixture *fx) {
 
 /* --- Callers that leave ---------------------------------------------------- */
 
-typedef struct {
-        gboolean done;
-        GVariant *reply;
-        GError *error;
-} AsyncCall;
+/* A caller that asks through both interfaces (Manager1's method with the
+ * process, Process1's without), then makes a round trip on the same
+ * connection (once the daemon answers it, it holds both calls), and leaves. */
+static void call_and_leave(PcFixture *fx, const char *path, const char *manager_method, const char *process_method) {
+        g_autoptr(GDBusConnection) conn = pc_fixture_new_connection(fx);
+        g_autoptr(GError) error = NULL;
 
-static void on_call_done(GObject *source, GAsyncResult *res, gpointer user_data) {
-        AsyncCall *c = user_data;
-        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
-        c->done = TRUE;
-}
-
-static gboolean async_call_done(gpointer user_data) {
-        return ((AsyncCall *) user_data)->done;
+        g_dbus_connection_call(conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, manager_method,
+                               g_variant_new("(o)", path), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+        g_dbus_connection_call(conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, process_method, NULL, NULL,
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+        g_autoptr(GVariant) v = g_dbus_connection_call_sync(
+                        conn, PC_BUS_NAME, PC_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+                        g_variant_new("(ss)", PC_MANAGER_IFACE, "Version"), NULL, G_DBUS_CALL_FLAGS_NONE,
+                        PC_TIMEOUT_MS, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_connection_close_sync(conn, NULL, &error);
+        g_assert_no_error(error);
 }
 
 static void test_caller_leaves_mid_wait(PcFixture *fx) {
@@ -576,35 +580,20 @@ static void test_caller_leaves_mid_wait(PcFixture *fx) {
         g_autofree char *path = spawn_ok(fx, PC_ARGV("/bin/sleep", "60"), NULL, NULL, NULL);
         Baseline b = baseline_take(fx);
 
-        for (guint i = 0; i < n_callers; i++) {
-                g_autoptr(GDBusConnection) conn = pc_fixture_new_connection(fx);
-                g_autoptr(GError) error = NULL;
-                /* Waits through both interfaces, then a round trip on the same
-                 * connection: once the daemon answers it, it holds the Waits. */
-                g_dbus_connection_call(conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Wait",
-                                       g_variant_new("(o)", path), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
-                g_dbus_connection_call(conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Wait", NULL, NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
-                g_autoptr(GVariant) v = g_dbus_connection_call_sync(
-                                conn, PC_BUS_NAME, PC_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
-                                g_variant_new("(ss)", PC_MANAGER_IFACE, "Version"), NULL, G_DBUS_CALL_FLAGS_NONE,
-                                PC_TIMEOUT_MS, NULL, &error);
-                g_assert_no_error(error);
-                g_dbus_connection_close_sync(conn, NULL, &error);
-                g_assert_no_error(error);
-        }
+        for (guint i = 0; i < n_callers; i++)
+                call_and_leave(fx, path, "Wait", "Wait");
         assert_daemon_unharmed(fx, &b);
 
         /* The process is untouched, and a Wait that stays still gets its answer. */
         g_autofree char *state = pc_get_process_string(fx, path, "State");
         g_assert_cmpstr(state, ==, "running");
-        AsyncCall wait = {};
+        PcAsyncCall wait = {};
         g_dbus_connection_call(fx->conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Wait", g_variant_new("(o)", path),
-                               G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, on_call_done, &wait);
+                               G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, pc_async_call_done, &wait);
         g_autoptr(GError) error = NULL;
         g_assert_true(pc_signal(fx, path, SIGTERM, &error));
         g_assert_no_error(error);
-        g_assert_true(pc_poll_until(async_call_done, &wait, PC_TIMEOUT_MS));
+        pc_async_call_wait(&wait);
         g_assert_no_error(wait.error);
         const char *reason;
         gint32 status;
@@ -614,6 +603,34 @@ static void test_caller_leaves_mid_wait(PcFixture *fx) {
         g_variant_unref(wait.reply);
         /* The exited process has given up its pidfd. */
         assert_daemon_fd_count_becomes(fx, b.fds - 1);
+}
+
+/* Restarts whose callers leave while the run is being stopped: the restart
+ * completes, and nothing of theirs is left (their prepared replies go with
+ * them); a Restart that stays gets its answer. */
+static void test_caller_leaves_mid_restart(PcFixture *fx) {
+        const guint n_callers = 10;
+        guint32 pid1;
+        g_autofree char *path = spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "trap '' TERM; exec sleep 60"),
+                                         pc_options("restart", g_variant_new_string("always"), "stop-timeout",
+                                                    g_variant_new_uint64(500 * 1000), NULL),
+                                         NULL, &pid1);
+        pc_wait_comm((pid_t) pid1, "sleep");
+        Baseline b = baseline_take(fx);
+
+        for (guint i = 0; i < n_callers; i++)
+                call_and_leave(fx, path, "RestartProcess", "Restart");
+        PcAsyncCall stays = {};
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, &stays);
+        pc_async_call_wait(&stays);
+        g_assert_no_error(stays.error);
+        guint32 pid2;
+        g_variant_get(stays.reply, "(u)", &pid2);
+        g_variant_unref(stays.reply);
+        g_assert_cmpuint(pid2, !=, pid1);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 1);
+        assert_daemon_unharmed(fx, &b);
 }
 
 /* A fake polkit on the test bus that takes CheckAuthorization calls and never
@@ -1163,6 +1180,8 @@ int main(int argc, char **argv) {
         pc_test_add("/hostile/size/huge-environment-is-limit-exceeded", PC_FIXTURE_DEFAULT, test_huge_environment);
         pc_test_add("/hostile/size/400000-arguments-are-refused-promptly", PC_FIXTURE_DEFAULT, test_argument_flood);
         pc_test_add("/hostile/caller/leaving-mid-wait-leaves-nothing", PC_FIXTURE_DEFAULT, test_caller_leaves_mid_wait);
+        pc_test_add("/hostile/caller/leaving-mid-restart-leaves-nothing", PC_FIXTURE_DEFAULT,
+                    test_caller_leaves_mid_restart);
         g_test_add_data_func("/hostile/caller/leaving-mid-authorization-leaves-nothing",
                              NULL, run_with_polkit_policy);
         pc_test_add("/hostile/load/200-concurrent-clients-get-their-own-status", PC_FIXTURE_DEFAULT, test_concurrent_clients);

@@ -874,6 +874,50 @@ static void test_ended_restart_policy_survives_kill_9_of_the_daemon(PcFixture *f
         fx->daemon_pid = 0;
 }
 
+/* A daemon killed while Restart stops a run (one that ignores SIGTERM):
+ * the new daemon stops it again, SIGKILL after its stop-timeout, and starts
+ * the next run at once, not after the ten-minute restart-delay the policy
+ * would wait.  The call that asked is lost with the old daemon. */
+static void test_restart_completes_after_kill_9_of_the_daemon(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        guint32 pid1;
+        g_autofree char *path = pc_fixture_spawn(
+                fx, PC_ARGV("/bin/sh", "-c", "trap '' TERM; exec sleep 60"),
+                pc_options("restart", g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(600000000),
+                           "stop-timeout", g_variant_new_uint64(1000000), NULL),
+                NULL, &pid1, &error);
+        g_assert_no_error(error);
+        pc_wait_comm((pid_t) pid1, "sleep");
+        PcAsyncCall restart = {};
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, &restart);
+        /* Calls are handled in order: once this is answered, Restart was. */
+        g_assert_cmpuint(get_u32(fx, path, "Pid"), ==, pid1);
+
+        daemon_kill9(fx, h);
+        pc_async_call_wait(&restart);
+        g_assert_null(restart.reply);
+        g_assert_nonnull(restart.error);
+        g_clear_error(&restart.error);
+        g_assert_true(pc_process_is_alive((pid_t) pid1)); /* it ignored the SIGTERM */
+        daemon_start(fx, h);
+
+        await(fx, path, "running", 1);
+        g_assert_cmpuint(get_u32(fx, path, "Pid"), !=, pid1);
+        g_assert_false(pc_process_is_alive((pid_t) pid1));
+        g_autofree char *reason = pc_get_process_string(fx, path, "ExitReason");
+        g_assert_cmpstr(reason, ==, "");
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+        g_assert_no_error(error);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
@@ -886,5 +930,7 @@ int main(int argc, char **argv) {
                     test_restart_policy_survives_kill_9_of_the_daemon);
         pc_test_add("/restart/ended-restart-policy-survives-kill-9", PC_FIXTURE_DEFAULT,
                     test_ended_restart_policy_survives_kill_9_of_the_daemon);
+        pc_test_add("/restart/restart-call-completes-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
+                    test_restart_completes_after_kill_9_of_the_daemon);
         return g_test_run();
 }
