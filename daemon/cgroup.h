@@ -13,11 +13,11 @@
  * Without a usable subtree CgroupSupport.usable is false and everything works
  * on process groups, as before.
  *
- * A Cgroup is one process's cgroup: made before the child is cloned (the
- * child joins it first thing, spawn.c), its cgroup.events watched through
- * the kernel's notification (inotify, one descriptor for all; no polling) so
- * its owner hears when it empties or its frozen state changes, and removed
- * once empty.  An owner
+ * A Cgroup is one process's cgroup: made before the child is cloned (which
+ * starts in it, spawn.c), its cgroup.events watched through the kernel's
+ * notification (inotify, one descriptor for all; no polling) from the moment
+ * a process holds it, so its owner hears when it empties or its frozen state
+ * changes, and removed once empty.  An owner
  * that lets go of a populated cgroup abandons it: everything in it is killed
  * and the cgroup removed when the kernel says it is empty.
  */
@@ -44,7 +44,8 @@ typedef struct CgroupSupport {
         char *mount;          /* where cgroup2 is mounted: "/sys/fs/cgroup" */
         char *subtree;        /* the daemon's subtree below the mount: "/system.slice/procctld.service" */
         int subtree_fd;       /* its directory */
-        int inotify_fd;       /* watches each process's cgroup.events, made with the first */
+        int inotify_fd;       /* watches each process's cgroup.events, made at start */
+        sd_event *event;      /* the loop the watches are read from (cgroup_new()'s) */
         sd_event_source *inotify_source;
         void *watches;        /* tsearch tree of Cgroup, by watch descriptor */
         LIST_HEAD(Cgroup, abandoned); /* let go of while populated: removed once empty */
@@ -79,7 +80,7 @@ struct Cgroup {
         CgroupSupport *support;
         char *path;          /* below the mount */
         const char *name;    /* its last component, in path: "process-<id>" */
-        int procs_fd;        /* cgroup.procs opened for writing, for the child to join; -1 after */
+        int dir_fd;          /* its directory, for the child to start in (spawn.h); -1 after */
         int wd;              /* the inotify watch of its cgroup.events; -1: none */
         bool populated;
         bool frozen;
@@ -90,9 +91,11 @@ struct Cgroup {
         LIST_FIELDS(Cgroup, abandoned);
 };
 
-/* mkdir "process-<id>" in the subtree, its limits written, cgroup.procs
- * opened for the child and cgroup.events watched. */
+/* mkdir "process-<id>" in the subtree, opened for the child, its limits written. */
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret);
+/* Watches its cgroup.events, once its first process runs (populated: no
+ * event for that, nothing to read): the owner hears of changes from now. */
+int cgroup_watch(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
 Cgroup *cgroup_free(Cgroup *cg);

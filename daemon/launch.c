@@ -126,8 +126,11 @@ static int describe_spawned(Process *p, void *userdata) {
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
         p->kill_process_only = o->kill_process_only;
-        if (l->cgroup)
-                process_attach_cgroup(p, TAKE_PTR(l->cgroup));
+        if (l->cgroup) {
+                int r = process_attach_cgroup(p, TAKE_PTR(l->cgroup));
+                if (r < 0)
+                        return r;
+        }
         charge_move(&p->bytes, &l->bytes);
         p->output = TAKE_PTR(l->output);
         p->listed = l->listed;
@@ -477,7 +480,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
                 .nofile = m->child_nofile,
                 .fds = fds,
                 .n_fds = n_fds,
-                .cgroup_procs_fd = l.cgroup ? l.cgroup->procs_fd : -1,
+                .cgroup_fd = l.cgroup ? l.cgroup->dir_fd : -1,
                 .use_pidfd = m->pidfd.usable,
                 .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
         };
@@ -495,7 +498,7 @@ int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         capture[1] = safe_close(capture[1]);
         capture[2] = safe_close(capture[2]);
         if (l.cgroup)
-                l.cgroup->procs_fd = safe_close(l.cgroup->procs_fd); /* joined, or never will be */
+                l.cgroup->dir_fd = safe_close(l.cgroup->dir_fd); /* the child is in it, or there is none */
         if (r > 0) {
                 r = bus_error_from_spawn_failure(error, &failure, req.file, req.working_directory, req.uid, req.gid);
                 goto finish;

@@ -150,7 +150,7 @@ int process_act_follow_output(sd_bus_message *msg, Process *p, uint64_t cursor, 
 int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_error *error);
 
 /* Gives p its cgroup (launch.c, from describe): p hears when it empties. */
-void process_attach_cgroup(Process *p, Cgroup *cg);
+int process_attach_cgroup(Process *p, Cgroup *cg);
 
 /* TERM, then KILL after the stop timeout, to the whole cgroup in kill-mode
  * control-group; without a message for timeouts and disconnects. */
