@@ -105,6 +105,7 @@ typedef struct Clone3Args { /* the kernel's struct clone_args, up to cgroup (Lin
 long spawn_clone3(Clone3Args *args, size_t size, int (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
 __asm__(".text\n"
         ".globl spawn_clone3\n"
+        ".hidden spawn_clone3\n"
         ".type spawn_clone3, @function\n"
         "spawn_clone3:\n"
         ".cfi_startproc\n"
