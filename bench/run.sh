@@ -4,7 +4,8 @@
 # Runs bench/spawn-wait against the procctld of a build tree, on a private
 # bus that lives only as long as this script:
 #
-#   bench/run.sh [--bus=BUS] [--cgroup=no] [spawn-wait options]   e.g. bench/run.sh -n 5000
+#   bench/run.sh [--bus=BUS] [--cgroup=no|--clone-into-cgroup=no] [spawn-wait options]
+#                                                         e.g. bench/run.sh -n 5000
 #
 # As root it measures three callers side by side on one daemon, each against
 # its own posix_spawn+waitpid: root starting a program as root (the
@@ -26,7 +27,9 @@
 # As root, procctld gets a cgroup of its own below the cgroup2 root to give
 # each process a cgroup in (made and removed per process, as under systemd's
 # Delegate=yes), removed afterwards; --cgroup=no runs it without, to see
-# what a cgroup costs per spawn.
+# what a cgroup costs per spawn.  Children are created in their cgroup
+# (clone3's CLONE_INTO_CGROUP); --clone-into-cgroup=no has them join it
+# before exec instead, the path of kernels without it.
 
 set -euo pipefail
 
@@ -43,8 +46,12 @@ if [[ ${1:-} == --bus=* ]]; then
     shift
 fi
 use_cgroup=1
+clone_args=()
 if [[ ${1:-} == --cgroup=no ]]; then
     use_cgroup=
+    shift
+elif [[ ${1:-} == --clone-into-cgroup=no ]]; then
+    clone_args=(--clone-into-cgroup=no)
     shift
 fi
 
@@ -83,13 +90,13 @@ if [[ $EUID -eq 0 && -n $use_cgroup && -n $cgroup_mount ]] &&
         cgroup_dir=$(mktemp -d "$cgroup_mount/procctl-bench.XXXXXX" 2>/dev/null); then
     cgroup_args=(--cgroup="${cgroup_dir#"$cgroup_mount"}")
 fi
-procctld_start "$build/daemon/procctld" "${cgroup_args[@]}"
+procctld_start "$build/daemon/procctld" "${cgroup_args[@]}" "${clone_args[@]}"
 procctld_wait
 address=$pb_address
 
 version=$(busctl --address="$address" get-property org.procctl.Manager1 \
     /org/procctl/Manager1 org.procctl.Manager1 Version | sed -E 's/^s "(.*)"$/\1/')
-echo "procctld $version on $pb_bus (${cgroup_args[*]}), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "procctld $version on $pb_bus (${cgroup_args[*]}${clone_args[*]:+ ${clone_args[*]}}), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ $EUID -ne 0 ]]; then
     "$build/bench/spawn-wait" --address="$address" "$@"
     exit

@@ -393,12 +393,15 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
 }
 
-static int watch_events(CgroupSupport *s, sd_event *event, Cgroup *cg) {
+int cgroup_watch(Cgroup *cg) {
+        CgroupSupport *s = cg->support;
         char file[PATH_MAX];
         int r;
 
+        if (cg->wd >= 0 || cg->removed)
+                return 0;
         if (!s->inotify_source) {
-                r = sd_event_add_io(event, &s->inotify_source, s->inotify_fd, EPOLLIN, on_inotify, s);
+                r = sd_event_add_io(s->event, &s->inotify_source, s->inotify_fd, EPOLLIN, on_inotify, s);
                 if (r < 0)
                         return r;
         }
@@ -411,6 +414,7 @@ static int watch_events(CgroupSupport *s, sd_event *event, Cgroup *cg) {
                 cg->wd = -1;
                 return -ENOMEM;
         }
+        cg->populated = true;
         return 0;
 }
 
@@ -423,17 +427,17 @@ static void unwatch_events(Cgroup *cg) {
 }
 
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret) {
-        char file[96];
-        int fd, r;
         Cgroup *cg;
+        int r;
 
         if (!s->usable)
                 return -EOPNOTSUPP;
+        s->event = event;
         cg = calloc(1, sizeof(Cgroup));
         if (!cg)
                 return -ENOMEM;
         cg->support = s;
-        cg->procs_fd = -1;
+        cg->dir_fd = -1;
         cg->wd = -1;
         if (asprintf(&cg->path, "%s/" PROCESS_PREFIX "%" PRIu64, strcmp(s->subtree, "/") == 0 ? "" : s->subtree, id) < 0) {
                 free(cg);
@@ -446,22 +450,16 @@ int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimit
                 free(cg);
                 return r;
         }
-        if (limits) {
-                fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-                r = fd < 0 ? -errno : cgroup_limits_write(fd, limits);
-                safe_close(fd);
-                if (r < 0)
-                        goto fail;
-        }
-        cg_file(cg, "cgroup.procs", file, sizeof(file));
-        cg->procs_fd = openat(s->subtree_fd, file, O_WRONLY | O_CLOEXEC);
-        if (cg->procs_fd < 0) {
+        cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (cg->dir_fd < 0) {
                 r = -errno;
                 goto fail;
         }
-        r = watch_events(s, event, cg);
-        if (r < 0)
-                goto fail;
+        if (limits) {
+                r = cgroup_limits_write(cg->dir_fd, limits);
+                if (r < 0)
+                        goto fail;
+        }
         *ret = cg;
         return 0;
 fail:
@@ -480,9 +478,10 @@ Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nse
                 return NULL;
         }
         cg->name = strrchr(cg->path, '/') ? strrchr(cg->path, '/') + 1 : cg->path;
-        cg->procs_fd = -1;
+        cg->dir_fd = -1;
         cg->wd = -1;
         cg->removed = removed;
+        cg->killed = true; /* whether it was is not recorded: as if */
         cg->cpu_usage_nsec = cpu_usage_nsec;
         return cg;
 }
@@ -511,7 +510,8 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) 
         }
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
-        r = watch_events(s, event, cg);
+        s->event = event;
+        r = cgroup_watch(cg);
         if (r < 0)
                 return r;
         (void) read_events(cg, &cg->populated, &cg->frozen);
@@ -519,15 +519,12 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) 
         return 0;
 }
 
-int cgroup_open_procs(Cgroup *cg) {
-        char file[96];
-
+int cgroup_reopen(Cgroup *cg) {
         if (cg->removed)
                 return -ENOENT;
-        cg_file(cg, "cgroup.procs", file, sizeof(file));
-        safe_close(cg->procs_fd);
-        cg->procs_fd = openat(cg->support->subtree_fd, file, O_WRONLY | O_CLOEXEC);
-        return cg->procs_fd < 0 ? -errno : 0;
+        safe_close(cg->dir_fd);
+        cg->dir_fd = openat(cg->support->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        return cg->dir_fd < 0 ? -errno : 0;
 }
 
 Cgroup *cgroup_free(Cgroup *cg) {
@@ -543,7 +540,7 @@ Cgroup *cgroup_free(Cgroup *cg) {
                 LIST_REMOVE(abandoned, cg->support->abandoned, cg);
         (void) cgroup_remove(cg);
         unwatch_events(cg);
-        safe_close(cg->procs_fd);
+        safe_close(cg->dir_fd);
         free(cg->path);
         free(cg);
         return NULL;
@@ -558,7 +555,7 @@ int cgroup_remove(Cgroup *cg) {
         cg->removed = true;
         cg->populated = false;
         unwatch_events(cg);
-        cg->procs_fd = safe_close(cg->procs_fd);
+        cg->dir_fd = safe_close(cg->dir_fd);
         return 0;
 }
 
@@ -568,12 +565,15 @@ void cgroup_abandon(Cgroup *cg) {
                 return;
         }
         cg->changed = NULL;
-        cg->procs_fd = safe_close(cg->procs_fd);
+        cg->dir_fd = safe_close(cg->dir_fd);
         if (cg->removed || cgroup_remove(cg) >= 0) {
                 cgroup_free(cg);
                 return;
         }
-        /* Populated: the kernel says when it has emptied (on_events). */
+        /* Populated: the kernel says when it has emptied (on_events).  Not
+         * watched yet (its child never became a process's): from now. */
+        if (cg->wd < 0 && cgroup_watch(cg) < 0)
+                log_warning("Cannot watch the cgroup %s: it stays until the daemon exits", cg->path);
         LIST_APPEND(abandoned, cg->support->abandoned, cg);
         (void) cgroup_set_frozen(cg, false);
         (void) cgroup_signal(cg, SIGKILL);
@@ -639,6 +639,7 @@ int cgroup_signal(Cgroup *cg, int sig) {
                 return -ESRCH;
         if (sig == SIGKILL && cg->support->kill) {
                 cg_file(cg, "cgroup.kill", file, sizeof(file));
+                cg->killed = true;
                 if (write_at(cg->support->subtree_fd, file, "1") >= 0)
                         return 0;
         }

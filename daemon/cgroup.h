@@ -13,11 +13,11 @@
  * Without a usable subtree CgroupSupport.usable is false and everything works
  * on process groups, as before.
  *
- * A Cgroup is one process's cgroup: made before the child is cloned (the
- * child joins it first thing, spawn.c), its cgroup.events watched through
- * the kernel's notification (inotify, one descriptor for all; no polling) so
- * its owner hears when it empties or its frozen state changes, and removed
- * once empty.  An owner
+ * A Cgroup is one process's cgroup: made before the child is cloned (which
+ * starts in it, spawn.c), its cgroup.events watched through the kernel's
+ * notification (inotify, one descriptor for all; no polling) from the moment
+ * a process holds it, so its owner hears when it empties or its frozen state
+ * changes, and removed once empty.  An owner
  * that lets go of a populated cgroup abandons it: everything in it is killed
  * and the cgroup removed when the kernel says it is empty.
  */
@@ -44,7 +44,8 @@ typedef struct CgroupSupport {
         char *mount;          /* where cgroup2 is mounted: "/sys/fs/cgroup" */
         char *subtree;        /* the daemon's subtree below the mount: "/system.slice/procctld.service" */
         int subtree_fd;       /* its directory */
-        int inotify_fd;       /* watches each process's cgroup.events, made with the first */
+        int inotify_fd;       /* watches each process's cgroup.events, made at start */
+        sd_event *event;      /* the loop the watches are read from (cgroup_new()'s) */
         sd_event_source *inotify_source;
         void *watches;        /* tsearch tree of Cgroup, by watch descriptor */
         LIST_HEAD(Cgroup, abandoned); /* let go of while populated: removed once empty */
@@ -79,19 +80,23 @@ struct Cgroup {
         CgroupSupport *support;
         char *path;          /* below the mount */
         const char *name;    /* its last component, in path: "process-<id>" */
-        int procs_fd;        /* cgroup.procs opened for writing, for the child to join; -1 after */
+        int dir_fd;          /* its directory, for the child to start in (spawn.h); -1 after */
         int wd;              /* the inotify watch of its cgroup.events; -1: none */
         bool populated;
         bool frozen;
         bool removed;
+        /* cgroup.kill was written (or may have been: restored after a
+         * restart).  Linux 6.18 kills a child cloned into such a cgroup
+         * (CLONE_INTO_CGROUP compares the kill count of the parent's cgroup
+         * with the target's), so a later run joins it instead (spawn.h). */
+        bool killed;
         uint64_t cpu_usage_nsec; /* read last before it was removed */
         CgroupChanged changed;
         void *userdata;
         LIST_FIELDS(Cgroup, abandoned);
 };
 
-/* mkdir "process-<id>" in the subtree, its limits written, cgroup.procs
- * opened for the child and cgroup.events watched. */
+/* mkdir "process-<id>" in the subtree, opened for the child, its limits written. */
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret);
 /* After a restart: a cgroup as the fd store recorded it (path, whether it
  * was removed already, its last CPU usage), nobody's yet and nothing open;
@@ -102,9 +107,12 @@ Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nse
  * otherwise), its cgroup.events watched again and its state read.  One that
  * is gone is kept as removed, with the CPU time recorded last. */
 int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
-/* Opens cgroup.procs again (procs_fd), for the next run of a process with a
- * restart policy: every run in the same cgroup. */
-int cgroup_open_procs(Cgroup *cg);
+/* Opens the directory again (dir_fd), for the next run of a process with a
+ * restart policy to start in: every run in the same cgroup. */
+int cgroup_reopen(Cgroup *cg);
+/* Watches its cgroup.events, once its first process runs (populated: no
+ * event for that, nothing to read): the owner hears of changes from now. */
+int cgroup_watch(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
 Cgroup *cgroup_free(Cgroup *cg);

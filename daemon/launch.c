@@ -130,8 +130,11 @@ static int describe_spawned(Process *p, void *userdata) {
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
         p->kill_process_only = o->kill_process_only;
-        if (l->cgroup)
-                process_attach_cgroup(p, TAKE_PTR(l->cgroup));
+        if (l->cgroup) {
+                int r = process_attach_cgroup(p, TAKE_PTR(l->cgroup));
+                if (r < 0)
+                        return r;
+        }
         charge_move(&p->bytes, &l->bytes);
         p->output = TAKE_PTR(l->output);
         p->listed = l->listed;
@@ -528,7 +531,8 @@ static int run_child(Manager *m, const RunRequest *run, const char *file, int ex
                 .nofile = m->child_nofile,
                 .fds = fds,
                 .n_fds = n_fds,
-                .cgroup_procs_fd = cgroup ? cgroup->procs_fd : -1,
+                .cgroup_fd = cgroup ? cgroup->dir_fd : -1,
+                .cgroup_join = cgroup && cgroup->killed,
                 .use_pidfd = m->pidfd.usable,
                 .share_files = spawn_can_share_files() && fds_below_floor(fds, n_fds),
         };
@@ -546,7 +550,7 @@ finish:
         capture[1] = safe_close(capture[1]);
         capture[2] = safe_close(capture[2]);
         if (cgroup)
-                cgroup->procs_fd = safe_close(cgroup->procs_fd); /* joined, or never will be */
+                cgroup->dir_fd = safe_close(cgroup->dir_fd); /* the child is in it, or there is none */
         return r;
 }
 
@@ -620,7 +624,7 @@ int launch_rerun(Process *p) {
                         return log_warning_errno(r, "Process %" PRIu64 ": failed to reopen its output's capture: %m", p->id);
         }
         if (p->cgroup) {
-                r = cgroup_open_procs(p->cgroup);
+                r = cgroup_reopen(p->cgroup);
                 if (r < 0)
                         return log_warning_errno(r, "Process %" PRIu64 ": failed to reopen its cgroup %s: %m", p->id,
                                                  p->cgroup->path);

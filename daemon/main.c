@@ -35,6 +35,7 @@ static bool arg_user;
 static const char *arg_runtime_directory;
 static bool arg_fd_store;
 static const char *arg_cgroup;
+static bool arg_clone_into_cgroup = true;
 static uint64_t arg_exit_idle_usec;
 static const char *arg_config = PROCCTL_SYSCONFDIR "/procctl/procctld.conf";
 static struct {
@@ -58,6 +59,8 @@ static void help(void) {
                "                          else /run/procctl; with --user $XDG_RUNTIME_DIR/procctl)\n"
                "     --cgroup=PATH|no     Give each process a cgroup below PATH (below the cgroup2\n"
                "                          mount) instead of below procctld's own; no: none\n"
+               "     --clone-into-cgroup=no  Let each child join its cgroup before exec, as on\n"
+               "                          kernels without clone3's CLONE_INTO_CGROUP (for tests)\n"
                "     --config=FILE        Read limits from FILE (default: %s)\n"
                "     --max-running-per-user=N   Running processes one uid may own (default: %u)\n"
                "     --max-retained-per-user=N  Exited records kept per uid, oldest dropped (default: %u)\n"
@@ -80,7 +83,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_USER, ARG_FD_STORE, ARG_LOG_LEVEL, ARG_CONFIG, ARG_LIMIT, ARG_EXIT_IDLE,
-               ARG_RUNTIME_DIRECTORY, ARG_CGROUP };
+               ARG_RUNTIME_DIRECTORY, ARG_CGROUP, ARG_CLONE_INTO_CGROUP };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -90,6 +93,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "cgroup", required_argument, NULL, ARG_CGROUP },
+                { "clone-into-cgroup", required_argument, NULL, ARG_CLONE_INTO_CGROUP },
                 { "exit-idle-after", required_argument, NULL, ARG_EXIT_IDLE },
                 { "max-running-per-user", required_argument, NULL, ARG_LIMIT },
                 { "max-retained-per-user", required_argument, NULL, ARG_LIMIT },
@@ -144,6 +148,13 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -EINVAL;
                         }
                         arg_cgroup = optarg;
+                        break;
+                case ARG_CLONE_INTO_CGROUP:
+                        if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+                                fprintf(stderr, "procctld: --clone-into-cgroup needs \"yes\" or \"no\"\n");
+                                return -EINVAL;
+                        }
+                        arg_clone_into_cgroup = strcmp(optarg, "yes") == 0;
                         break;
                 case ARG_EXIT_IDLE: {
                         char *end;
@@ -223,7 +234,7 @@ static int spawn_init_beside_daemon(void) {
         slash = strrchr(self, '/');
         if (!slash || asprintf(&helper, "%.*s/procctl-exec", (int) (slash - self), self) < 0)
                 return log_error_errno(ENOMEM, "Failed to find procctl-exec: %m");
-        r = spawn_init(helper);
+        r = spawn_init(helper, arg_clone_into_cgroup);
         if (r < 0)
                 return log_error_errno(r, "Failed to prepare for starting children (%s): %m", helper);
         return 0;

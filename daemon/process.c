@@ -340,7 +340,7 @@ static bool process_tree_populated(Process *p) {
 
 static void process_record_end(Process *p, const char *reason, int status) {
         Manager *m = p->manager;
-        bool stop_leftovers;
+        bool populated, stop_leftovers;
         int r;
 
         p->exited = true;
@@ -351,7 +351,8 @@ static void process_record_end(Process *p, const char *reason, int status) {
                 p->exit_usec = now_usec(CLOCK_REALTIME);
         /* In kill-mode control-group what the main process left behind is
          * stopped now, and a Stop returns once all of it has ended. */
-        stop_leftovers = !p->kill_process_only && process_tree_populated(p);
+        populated = process_tree_populated(p);
+        stop_leftovers = !p->kill_process_only && populated;
         p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
         if (!stop_leftovers) {
                 p->kill_source = sd_event_source_disable_unref(p->kill_source);
@@ -359,7 +360,7 @@ static void process_record_end(Process *p, const char *reason, int status) {
         }
         process_set_kill_on_disconnect(p, NULL);
         /* Gone before anyone hears of the end (its CPU time is kept). */
-        if (p->cgroup && !stop_leftovers && !process_tree_populated(p))
+        if (p->cgroup && !populated)
                 (void) cgroup_remove(p->cgroup);
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
@@ -486,10 +487,11 @@ static void on_cgroup_changed(Cgroup *cg, bool emptied, bool frozen_changed, voi
         process_answer_waiters(p, true);
 }
 
-void process_attach_cgroup(Process *p, Cgroup *cg) {
+int process_attach_cgroup(Process *p, Cgroup *cg) {
         p->cgroup = cg;
         cg->changed = on_cgroup_changed;
         cg->userdata = p;
+        return cgroup_watch(cg);
 }
 
 void process_settle_cgroup(Process *p) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * How a child is started.  spawn_child() blocks every signal, clones with
- * CLONE_VM|CLONE_VFORK|CLONE_PIDFD, and the child runs child_main(): read it
- * top to bottom as the list of what a child gets.  The child shares the
- * daemon's memory until its first exec, so it calls nothing that allocates,
+ * CLONE_VM|CLONE_VFORK|CLONE_PIDFD (clone3() with CLONE_INTO_CGROUP when the
+ * process has a cgroup, see spawn_clone3() below), and the child runs
+ * child_main(): read it top to bottom as the list of what a child gets.  The
+ * child shares the daemon's memory until its first exec, so it calls nothing that allocates,
  * locks or touches the daemon's state: raw syscalls and async-signal-safe
  * libc only.  It stays root all that time; a child that is to run as another
  * user becomes procctl-exec first (spawn.h says why).
@@ -24,14 +25,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "macro.h"
 #include "missing.h"
 #include "spawn.h"
 
 #define CHILD_STACK_SIZE (256 * 1024)
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 static void *child_stack;
 static bool can_share_files;
+/* clone3() with CLONE_INTO_CGROUP: tried until the kernel (or a seccomp
+ * policy) refuses it once, and not offered where there is no trampoline. */
+static bool can_clone_into_cgroup;
 static int exec_helper_fd = -1; /* O_PATH of procctl-exec */
 
 /* The signals whose disposition in the daemon is not the default: ignored
@@ -49,10 +57,85 @@ typedef struct ChildContext {
         char **helper_argv;
         struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
+        int cgroup_procs_fd; /* without CLONE_INTO_CGROUP: the cgroup.procs the child writes itself into; -1: none */
         int moved[SPAWN_MAX_FD + 3]; /* source descriptors, moved above every target */
 } ChildContext;
 
-int spawn_init(const char *exec_helper) {
+/*
+ * clone3() for a vfork-style child.  clone3() has no wrapper in glibc 2.36
+ * and, unlike clone(), takes no function to run: both processes return from
+ * the system call at the same instruction.  A CLONE_VM child that returned
+ * into a C frame would run on the daemon's memory in code the compiler
+ * believes only one process executes: with the parent's stack it would
+ * overwrite the frames the suspended parent returns into (libc's syscall()
+ * return address first), and even on a stack of its own the frame it
+ * returns into is addressed relative to the parent's stack pointer.  So the
+ * system call is made here, in a few instructions of assembly that keep the
+ * function and its argument in registers the kernel copies to the child
+ * (r8, r9): the parent returns the result as a C function would, the child,
+ * which starts on child_stack (the kernel sets its stack pointer to
+ * stack + stack_size), calls fn(arg) and exits with what fn returns,
+ * never returning anywhere.  The child then runs exactly as with clone():
+ * child_main() on its own stack, on the daemon's memory until exec, as root
+ * all that time (a child for another user execs procctl-exec, spawn.h).
+ * Without CLONE_VM (a fork-style clone3() the C code could return from) the
+ * cost would grow with the daemon's memory again, as plain fork does.
+ *
+ * Elsewhere than on x86-64 there is no trampoline and children join their
+ * cgroup before exec (child_main(), step 0).
+ *
+ * Returns the child's PID to the parent, or -errno.
+ */
+typedef struct Clone3Args { /* the kernel's struct clone_args, up to cgroup (Linux 5.7) */
+        uint64_t flags;
+        uint64_t pidfd;
+        uint64_t child_tid;
+        uint64_t parent_tid;
+        uint64_t exit_signal;
+        uint64_t stack;
+        uint64_t stack_size;
+        uint64_t tls;
+        uint64_t set_tid;
+        uint64_t set_tid_size;
+        uint64_t cgroup;
+} Clone3Args;
+
+#if defined(__x86_64__)
+#define HAVE_CLONE3_TRAMPOLINE 1
+long spawn_clone3(Clone3Args *args, size_t size, int (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl spawn_clone3\n"
+        ".hidden spawn_clone3\n"
+        ".type spawn_clone3, @function\n"
+        "spawn_clone3:\n"
+        ".cfi_startproc\n"
+        "        endbr64\n"
+        "        movq %rdx, %r8\n"               /* fn and arg survive the system call, in both processes */
+        "        movq %rcx, %r9\n"
+        "        movl $" STRINGIFY(SYS_clone3) ", %eax\n"
+        "        syscall\n"                      /* args and size are already in rdi and rsi */
+        "        testq %rax, %rax\n"
+        "        jz 1f\n"
+        "        ret\n"                          /* the parent: the PID, or -errno */
+        "1:\n"
+        ".cfi_undefined %rip\n"                  /* the child: nothing to unwind into */
+        "        xorl %ebp, %ebp\n"
+        "        movq %r9, %rdi\n"
+        "        callq *%r8\n"
+        "        movl %eax, %edi\n"
+        "        movl $" STRINGIFY(SYS_exit) ", %eax\n"
+        "        syscall\n"
+        "        hlt\n"
+        ".cfi_endproc\n"
+        ".size spawn_clone3, .-spawn_clone3\n");
+#else
+#define HAVE_CLONE3_TRAMPOLINE 0
+static long spawn_clone3(Clone3Args *args, size_t size, int (*fn)(void *), void *arg) {
+        return -ENOSYS;
+}
+#endif
+
+int spawn_init(const char *exec_helper, bool clone_into_cgroup) {
         long page = sysconf(_SC_PAGESIZE);
         char *p;
 
@@ -77,6 +160,7 @@ int spawn_init(const char *exec_helper) {
          * single-threaded process a no-op that shows whether the flag is known
          * (and not refused by a seccomp policy). */
         can_share_files = syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
+        can_clone_into_cgroup = clone_into_cgroup && HAVE_CLONE3_TRAMPOLINE;
 
         n_non_default_signals = 0;
         for (int sig = 1; sig < _NSIG; sig++) {
@@ -147,14 +231,11 @@ static int child_main(void *userdata) {
         sigset_t empty;
         int e;
 
-        /* 0. Into the process's cgroup before anything else, as root, so that
-         *    nothing the program ever starts is outside it.  clone3() with
-         *    CLONE_INTO_CGROUP would place the child there at birth, but it
-         *    takes no function to run on a stack of its own: a vfork-style
-         *    child on the daemon's memory would return from the system call
-         *    into the daemon's frames.  Writing cgroup.procs is one system
-         *    call here instead. */
-        if (r->cgroup_procs_fd >= 0 && write(r->cgroup_procs_fd, "0", 1) < 0)
+        /* 0. In the process's cgroup before anything else, so that nothing the
+         *    program ever starts is outside it: born there (clone3() with
+         *    CLONE_INTO_CGROUP), or, where the kernel cannot do that, moved
+         *    there now, as root, by writing its cgroup.procs. */
+        if (c->cgroup_procs_fd >= 0 && write(c->cgroup_procs_fd, "0", 1) < 0)
                 return child_fail(c, SPAWN_STAGE_CGROUP, errno);
 
         /* 1. With CLONE_FILES the child shares the daemon's descriptor table: take a
@@ -271,13 +352,55 @@ fail:
         return NULL;
 }
 
+/* The clone itself, with all signals blocked: into req->cgroup_fd at birth
+ * where the kernel can, otherwise clone() and the child joins it (step 0).
+ * Returns the PID, or -1 with *ret_error set. */
+static pid_t clone_child(const SpawnRequest *req, int flags, ChildContext *ctx, int *pidfd, int *ret_error) {
+        pid_t pid;
+
+        if (req->cgroup_fd >= 0 && can_clone_into_cgroup && !req->cgroup_join) {
+                Clone3Args args = {
+                        .flags = (uint64_t) (flags & ~CSIGNAL) | CLONE_INTO_CGROUP,
+                        .pidfd = (uint64_t) (uintptr_t) pidfd,
+                        .exit_signal = (uint64_t) (flags & CSIGNAL),
+                        .stack = (uint64_t) (uintptr_t) ((char *) child_stack - CHILD_STACK_SIZE),
+                        .stack_size = CHILD_STACK_SIZE,
+                        .cgroup = (uint64_t) req->cgroup_fd,
+                };
+                long r = spawn_clone3(&args, sizeof(args), child_main, ctx);
+
+                if (r >= 0)
+                        return (pid_t) r;
+                /* No clone3 (Linux < 5.3, or seccomp: ENOSYS, EPERM), no
+                 * CLONE_INTO_CGROUP (< 5.7: E2BIG for the larger struct, EINVAL):
+                 * no child was made; clone() from now on. */
+                if (r != -ENOSYS && r != -E2BIG && r != -EINVAL && r != -EPERM) {
+                        *ret_error = (int) -r;
+                        return -1;
+                }
+                log_info_errno((int) -r, "clone3() with CLONE_INTO_CGROUP is not available (%m): "
+                                         "children join their cgroup before exec");
+                can_clone_into_cgroup = false;
+        }
+        if (req->cgroup_fd >= 0) {
+                ctx->cgroup_procs_fd = openat(req->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (ctx->cgroup_procs_fd < 0) {
+                        *ret_error = errno;
+                        return -1;
+                }
+        }
+        pid = clone(child_main, child_stack, flags, ctx, pidfd);
+        *ret_error = errno;
+        return pid;
+}
+
 int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure) {
-        ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds };
+        ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds, .cgroup_procs_fd = -1 };
         SpawnFd fds[SPAWN_MAX_FD + 3];
         int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
         int status[2] = { -1, -1 };
         sigset_t all, saved;
-        int pidfd = -1, error;
+        int pidfd = -1, error = 0;
         pid_t pid;
 
         if (!child_stack)
@@ -337,9 +460,9 @@ int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_fai
 
         sigfillset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, &saved);
-        pid = clone(child_main, child_stack, flags, &ctx, &pidfd);
-        error = errno;
+        pid = clone_child(req, flags, &ctx, &pidfd, &error);
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
+        safe_close(ctx.cgroup_procs_fd);
 
         helper_argv_free(req, ctx.helper_argv);
         safe_close(status[1]);

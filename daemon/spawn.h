@@ -4,7 +4,9 @@
 /*
  * Starting a child: one clone() that gives the child and its pidfd together,
  * in the vfork style (CLONE_VM|CLONE_VFORK), so the cost does not grow with
- * the daemon's memory.
+ * the daemon's memory; where the process has a cgroup, clone3() creates the
+ * child in it (CLONE_INTO_CGROUP, Linux 5.7), so that it never runs a
+ * moment elsewhere and no migration is paid for.
  *
  * A child that will run as root execs its program straight from there: the
  * daemon learns the outcome before clone() returns, and nobody but root can
@@ -66,7 +68,8 @@ typedef struct SpawnRequest {
         SpawnFd *fds; /* sorted by target, 0, 1 and 2 always present */
         size_t n_fds;
 
-        int cgroup_procs_fd; /* the process's cgroup.procs, which the child joins first; -1: none (cgroup.h) */
+        int cgroup_fd; /* the process's cgroup (its directory), where the child starts; -1: none (cgroup.h) */
+        bool cgroup_join; /* the child joins it (cgroup.procs) rather than being cloned into it (Cgroup.killed) */
 
         bool use_pidfd;
         bool share_files; /* clone with CLONE_FILES and unshare below the floor (spawn_init() decides) */
@@ -80,8 +83,10 @@ typedef struct SpawnResult {
 
 /* Reserves the child's stack (one is enough: clone() returns only after the
  * child has exec'd or exited), opens procctl-exec (exec_helper: its path) and
- * probes close_range(CLOSE_RANGE_UNSHARE). */
-int spawn_init(const char *exec_helper);
+ * probes close_range(CLOSE_RANGE_UNSHARE).  clone_into_cgroup false: children
+ * join their cgroup before exec, as on kernels without clone3()'s
+ * CLONE_INTO_CGROUP (procctld --clone-into-cgroup=no, to test that path). */
+int spawn_init(const char *exec_helper, bool clone_into_cgroup);
 
 /* Whether children can unshare their descriptor table below the floor. */
 bool spawn_can_share_files(void);

@@ -462,6 +462,7 @@ static pid_t wait_ready(PcFixture *fx, int notify_fd) {
 }
 
 const char *pc_fixture_daemon_option;
+const char *pc_fixture_daemon_option2;
 
 void pc_set_abort_cgroup(const char *dir);
 void write_cgroup_file(const char *file, const char *value);
@@ -610,9 +611,14 @@ static void start_daemon(PcFixture *fx) {
                 };
                 fx->launcher_pid = start_process(argv, envp, -1, fx->flags, procs_fd);
         } else {
-                const char *const argv[] = { procctld, log_arg, cgroup_arg ?: pc_fixture_daemon_option,
-                                             cgroup_arg ? pc_fixture_daemon_option : NULL, NULL };
-                fx->launcher_pid = start_process(argv, envp, -1, fx->flags, procs_fd);
+                const char *argv[6] = { procctld, log_arg };
+                size_t n = 2;
+                /* The options given, in order; a NULL ends the list early. */
+                const char *options[] = { cgroup_arg, pc_fixture_daemon_option, pc_fixture_daemon_option2 };
+                for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+                        if (options[i])
+                                argv[n++] = options[i];
+                fx->launcher_pid = start_process((const char *const *) argv, envp, -1, fx->flags, procs_fd);
         }
 
         if (procs_fd >= 0)

@@ -110,6 +110,8 @@ typedef struct {
  * namespace), e.g. "--max-bytes-per-user=300000"; NULL: none.  A test
  * program sets it in main(), before g_test_run(). */
 extern const char *pc_fixture_daemon_option;
+/* A second one, after it (NULL: none). */
+extern const char *pc_fixture_daemon_option2;
 
 /* g_test_init() plus: the test process's own bus addresses point nowhere. */
 void pc_test_init(int *argc, char ***argv);

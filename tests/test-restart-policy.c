@@ -345,6 +345,21 @@ static void test_exec_failure_on_restart_ends_it(PcFixture *fx) {
         g_assert_true(pc_signal_recorder_wait(exited, is_path, path, PC_TIMEOUT_MS));
 }
 
+/* A run that leaves a process behind has it killed through cgroup.kill
+ * before the next run starts in the same cgroup; the next run must not die
+ * of that kill (Linux 6.18 kills a child cloned into a cgroup that was
+ * killed before), only of its own end. */
+static void test_run_after_leftovers_killed_lives(PcFixture *fx) {
+        if (!pc_have_cgroups(fx)) {
+                g_test_skip("no cgroup support for the daemon here");
+                return;
+        }
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", "sleep 60 & exit 3"),
+                                            policy("on-failure", 10 * MS, 2, 10000 * MS), NULL);
+        pc_assert_wait_result(fx, path, "exited", 3);
+        g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 2);
+}
+
 /* What every run writes is one output. */
 static void test_output_across_runs(PcFixture *fx) {
         GVariantBuilder b;
@@ -739,6 +754,7 @@ int main(int argc, char **argv) {
         pc_test_add("/restart/exec-failure-on-restart-ends-it-for-good", PC_FIXTURE_DEFAULT,
                     test_exec_failure_on_restart_ends_it);
         pc_test_add("/restart/output-captured-across-runs", PC_FIXTURE_DEFAULT, test_output_across_runs);
+        pc_test_add("/restart/run-after-leftovers-killed-lives", PC_FIXTURE_DEFAULT, test_run_after_leftovers_killed_lives);
         pc_test_add("/restart/swapped-program-never-runs-on-restart", PC_FIXTURE_NEEDS_ROOT,
                     test_swapped_program_never_runs_on_restart);
         pc_test_add("/restart/caller-descriptors-kept-for-every-run", PC_FIXTURE_DEFAULT,

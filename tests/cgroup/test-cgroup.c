@@ -26,9 +26,10 @@ static char *cgroup_dir(PcFixture *fx, const char *path) {
 }
 
 
-/* Spawns `sh -c SCRIPT` whose first line of output is a PID: the grandchild. */
-static char *spawn_with_grandchild(PcFixture *fx, const char *script, GVariant *extra_key_value_or_null,
-                                   guint32 *pid, pid_t *grandchild) {
+/* Spawns argv with its stdout on a pipe whose read end goes to *ret_out
+ * (only the child holds the write end), and one more option if given. */
+static char *spawn_to_pipe(PcFixture *fx, const char *const *argv, GVariant *extra_key_value_or_null, guint32 *pid,
+                           int *ret_out) {
         int out[2];
         pc_pipe(out);
         g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
@@ -40,10 +41,19 @@ static char *spawn_with_grandchild(PcFixture *fx, const char *script, GVariant *
         if (extra_key_value_or_null)
                 g_variant_builder_add_value(&b, extra_key_value_or_null);
         g_autoptr(GError) error = NULL;
-        char *path = pc_fixture_spawn(fx, PC_ARGV("/bin/sh", "-c", script), g_variant_builder_end(&b), fds, pid, &error);
+        char *path = pc_fixture_spawn(fx, argv, g_variant_builder_end(&b), fds, pid, &error);
         g_assert_no_error(error);
-        g_autofree char *line = pc_read_line(out[0], PC_TIMEOUT_MS);
-        close(out[0]);
+        *ret_out = out[0];
+        return path;
+}
+
+/* Spawns `sh -c SCRIPT` whose first line of output is a PID: the grandchild. */
+static char *spawn_with_grandchild(PcFixture *fx, const char *script, GVariant *extra_key_value_or_null,
+                                   guint32 *pid, pid_t *grandchild) {
+        int out;
+        char *path = spawn_to_pipe(fx, PC_ARGV("/bin/sh", "-c", script), extra_key_value_or_null, pid, &out);
+        g_autofree char *line = pc_read_line(out, PC_TIMEOUT_MS);
+        close(out);
         *grandchild = atoi(line);
         g_assert_cmpint(*grandchild, >, 1);
         return path;
@@ -166,6 +176,40 @@ static void test_pid_in_control_group(PcFixture *fx) {
 
         assert_stop_result(fx, path, "killed", SIGTERM);
         g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
+/* The program, as user (NULL: root), prints the cgroup it finds itself in
+ * when it starts (cat's /proc/self/cgroup): its own, on either path into it
+ * (born there by clone3's CLONE_INTO_CGROUP, or, with
+ * --clone-into-cgroup=no, moved there before exec). */
+static void assert_program_starts_in_its_cgroup(PcFixture *fx, const char *user) {
+        int out;
+        g_autofree char *path = spawn_to_pipe(fx, PC_ARGV("/bin/cat", "/proc/self/cgroup"),
+                                              user ? g_variant_new("{sv}", "user", g_variant_new_string(user)) : NULL,
+                                              NULL, &out);
+        g_autofree char *text = pc_read_to_eof(out, PC_TIMEOUT_MS);
+        close(out);
+        pc_assert_wait_result(fx, path, "exited", 0);
+
+        g_autofree char *cg = pc_get_process_string(fx, path, "ControlGroup");
+        g_autofree char *want = g_strdup_printf("0::%s\n", cg);
+        g_assert_true(g_str_has_prefix(cg, "/"));
+        g_assert_nonnull(text);
+        /* The cgroup v2 line (on a hybrid system, after the v1 ones). */
+        const char *line = g_str_has_prefix(text, "0::") ? text : strstr(text, "\n0::");
+        g_assert_nonnull(line);
+        g_assert_true(g_str_has_prefix(line + (line[0] == '\n'), want));
+        g_autoptr(GError) release_error = NULL;
+        g_assert_true(pc_release(fx, path, &release_error));
+        g_assert_no_error(release_error);
+}
+
+static void test_program_starts_in_its_cgroup(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        assert_program_starts_in_its_cgroup(fx, NULL);
+        /* Through procctl-exec, which the child execs first. */
+        assert_program_starts_in_its_cgroup(fx, "nobody");
 }
 
 static void test_cpu_usage_grows(PcFixture *fx) {
@@ -429,6 +473,11 @@ int main(int argc, char **argv) {
         pc_fixture_daemon_option = conf_option;
         /* The rerun with PROCCTL_TEST_CGROUP=no tests the daemon without
          * cgroups; the ordinary run, the tree.  Each registers its own cases. */
+        /* The rerun with PROCCTL_TEST_CLONE_INTO_CGROUP=no: every case again
+         * with children that join their cgroup before exec, as on kernels
+         * without clone3's CLONE_INTO_CGROUP. */
+        if (g_strcmp0(g_getenv("PROCCTL_TEST_CLONE_INTO_CGROUP"), "no") == 0)
+                pc_fixture_daemon_option2 = "--clone-into-cgroup=no";
         if (g_strcmp0(g_getenv("PROCCTL_TEST_CGROUP"), "no") == 0) {
                 pc_test_add("/cgroup/without-cgroups-tree-options-are-not-supported", PC_FIXTURE_DEFAULT,
                             test_options_without_cgroups);
@@ -444,6 +493,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cgroup/leftovers-end-with-the-main-process", PC_FIXTURE_DEFAULT, test_leftovers_end_with_main_process);
         pc_test_add("/cgroup/kill-mode-process-keeps-leftovers", PC_FIXTURE_DEFAULT, test_kill_mode_process_keeps_leftovers);
         pc_test_add("/cgroup/pid-is-in-the-cgroup-named-by-control-group", PC_FIXTURE_DEFAULT, test_pid_in_control_group);
+        pc_test_add("/cgroup/program-starts-in-its-cgroup", PC_FIXTURE_DEFAULT, test_program_starts_in_its_cgroup);
         pc_test_add("/cgroup/cpu-usage-grows-under-a-busy-loop", PC_FIXTURE_DEFAULT, test_cpu_usage_grows);
         pc_test_add("/cgroup/freeze-and-thaw-flip-cgroup-events", PC_FIXTURE_DEFAULT, test_freeze_thaw);
         pc_test_add("/cgroup/get-process-by-pid-finds-a-grandchild", PC_FIXTURE_DEFAULT,
