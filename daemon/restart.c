@@ -135,7 +135,18 @@ static void restart_run(Process *p) {
 
         r->timer = sd_event_source_disable_unref(r->timer);
         /* Its charge of a running process was kept between runs
-         * (manager_process_paused()): a run never passes MaxRunningPerUser. */
+         * (manager_process_paused()), so a run passes MaxRunningPerUser only
+         * where the limit went down meanwhile (a daemon restarted with a
+         * lower one takes its processes back whatever their number): then
+         * it ends for good with its last status. */
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        if (quota_check_amount(p->manager, p->owner_uid, QUOTA_RUNNING, 0, &error) < 0) {
+                log_warning("Process %" PRIu64 " is not restarted, it ends for good: %s: %s", p->id, error.name,
+                            error.message);
+                sd_bus_error_free(&error);
+                process_end_for_good(p);
+                return;
+        }
         e = launch_rerun(p);
         if (e >= 0)
                 return;

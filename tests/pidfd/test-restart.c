@@ -918,6 +918,77 @@ static void test_restart_completes_after_kill_9_of_the_daemon(PcFixture *fx) {
         fx->daemon_pid = 0;
 }
 
+/* A daemon restarted with a lower MaxRunningPerUser takes back every
+ * process of a user, in its delay too, whatever their number; a restart
+ * that would then pass the limit ends that process for good with its last
+ * status (LimitExceeded in the log), and the others go on within it. */
+static gboolean state_is(PcFixture *fx, const char *path, const char *state) {
+        g_autofree char *s = pc_get_process_string(fx, path, "State");
+        return strcmp(s, state) == 0;
+}
+
+typedef struct {
+        PcFixture *fx;
+        const char *paths[2];
+} Pair;
+
+static gboolean one_ended_for_good(gpointer data) {
+        Pair *pair = data;
+        return state_is(pair->fx, pair->paths[0], "exited") || state_is(pair->fx, pair->paths[1], "exited");
+}
+
+static void test_restart_past_a_lowered_quota_ends_it(PcFixture *fx) {
+        if (geteuid() != 0) {
+                g_test_skip("needs root to call as another user");
+                return;
+        }
+        g_autoptr(GError) error = NULL;
+        g_autofree char *conf = g_build_filename(fx->tmpdir, "procctld.conf", NULL);
+        g_assert_true(g_file_set_contents(conf, "[Limits]\nMaxRunningPerUser=2\n", -1, NULL));
+        g_autofree char *conf_arg = g_strconcat("--config=", conf, NULL);
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new_with(fx, conf_arg);
+        daemon_start(fx, h);
+
+        Pair pair = { fx };
+        for (int i = 0; i < 2; i++) {
+                g_autoptr(GVariant) reply = pc_call_as(
+                        fx, 65534, 65534, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                        g_variant_new("(^as@a{sv})", exits3_argv,
+                                      pc_options("restart", g_variant_new_string("on-failure"), "restart-delay",
+                                                 g_variant_new_uint64(1500000), "restart-limit", g_variant_new_uint32(5),
+                                                 NULL)),
+                        &error);
+                g_assert_no_error(error);
+                const char *path;
+                g_variant_get(reply, "(&ou)", &path, NULL);
+                pair.paths[i] = g_strdup(path);
+                await(fx, path, "restarting", 0);
+        }
+
+        g_assert_true(g_file_set_contents(conf, "[Limits]\nMaxRunningPerUser=1\n", -1, NULL));
+        daemon_kill9(fx, h);
+        daemon_start(fx, h);
+
+        /* The first due ends for good; the other then fits and runs again. */
+        g_assert_true(pc_poll_until(one_ended_for_good, &pair, PC_TIMEOUT_MS));
+        int ended = state_is(fx, pair.paths[0], "exited") ? 0 : 1;
+        g_autofree char *reason = pc_get_process_string(fx, pair.paths[ended], "ExitReason");
+        g_assert_cmpstr(reason, ==, "exited");
+        g_autoptr(GVariant) status = pc_get_property_checked(fx, pair.paths[ended], PC_PROCESS_IFACE, "ExitStatus",
+                                                             G_VARIANT_TYPE_INT32);
+        g_assert_cmpint(g_variant_get_int32(status), ==, 3);
+        g_assert_cmpuint(get_u32(fx, pair.paths[ended], "RestartCount"), ==, 0);
+        await(fx, pair.paths[1 - ended], "restarting", 1);
+        g_assert_true(pc_stop(fx, pair.paths[1 - ended], NULL, NULL, &error));
+        g_assert_no_error(error);
+
+        harness_free(h);
+        fx->daemon_pid = 0;
+        for (int i = 0; i < 2; i++)
+                g_free((gpointer) pair.paths[i]);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
@@ -932,5 +1003,7 @@ int main(int argc, char **argv) {
                     test_ended_restart_policy_survives_kill_9_of_the_daemon);
         pc_test_add("/restart/restart-call-completes-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_restart_completes_after_kill_9_of_the_daemon);
+        pc_test_add("/restart/restart-past-a-lowered-quota-ends-it", PC_FIXTURE_DEFAULT,
+                    test_restart_past_a_lowered_quota_ends_it);
         return g_test_run();
 }
