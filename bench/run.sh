@@ -63,32 +63,21 @@ polkitd_pid=
 if [[ $EUID -eq 0 && -x $polkitd && -f $polkit_policy ]]; then
     pb_bus_includes+=("$polkit_policy")
 fi
-cgroup_dir=
 bench_cleanup() {
     if [[ -n $polkitd_pid ]]; then
         kill -TERM "$polkitd_pid" 2>/dev/null || true
         wait "$polkitd_pid" 2>/dev/null || true
     fi
     private_bus_cleanup
-    if [[ -n $cgroup_dir ]]; then
-        echo 1 >"$cgroup_dir/cgroup.kill" 2>/dev/null || true
-        for i in $(seq 100); do
-            grep -q "populated 0" "$cgroup_dir/cgroup.events" && break
-            sleep 0.05
-        done
-        find "$cgroup_dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-        rmdir "$cgroup_dir" || true
-    fi
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 private_bus_start
 cgroup_args=(--cgroup=no)
-cgroup_mount=$(awk '$(NF-2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-if [[ $EUID -eq 0 && -n $use_cgroup && -n $cgroup_mount ]] &&
-        cgroup_dir=$(mktemp -d "$cgroup_mount/procctl-bench.XXXXXX" 2>/dev/null); then
-    cgroup_args=(--cgroup="${cgroup_dir#"$cgroup_mount"}")
+if [[ -n $use_cgroup ]]; then
+    private_bus_cgroup
+    cgroup_args=()
 fi
 procctld_start "$build/daemon/procctld" "${cgroup_args[@]}" "${clone_args[@]}"
 procctld_wait
@@ -96,7 +85,7 @@ address=$pb_address
 
 version=$(busctl --address="$address" get-property org.procctl.Manager1 \
     /org/procctl/Manager1 org.procctl.Manager1 Version | sed -E 's/^s "(.*)"$/\1/')
-echo "procctld $version on $pb_bus (${cgroup_args[*]}${clone_args[*]:+ ${clone_args[*]}}), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "procctld $version on $pb_bus (${cgroup_args[*]:-${pb_cgroup_dir:+--cgroup=$pb_cgroup_dir}}${clone_args[*]:+ ${clone_args[*]}}), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ $EUID -ne 0 ]]; then
     "$build/bench/spawn-wait" --address="$address" "$@"
     exit

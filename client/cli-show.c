@@ -466,6 +466,9 @@ static void status_print(const procctl_process_info *info) {
                 printf("      Started: %s; %s ago\n", cli_format_timestamp(start, when, sizeof(when)),
                        cli_format_duration(now > start ? now - start : 0, buf2, sizeof(buf2)));
         }
+        /* Between two runs "Last end" and "Next start" say it all. */
+        if (cli_restart_pending(info))
+                return;
         if (end > 0)
                 printf("        Ended: %s\n", cli_format_timestamp(end, when, sizeof(when)));
         printf("      Runtime: %s\n", cli_format_duration(info_runtime(info), buf2, sizeof(buf2)));

@@ -30,6 +30,7 @@ trap private_bus_cleanup EXIT
 trap 'echo; echo "Stopping procctld and the bus."; exit 0' INT TERM
 
 private_bus_start
+private_bus_cgroup
 procctld_start "$procctld"
 procctld_wait
 

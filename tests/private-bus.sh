@@ -28,6 +28,11 @@
 #   private_bus_start         writes $pb_dir/bus.conf, starts the bus
 #                             ($pb_bus; log: $pb_dir/$pb_bus.log) and waits
 #                             up to 5 s for its address.
+#   private_bus_cgroup        as root, where cgroup v2 is mounted: makes a cgroup
+#                             for procctld to give each process one below
+#                             (as systemd's Delegate=yes would), adds
+#                             --cgroup=… to pb_daemon_args; removed, with
+#                             anything left in it, by private_bus_cleanup
 #   procctld_start PROCCTLD [ARGS...]
 #                             starts PROCCTLD (the daemon binary) on the bus,
 #                             with --user when not root, then ARGS; stderr
@@ -74,6 +79,7 @@ pb_address=
 pb_wait_message="procctld did not take org.procctl.Manager1 within 10 s"
 pb_bus=${PROCCTL_TEST_BUS:-dbus-daemon}
 pb_bus_includes=()   # more bus policy files for the system-type bus (polkit's, say)
+pb_cgroup_dir=       # procctld's cgroup (private_bus_cgroup), in the cgroup2 mount
 if [[ $EUID -eq 0 ]]; then
     pb_bus_env=DBUS_SYSTEM_BUS_ADDRESS
     pb_daemon_args=()
@@ -103,9 +109,29 @@ private_bus_cleanup() {
         kill -TERM "$pb_bus_pid" 2>/dev/null || true
         wait "$pb_bus_pid" 2>/dev/null || true
     fi
+    if [[ -n $pb_cgroup_dir ]]; then
+        echo 1 >"$pb_cgroup_dir/cgroup.kill" 2>/dev/null || true
+        for _ in $(seq 100); do
+            grep -q "populated 0" "$pb_cgroup_dir/cgroup.events" 2>/dev/null && break
+            sleep 0.05
+        done
+        find "$pb_cgroup_dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+        rmdir "$pb_cgroup_dir" 2>/dev/null || true
+    fi
     if [[ -n $pb_dir ]]; then
         rm -rf "$pb_dir"
     fi
+}
+
+# A cgroup of procctld's own below the cgroup2 mount, as root; otherwise
+# (or where none can be made) procctld finds what it can by itself.
+private_bus_cgroup() {
+    local mount
+    [[ $EUID -eq 0 ]] || return 0
+    mount=$(awk '$(NF-2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+    [[ -n $mount ]] || return 0
+    pb_cgroup_dir=$(mktemp -d "$mount/$(basename "$pb_dir").XXXXXX" 2>/dev/null) || { pb_cgroup_dir=; return 0; }
+    pb_daemon_args+=(--cgroup="${pb_cgroup_dir#"$mount"}")
 }
 
 # Prints the bus configuration (system-type as root, else session-type).

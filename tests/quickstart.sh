@@ -100,6 +100,7 @@ fi
 
 step "Starting a private $bus_kind"
 private_bus_start
+private_bus_cgroup
 address=$pb_address
 echo "Bus address: $address"
 

@@ -1341,6 +1341,7 @@ static void test_restart_policy_end_to_end(PcFixture *fx) {
         g_assert_nonnull(strstr(st2.out, "State: restarting"));
         g_assert_nonnull(strstr(st2.out, "Last end: exited with 4"));
         g_assert_nonnull(strstr(st2.out, "Next start: "));
+        g_assert_null(strstr(st2.out, "Runtime: ")); /* nothing runs between two runs */
         g_auto(CliResult) l3 = run_cli(fx, "list", "--state=restarting", "--no-legend");
         g_assert_cmpint(l3.code, ==, 0);
         g_assert_nonnull(strstr(l3.out, "restarting"));
