@@ -193,6 +193,24 @@ if [[ -x $procctl ]]; then
     pctl list
     pctl kill -s TERM "$id"
     pctl wait "$id" || true   # its exit code reflects the process's end
+
+    step "Output kept by the daemon, a process tree, a restart policy"
+    out=$(pctl spawn --output=capture -- sh -c 'echo out; echo err >&2; setsid sleep 30 & sleep 30' 2>&1) ||
+        { echo "$out"; fail "procctl spawn --output=capture failed"; }
+    echo "$out"
+    tree=$(grep -oE '/process/[0-9]+' <<<"$out" | head -n1 | grep -oE '[0-9]+$' || true)
+    [[ -n $tree ]] || fail "cannot find the id in the output of procctl spawn"
+    pctl status "$tree"      # with a cgroup: the whole tree; then the last lines of output
+    pctl stop "$tree" || true   # the whole tree, the setsid sleep too
+    out=$(pctl logs "$tree" 2>&1) || true
+    echo "$out"
+    grep -qx out <<<"$out" || fail "procctl logs did not print the captured output"
+    out=$(pctl spawn --restart=on-failure --restart-delay=100ms --restart-limit=2/1min -- sh -c 'exit 4' 2>&1) ||
+        { echo "$out"; fail "procctl spawn --restart failed"; }
+    echo "$out"
+    flappy=$(grep -oE '/process/[0-9]+' <<<"$out" | head -n1 | grep -oE '[0-9]+$' || true)
+    pctl wait "$flappy" || true   # exits 4 after its two restarts
+    pctl list
 else
     step "No CLI built yet ($procctl): skipping the procctl part"
 fi
