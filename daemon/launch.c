@@ -628,6 +628,12 @@ int launch_rerun(Process *p) {
                 if (r < 0)
                         return log_warning_errno(r, "Process %" PRIu64 ": failed to reopen its cgroup %s: %m", p->id,
                                                  p->cgroup->path);
+                /* A run that ended frozen (killed so) leaves its cgroup frozen:
+                 * a child cloned into it would never exec. */
+                r = cgroup_set_frozen(p->cgroup, false);
+                if (r < 0)
+                        return log_warning_errno(r, "Process %" PRIu64 ": failed to thaw its cgroup %s: %m", p->id,
+                                                 p->cgroup->path);
         }
         r = run_child(m, run, p->executable, exec_fd, exec_path, p->argv, p->working_directory, p->uid, p->gid, capture,
                       p->cgroup, &child, &failure);

@@ -680,8 +680,9 @@ static void process_stop_run(Process *p) {
         if (p->stopping || (p->exited && !process_tree_populated(p)))
                 return;
         p->stopping = true;
-        /* A frozen process is stopped all the same: thawed to act on SIGTERM. */
-        if (p->cgroup && process_stops_tree(p))
+        /* A frozen process is stopped all the same: thawed to act on SIGTERM
+         * (in kill-mode process too, whose main process is in the cgroup). */
+        if (p->cgroup)
                 (void) cgroup_set_frozen(p->cgroup, false);
 
         /* Its whole process group, as the child leads one: a stop that leaves

@@ -17,6 +17,9 @@
 #include "fixture.h"
 
 /* The cgroup's directory in cgroupfs, from ControlGroup. */
+#define NOBODY_UID 65534
+#define NOBODY_GID 65534
+
 static char *cgroup_dir(PcFixture *fx, const char *path) {
         g_autofree char *mount = pc_cgroup2_mount();
         g_autofree char *cg = pc_get_process_string(fx, path, "ControlGroup");
@@ -279,6 +282,64 @@ static void test_freeze_thaw(PcFixture *fx) {
         pc_assert_dbus_error(error, PC_ERROR_NOT_RUNNING);
 }
 
+static gboolean restart_count_is_one(gpointer data) {
+        PcBoolProperty *f = data;
+        return pc_get_process_u32(f->fx, f->path, "RestartCount") == 1;
+}
+
+/* A frozen process is restarted all the same, in kill-mode process too (its
+ * SIGTERM is acted on at once, no stop-timeout: thawed first), and a next
+ * run never starts frozen, also after a run killed while frozen. */
+static void test_frozen_process_restarts_thawed(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        GVariant *o = pc_options("restart", g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(10000),
+                                 "kill-mode", g_variant_new_string("process"), "stop-timeout",
+                                 g_variant_new_uint64(G_MAXUINT64), NULL);
+        guint32 pid;
+        g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), o, &pid);
+        g_autofree char *dir = cgroup_dir(fx, path);
+        g_autoptr(GError) error = NULL;
+        PcAsyncCall c = {};
+
+        pc_wait_comm((pid_t) pid, "sleep");
+        g_autoptr(GVariant) r1 = pc_call(fx, NULL, path, PC_PROCESS_IFACE, "Freeze", NULL, NULL, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(pc_poll_until(is_frozen, dir, PC_TIMEOUT_MS));
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, &c);
+        pc_async_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+        g_assert_true(pc_poll_until(is_thawed, dir, PC_TIMEOUT_MS));
+        pc_wait_comm((pid_t) pc_get_process_u32(fx, path, "Pid"), "sleep");
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+        g_assert_no_error(error);
+
+        /* A user's run killed while frozen: the policy's next run starts
+         * thawed (a child cloned into a frozen cgroup would hold the daemon,
+         * which waits for its exec, for everyone). */
+        o = pc_options("restart", g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(10000), NULL);
+        g_autoptr(GVariant) spawned = pc_call_as(fx, NOBODY_UID, NOBODY_GID, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Spawn",
+                                                 g_variant_new("(^as@a{sv})", PC_ARGV("/bin/sleep", "1000"), o), &error);
+        g_assert_no_error(error);
+        const char *two;
+        g_variant_get(spawned, "(&ou)", &two, &pid);
+        g_autofree char *dir2 = cgroup_dir(fx, two);
+        pc_wait_comm((pid_t) pid, "sleep");
+        g_autoptr(GVariant) r2 = pc_call_as(fx, NOBODY_UID, NOBODY_GID, two, PC_PROCESS_IFACE, "Freeze", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(pc_poll_until(is_frozen, dir2, PC_TIMEOUT_MS));
+        g_autoptr(GVariant) r3 = pc_call_as(fx, NOBODY_UID, NOBODY_GID, two, PC_PROCESS_IFACE, "Signal",
+                                            g_variant_new("(i)", SIGKILL), &error);
+        g_assert_no_error(error);
+        PcBoolProperty f = { fx, two, "RestartCount", TRUE };
+        g_assert_true(pc_poll_until(restart_count_is_one, &f, PC_TIMEOUT_MS));
+        g_assert_true(pc_poll_until(is_thawed, dir2, PC_TIMEOUT_MS));
+        pc_wait_comm((pid_t) pc_get_process_u32(fx, two, "Pid"), "sleep");
+        g_assert_true(pc_stop(fx, two, NULL, NULL, &error));
+}
+
 static char *get_process_by_pid(PcFixture *fx, guint32 pid, GError **error) {
         g_autoptr(GVariant) r = pc_manager_call(fx, "GetProcessByPid", g_variant_new("(u)", pid), G_VARIANT_TYPE("(o)"), error);
         char *path = NULL;
@@ -496,6 +557,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cgroup/program-starts-in-its-cgroup", PC_FIXTURE_DEFAULT, test_program_starts_in_its_cgroup);
         pc_test_add("/cgroup/cpu-usage-grows-under-a-busy-loop", PC_FIXTURE_DEFAULT, test_cpu_usage_grows);
         pc_test_add("/cgroup/freeze-and-thaw-flip-cgroup-events", PC_FIXTURE_DEFAULT, test_freeze_thaw);
+        pc_test_add("/cgroup/frozen-process-restarts-thawed", PC_FIXTURE_DEFAULT, test_frozen_process_restarts_thawed);
         pc_test_add("/cgroup/get-process-by-pid-finds-a-grandchild", PC_FIXTURE_DEFAULT,
                     test_get_process_by_pid_finds_grandchild);
         pc_test_add("/cgroup/spawn-release-cycles-leave-no-cgroup", PC_FIXTURE_DEFAULT, test_cycles_leave_no_cgroup);
