@@ -702,8 +702,11 @@ static void process_stop_run(Process *p) {
 }
 
 void process_stop(Process *p) {
-        if (p->restart)
-                p->restart->requested = false; /* a Stop wins over a Restart */
+        if (p->restart && p->restart->requested) {
+                /* A Stop wins over a Restart, also for a daemon restarted meanwhile. */
+                p->restart->requested = false;
+                fdstore_save(p->manager, p);
+        }
         if (restart_pending(p)) {
                 process_end_for_good(p); /* between two runs: at once */
                 return;

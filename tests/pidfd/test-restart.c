@@ -918,6 +918,72 @@ static void test_restart_completes_after_kill_9_of_the_daemon(PcFixture *fx) {
         fx->daemon_pid = 0;
 }
 
+static gboolean file_has_line(gpointer data) {
+        const char *const *fl = data;
+        g_autofree char *text = NULL;
+        return g_file_get_contents(fl[0], &text, NULL, NULL) && strstr(text, fl[1]) != NULL;
+}
+
+/* A Stop after a Restart wins, also in the fd store: a daemon killed while
+ * that Stop is under way does not take the process back as being stopped
+ * for a restart (which would send it SIGTERM again and start a next run). */
+static void test_stop_after_restart_wins_after_kill_9_of_the_daemon(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        g_autofree char *log = pc_fixture_out_path(fx, "signals");
+        g_autofree char *ready = pc_fixture_out_path(fx, "ready");
+        g_autofree char *script = g_strdup_printf("trap 'echo t >> %s' TERM; trap 'echo u >> %s' USR1; : > %s; "
+                                                  "while :; do sleep 0.05; done",
+                                                  log, log, ready);
+        guint32 pid1;
+        g_autofree char *path = pc_fixture_spawn(
+                fx, PC_ARGV("/bin/sh", "-c", script),
+                pc_options("restart", g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(600000000),
+                           "stop-timeout", g_variant_new_uint64(600000000), NULL),
+                NULL, &pid1, &error);
+        g_assert_no_error(error);
+        const char *term[] = { log, "t", NULL }, *usr1[] = { log, "u", NULL };
+        if (!pc_poll_until(file_has_line, (gpointer) (const char *const[]) { ready, "", NULL }, PC_TIMEOUT_MS))
+                pc_fail("%s never set its traps", path);
+        PcAsyncCall restart = {}, stop = {};
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Restart", NULL, G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, &restart);
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, path, PC_PROCESS_IFACE, "Stop", NULL, G_VARIANT_TYPE("(si)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done, &stop);
+        /* Calls are handled in order: once this is answered, both were. */
+        g_assert_cmpuint(get_u32(fx, path, "Pid"), ==, pid1);
+        if (!pc_poll_until(file_has_line, (gpointer) term, PC_TIMEOUT_MS))
+                pc_fail("%s never had its SIGTERM", path);
+
+        daemon_kill9(fx, h);
+        pc_async_call_wait(&restart);
+        pc_async_call_wait(&stop);
+        g_clear_error(&restart.error);
+        g_clear_error(&stop.error);
+        daemon_start(fx, h);
+        await(fx, path, "running", 0);
+        /* What the new daemon sent while taking it back came before this. */
+        g_assert_true(pc_signal(fx, path, SIGUSR1, &error));
+        g_assert_no_error(error);
+        if (!pc_poll_until(file_has_line, (gpointer) usr1, PC_TIMEOUT_MS))
+                pc_fail("%s never had its SIGUSR1", path);
+        g_autofree char *text = NULL;
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "t\nu\n");
+        g_assert_cmpuint(get_u32(fx, path, "Pid"), ==, pid1);
+
+        /* Ended for good: killed into its ten-minute delay, then stopped. */
+        g_assert_true(pc_signal(fx, path, SIGKILL, &error));
+        await(fx, path, "restarting", 0);
+        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+        g_assert_no_error(error);
+        harness_free(h);
+        fx->daemon_pid = 0;
+}
+
 /* A daemon restarted with a lower MaxRunningPerUser takes back every
  * process of a user, in its delay too, whatever their number; a restart
  * that would then pass the limit ends that process for good with its last
@@ -1003,6 +1069,8 @@ int main(int argc, char **argv) {
                     test_ended_restart_policy_survives_kill_9_of_the_daemon);
         pc_test_add("/restart/restart-call-completes-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_restart_completes_after_kill_9_of_the_daemon);
+        pc_test_add("/restart/stop-after-restart-wins-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
+                    test_stop_after_restart_wins_after_kill_9_of_the_daemon);
         pc_test_add("/restart/restart-past-a-lowered-quota-ends-it", PC_FIXTURE_DEFAULT,
                     test_restart_past_a_lowered_quota_ends_it);
         return g_test_run();
