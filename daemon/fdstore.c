@@ -203,6 +203,11 @@ int fdstore_serialize(const Process *p, char **ret, size_t *ret_size) {
         put_u64(&w, "start", p->start_usec);
         put_u64(&w, "stop-timeout", p->stop_timeout_usec);
         put_u64(&w, "timeout-deadline", p->timeout_deadline);
+        if (p->stopping && !p->exited) {
+                /* A Stop (or timeout, or disconnect) under way goes on after a restart. */
+                put_u64(&w, "stopping", 1);
+                put_u64(&w, "kill-deadline", p->kill_deadline);
+        }
         put(&w, "executable", p->executable);
         put(&w, "working-directory", p->working_directory);
         put(&w, "description", p->description);
@@ -291,6 +296,10 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                         p->stop_timeout_usec = v;
                 else if (strcmp(key, "timeout-deadline") == 0 && numeric)
                         p->timeout_deadline = v;
+                else if (strcmp(key, "stopping") == 0 && numeric)
+                        p->stopping = v != 0;
+                else if (strcmp(key, "kill-deadline") == 0 && numeric)
+                        p->kill_deadline = v;
                 else if (strcmp(key, "executable") == 0)
                         r = set_string(&p->executable, value);
                 else if (strcmp(key, "working-directory") == 0)
@@ -654,9 +663,14 @@ static int restore_one(Manager *m, FdStoreSet *set) {
         manager_announce_process(m, p);
         process_settle_cgroup(p);
         /* A Restart was stopping its run: stopped again (its stop timeout
-         * from now), and the next run follows at once. */
-        if (p->restart && p->restart->requested && !p->exited && !restart_pending(p))
+         * from now), and the next run follows at once.  Any other stop
+         * under way goes on: SIGKILL at its deadline, and under a restart
+         * policy no next run. */
+        if (p->restart && p->restart->requested && !p->exited && !restart_pending(p)) {
+                p->stopping = false;
                 process_stop_for_restart(p);
+        } else
+                process_resume_stop(p);
         return 0;
 }
 

@@ -673,10 +673,23 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* TERM, then KILL after the stop timeout, to the current run. */
-static void process_stop_run(Process *p) {
+/* The SIGKILL of a stop, at p->kill_deadline (none: 0). */
+static void process_arm_stop_timeout(Process *p) {
         int r;
 
+        if (p->kill_deadline == 0)
+                return;
+        p->kill_source = sd_event_source_disable_unref(p->kill_source);
+        r = sd_event_add_time(p->manager->event, &p->kill_source, CLOCK_MONOTONIC, p->kill_deadline, 0, on_stop_timeout,
+                              p);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the stop timeout of process %" PRIu64 ", killing it now: %m", p->id);
+                process_kill_for_stop(p, SIGKILL);
+        }
+}
+
+/* TERM, then KILL after the stop timeout, to the current run. */
+static void process_stop_run(Process *p) {
         if (p->stopping || (p->exited && !process_tree_populated(p)))
                 return;
         p->stopping = true;
@@ -691,14 +704,19 @@ static void process_stop_run(Process *p) {
         process_kill_for_stop(p, SIGTERM);
         process_kill_for_stop(p, SIGCONT);
 
-        if (p->stop_timeout_usec == UINT64_MAX)
-                return;
-        r = sd_event_add_time_relative(p->manager->event, &p->kill_source, CLOCK_MONOTONIC, p->stop_timeout_usec, 0,
-                                       on_stop_timeout, p);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to arm the stop timeout of process %" PRIu64 ", killing it now: %m", p->id);
-                process_kill_for_stop(p, SIGKILL);
+        p->kill_deadline = 0;
+        if (p->stop_timeout_usec != UINT64_MAX) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                p->kill_deadline = p->stop_timeout_usec > UINT64_MAX - 1 - now ? 0 : now + p->stop_timeout_usec;
         }
+        process_arm_stop_timeout(p);
+        fdstore_save(p->manager, p); /* a daemon restart meanwhile finishes the stop */
+}
+
+void process_resume_stop(Process *p) {
+        if (!p->stopping || p->exited || restart_pending(p))
+                return;
+        process_arm_stop_timeout(p);
 }
 
 void process_stop(Process *p) {

@@ -79,6 +79,7 @@ struct Process {
         unsigned exit_info_tries;
         sd_event_source *timeout_source;
         sd_event_source *kill_source;
+        uint64_t kill_deadline; /* CLOCK_MONOTONIC µs of a stop's SIGKILL (kill_source); 0: none */
 
         Cgroup *cgroup;          /* its own cgroup (cgroup.h); NULL: none (adopted, or no cgroup support) */
         bool kill_process_only;  /* kill-mode `process`: stops reach the main process alone while it runs */
@@ -193,6 +194,10 @@ void process_stop(Process *p);
 /* Restart's stop of the current run (also after a daemon restart, from
  * the fd store): the same signals and stop timeout, the next run follows. */
 void process_stop_for_restart(Process *p);
+
+/* After a restart of the daemon: a stop that was under way (p->stopping,
+ * restored) goes on, its SIGKILL at the deadline the old daemon set. */
+void process_resume_stop(Process *p);
 
 void waiter_free(Waiter *w);
 

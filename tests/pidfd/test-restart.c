@@ -975,11 +975,62 @@ static void test_stop_after_restart_wins_after_kill_9_of_the_daemon(PcFixture *f
         g_assert_cmpstr(text, ==, "t\nu\n");
         g_assert_cmpuint(get_u32(fx, path, "Pid"), ==, pid1);
 
-        /* Ended for good: killed into its ten-minute delay, then stopped. */
+        /* The Stop goes on: killed now, it ends for good, with no next run. */
         g_assert_true(pc_signal(fx, path, SIGKILL, &error));
-        await(fx, path, "restarting", 0);
-        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
         g_assert_no_error(error);
+        pc_assert_wait_result(fx, path, "killed", SIGKILL);
+        g_assert_cmpuint(get_u32(fx, path, "RestartCount"), ==, 0);
+        harness_free(h);
+        fx->daemon_pid = 0;
+}
+
+/* A Stop under way when the daemon is killed goes on in the new daemon:
+ * a process that ignores SIGTERM is killed at the deadline the old one set,
+ * and one with a restart policy ends for good, with no next run. */
+static void test_stop_goes_on_after_kill_9_of_the_daemon(PcFixture *fx) {
+        g_autoptr(GError) error = NULL;
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new(fx);
+        daemon_start(fx, h);
+
+        g_autofree char *ready = pc_fixture_out_path(fx, "deaf");
+        g_autofree char *script = g_strdup_printf("trap '' TERM; : > %s; exec sleep 600", ready);
+        const char *paths[2];
+        for (int i = 0; i < 2; i++) {
+                (void) unlink(ready);
+                g_autofree char *p = pc_fixture_spawn(
+                        fx, PC_ARGV("/bin/sh", "-c", script),
+                        i == 0 ? pc_options("stop-timeout", g_variant_new_uint64(1500000), NULL)
+                               : pc_options("stop-timeout", g_variant_new_uint64(1500000), "restart",
+                                            g_variant_new_string("always"), "restart-delay", g_variant_new_uint64(10000),
+                                            NULL),
+                        NULL, NULL, &error);
+                g_assert_no_error(error);
+                if (!pc_poll_until(file_has_line, (gpointer) (const char *const[]) { ready, "", NULL }, PC_TIMEOUT_MS))
+                        pc_fail("%s never ignored SIGTERM", p);
+                paths[i] = g_steal_pointer(&p);
+        }
+        PcAsyncCall stops[2] = {};
+        for (int i = 0; i < 2; i++)
+                g_dbus_connection_call(fx->conn, PC_BUS_NAME, paths[i], PC_PROCESS_IFACE, "Stop", NULL,
+                                       G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, pc_async_call_done,
+                                       &stops[i]);
+        /* Calls are handled in order: once this is answered, both Stops were. */
+        (void) get_u32(fx, paths[1], "Pid");
+
+        daemon_kill9(fx, h);
+        for (int i = 0; i < 2; i++) {
+                pc_async_call_wait(&stops[i]);
+                g_clear_error(&stops[i].error);
+                g_clear_pointer(&stops[i].reply, g_variant_unref);
+        }
+        daemon_start(fx, h);
+
+        for (int i = 0; i < 2; i++) {
+                pc_assert_wait_result(fx, paths[i], "killed", SIGKILL);
+                g_assert_cmpuint(get_u32(fx, paths[i], "RestartCount"), ==, 0);
+                g_free((gpointer) paths[i]);
+        }
         harness_free(h);
         fx->daemon_pid = 0;
 }
@@ -1073,5 +1124,7 @@ int main(int argc, char **argv) {
                     test_stop_after_restart_wins_after_kill_9_of_the_daemon);
         pc_test_add("/restart/restart-past-a-lowered-quota-ends-it", PC_FIXTURE_DEFAULT,
                     test_restart_past_a_lowered_quota_ends_it);
+        pc_test_add("/restart/stop-goes-on-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
+                    test_stop_goes_on_after_kill_9_of_the_daemon);
         return g_test_run();
 }
