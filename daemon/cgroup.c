@@ -426,6 +426,33 @@ static void unwatch_events(Cgroup *cg) {
         cg->wd = -1;
 }
 
+/* "<subtree>/process-<id>", the one cgroup process id has; NULL: no memory. */
+static char *process_cgroup_path(const CgroupSupport *s, uint64_t id) {
+        char *path;
+
+        if (asprintf(&path, "%s/" PROCESS_PREFIX "%" PRIu64, strcmp(s->subtree, "/") == 0 ? "" : s->subtree, id) < 0)
+                return NULL;
+        return path;
+}
+
+/* A Cgroup for path (taken; NULL: no memory), nothing open yet. */
+static Cgroup *cgroup_alloc(char *path) {
+        Cgroup *cg;
+
+        if (!path)
+                return NULL;
+        cg = calloc(1, sizeof(Cgroup));
+        if (!cg) {
+                free(path);
+                return NULL;
+        }
+        cg->path = path;
+        cg->name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        cg->dir_fd = -1;
+        cg->wd = -1;
+        return cg;
+}
+
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret) {
         Cgroup *cg;
         int r;
@@ -433,17 +460,10 @@ int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimit
         if (!s->usable)
                 return -EOPNOTSUPP;
         s->event = event;
-        cg = calloc(1, sizeof(Cgroup));
+        cg = cgroup_alloc(process_cgroup_path(s, id));
         if (!cg)
                 return -ENOMEM;
         cg->support = s;
-        cg->dir_fd = -1;
-        cg->wd = -1;
-        if (asprintf(&cg->path, "%s/" PROCESS_PREFIX "%" PRIu64, strcmp(s->subtree, "/") == 0 ? "" : s->subtree, id) < 0) {
-                free(cg);
-                return -ENOMEM;
-        }
-        cg->name = strrchr(cg->path, '/') + 1;
         if (mkdirat(s->subtree_fd, cg->name, 0755) < 0) {
                 r = -errno;
                 free(cg->path);
@@ -468,18 +488,10 @@ fail:
 }
 
 Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nsec) {
-        Cgroup *cg = calloc(1, sizeof(Cgroup));
+        Cgroup *cg = cgroup_alloc(strdup(path));
 
         if (!cg)
                 return NULL;
-        cg->path = strdup(path);
-        if (!cg->path) {
-                free(cg);
-                return NULL;
-        }
-        cg->name = strrchr(cg->path, '/') ? strrchr(cg->path, '/') + 1 : cg->path;
-        cg->dir_fd = -1;
-        cg->wd = -1;
         cg->removed = removed;
         cg->killed = true; /* whether it was is not recorded: as if */
         cg->cpu_usage_nsec = cpu_usage_nsec;
@@ -495,7 +507,8 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) 
                 return -EOPNOTSUPP;
         /* Only the cgroup cgroup_new() would make for id: below our subtree,
          * one component, nothing a forged or stale record could point elsewhere with. */
-        if (asprintf(&expected, "%s/" PROCESS_PREFIX "%" PRIu64, strcmp(s->subtree, "/") == 0 ? "" : s->subtree, id) < 0)
+        expected = process_cgroup_path(s, id);
+        if (!expected)
                 return -ENOMEM;
         if (strcmp(cg->path, expected) != 0)
                 return -EINVAL;
