@@ -101,7 +101,8 @@ static int strv_append_at(char ***l, size_t *n, const char *value) {
 /* A descriptor awaited from the FDSTORE_RUN_FDS socket (restore_run_fds()). */
 #define RUN_FD_AWAITED (-2)
 
-static int read_restart_key(Process *p, const char *key, const char *value, bool numeric, uint64_t v) {
+/* n_env: the entries of the request's environment read so far. */
+static int read_restart_key(Process *p, const char *key, const char *value, bool numeric, uint64_t v, size_t *n_env) {
         Restart *r = p->restart;
         RunRequest *run;
 
@@ -152,10 +153,9 @@ static int read_restart_key(Process *p, const char *key, const char *value, bool
                 p->exit_status = (int32_t) (uint32_t) v;
         else if (strcmp(key, "restart-last-exit") == 0 && numeric)
                 p->exit_usec = v;
-        else if (strcmp(key, "run-env") == 0) {
-                size_t n = strv_length(run->envp);
-                return strv_append_at(&run->envp, &n, value);
-        } else if (strcmp(key, "run-group") == 0 && numeric) {
+        else if (strcmp(key, "run-env") == 0)
+                return strv_append_at(&run->envp, n_env, value);
+        else if (strcmp(key, "run-group") == 0 && numeric) {
                 gid_t *g = reallocarray(run->groups, run->n_groups + 1, sizeof(gid_t));
                 if (!g)
                         return -ENOMEM;
@@ -173,8 +173,7 @@ static int read_restart_key(Process *p, const char *key, const char *value, bool
         } else if (strcmp(key, "run-exec-ino") == 0 && numeric) {
                 run->exec_bound = true;
                 run->exec_ino = v;
-        }
-        else if (strcmp(key, "run-fd") == 0 && numeric && v < INT32_MAX) {
+        } else if (strcmp(key, "run-fd") == 0 && numeric && v < INT32_MAX) {
                 if (v < 3)
                         run->stdio[v] = RUN_FD_AWAITED;
                 else {
@@ -261,7 +260,7 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
         _cleanup_free_ char *cgroup = NULL;
         uint64_t cgroup_cpu = 0;
         bool cgroup_removed = false;
-        size_t n_argv = 0;
+        size_t n_argv = 0, n_env = 0;
         int r = 0;
 
         if (size == 0 || buf[size - 1] != '\0')
@@ -326,7 +325,7 @@ int fdstore_deserialize(Process *p, const char *buf, size_t size) {
                 else if (strcmp(key, "cgroup-removed") == 0 && numeric)
                         cgroup_removed = v != 0;
                 else if (strncmp(key, "restart", 7) == 0 || strncmp(key, "run-", 4) == 0)
-                        r = read_restart_key(p, key, value, numeric, v);
+                        r = read_restart_key(p, key, value, numeric, v, &n_env);
                 /* Unknown keys (and kill-on-disconnect: the connection is not ours to
                  * find again) are skipped, so an older daemon reads a newer state. */
         }
@@ -613,11 +612,8 @@ static int describe_restored(Process *p, void *userdata) {
         /* A policy that is done (the process ended for good) has no request. */
         if (r >= 0 && p->restart && p->restart->request) {
                 RunRequest *run = p->restart->request;
-                uint64_t bytes = run->n_groups * sizeof(gid_t);
 
-                STRV_FOREACH(e, run->envp)
-                        bytes += strlen(*e) + 1;
-                r = quota_charge_n(p->manager, p->owner_uid, QUOTA_BYTES, bytes, &run->bytes);
+                r = quota_charge_n(p->manager, p->owner_uid, QUOTA_BYTES, run_request_bytes(run), &run->bytes);
                 restore_run_fds(p, fdstore_take(st->set, FDSTORE_RUN_FDS));
                 run_request_hold_fds(p->manager, run);
                 /* The socket came back empty: the store gets a new one. */

@@ -436,10 +436,10 @@ static char **strv_copy(char **l) {
         return c;
 }
 
-static uint64_t strv_bytes(char **l) {
-        uint64_t n = 0;
+uint64_t run_request_bytes(const RunRequest *r) {
+        uint64_t n = r->n_groups * sizeof(gid_t);
 
-        STRV_FOREACH(s, l)
+        STRV_FOREACH(s, r->envp)
                 n += strlen(*s) + 1;
         return n;
 }
@@ -459,8 +459,7 @@ static int run_request_keep(Manager *m, uid_t owner, const RunRequest *run, RunR
                 return -ENOMEM;
         *k = (RunRequest) { .tty = run->tty, .umask = run->umask, .timeout_usec = run->timeout_usec,
                             .stdio = { -1, -1, -1 }, .n_groups = run->n_groups };
-        r = quota_charge_amount(m, owner, QUOTA_BYTES, strv_bytes(run->envp) + run->n_groups * sizeof(gid_t),
-                                &k->bytes, error);
+        r = quota_charge_amount(m, owner, QUOTA_BYTES, run_request_bytes(run), &k->bytes, error);
         if (r < 0)
                 goto fail;
         r = -ENOMEM;
@@ -498,8 +497,8 @@ fail:
 }
 
 /* One run's child: its descriptor map, the request, clone and exec.  The
- * write ends of the capture and the cgroup's cgroup.procs are closed once
- * the child has its copies.  >0: the child reported a failure (*failure). */
+ * write ends of the capture and the cgroup's directory are closed once the
+ * child has its copies.  >0: the child reported a failure (*failure). */
 static int run_child(Manager *m, const RunRequest *run, const char *file, int exec_fd, const char *exec_path, char **argv,
                      const char *working_directory, uid_t uid, gid_t gid, int capture[3], Cgroup *cgroup,
                      SpawnResult *child, SpawnFailure *failure) {

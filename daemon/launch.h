@@ -56,6 +56,9 @@ RunRequest *run_request_free(RunRequest *r);
 /* Counts r's open descriptors in m's, against the descriptor reserve (quota.h),
  * until r is freed. */
 void run_request_hold_fds(Manager *m, RunRequest *r);
+/* What a kept request costs its owner, for MaxBytesPerUser: its environment
+ * and groups. */
+uint64_t run_request_bytes(const RunRequest *r);
 
 /* Manager1.Spawn. */
 int launch_spawn(Manager *m, sd_bus_message *msg, sd_bus_error *error);
