@@ -145,13 +145,18 @@ fail_unowned:
         return r;
 }
 
-int process_set_timeout(Process *p, uint64_t timeout_usec) {
+/* CLOCK_MONOTONIC µs usec from now; 0 (none) beyond the clock's range,
+ * never a deadline that wraps to one at once. */
+static uint64_t deadline_after(uint64_t usec) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
 
+        return usec > UINT64_MAX - 1 - now ? 0 : now + usec;
+}
+
+int process_set_timeout(Process *p, uint64_t timeout_usec) {
         if (timeout_usec == 0 || timeout_usec == UINT64_MAX)
                 return 0;
-        /* Saturated: a timeout beyond the clock's range is no timeout, never one that wraps. */
-        p->timeout_deadline = timeout_usec > UINT64_MAX - 1 - now ? 0 : now + timeout_usec;
+        p->timeout_deadline = deadline_after(timeout_usec);
         return 0;
 }
 
@@ -704,11 +709,7 @@ static void process_stop_run(Process *p) {
         process_kill_for_stop(p, SIGTERM);
         process_kill_for_stop(p, SIGCONT);
 
-        p->kill_deadline = 0;
-        if (p->stop_timeout_usec != UINT64_MAX) {
-                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                p->kill_deadline = p->stop_timeout_usec > UINT64_MAX - 1 - now ? 0 : now + p->stop_timeout_usec;
-        }
+        p->kill_deadline = p->stop_timeout_usec == UINT64_MAX ? 0 : deadline_after(p->stop_timeout_usec);
         process_arm_stop_timeout(p);
         fdstore_save(p->manager, p); /* a daemon restart meanwhile finishes the stop */
 }
@@ -734,8 +735,12 @@ void process_stop(Process *p) {
 
 void process_stop_for_restart(Process *p) {
         p->restart->requested = true;
-        fdstore_save(p->manager, p); /* a daemon restart meanwhile finishes it */
-        process_stop_run(p);
+        /* Kept in the fd store, so that a daemon restart meanwhile finishes
+         * it: by the stop it starts, or now where one is under way. */
+        if (p->stopping)
+                fdstore_save(p->manager, p);
+        else
+                process_stop_run(p);
 }
 
 /* 1: go on; 0: polkit was asked and the call runs again later, so the
