@@ -724,20 +724,28 @@ static void test_restart_by_another_user_denied(PcFixture *fx) {
 static void test_restart_on_failure_program_exiting_zero(PcFixture *fx) {
         guint32 pid1;
         g_autofree char *mark = pc_fixture_out_path(fx, "trap-set");
-        g_autofree char *script = g_strdup_printf("trap 'exit 0' TERM; touch %s; sleep 60 & wait", mark);
+        /* The mark once the trap is set and the sleep forked: a SIGTERM to the
+         * cgroup then reaches both (one sent while the shell forks could miss
+         * the new child, which only the stop timeout's SIGKILL would end). */
+        g_autofree char *script = g_strdup_printf("trap 'exit 0' TERM; sleep 60 & touch %s; wait", mark);
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script),
                                             policy("on-failure", 600000 * MS, 5, 10000 * MS), &pid1);
         g_autoptr(GError) error = NULL;
 
         if (!pc_poll_until(file_exists, mark, PC_TIMEOUT_MS))
                 pc_fail("%s never set its trap", path);
+        g_assert_cmpint(unlink(mark), ==, 0);
         guint32 pid2 = restart(fx, path, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(pid2, !=, pid1);
         g_autofree char *state = pc_get_process_string(fx, path, "State");
         g_assert_cmpstr(state, ==, "running");
         g_assert_cmpuint(pc_get_process_u32(fx, path, "RestartCount"), ==, 1);
-        g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
+        if (!pc_poll_until(file_exists, mark, PC_TIMEOUT_MS))
+                pc_fail("%s: the next run never set its trap", path);
+        gboolean stopped = pc_stop(fx, path, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(stopped);
 }
 
 int main(int argc, char **argv) {
