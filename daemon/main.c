@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "missing.h"
 #include "pidfd.h"
 #include "procctl-bus.h"
 #include "procfs.h"
@@ -206,6 +208,31 @@ static void setup_nofile(Manager *m) {
         m->reset_child_nofile = true;
 }
 
+/* A short scheduling slice (sched_attr's sched_runtime, which the EEVDF
+ * scheduler of Linux 6.12 and later takes as the slice asked for; older
+ * kernels ignore it): a task with a shorter slice than the one running may
+ * preempt it when woken.  The daemon's work per event is tens of µs, and the
+ * event that matters most comes from the child it has just started: its exec
+ * wakes the daemon on the child's CPU, where with the default slice the
+ * daemon waited for the whole of a short program before it could send the
+ * Spawn reply, beside an idle CPU.  The daemon's weight, its share of the
+ * CPU, stays what it was (nice is kept).  The reset on fork gives children
+ * the default slice again, and nice 0 if the daemon runs below it: the
+ * daemon's scheduling is nothing a child inherits. */
+static void setup_scheduling(void) {
+        struct procctl_sched_attr attr = {};
+
+        if (syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) < 0)
+                return (void) log_debug_errno(errno, "sched_getattr() failed, scheduling left as it is: %m");
+        if (attr.sched_policy != SCHED_OTHER)
+                return; /* an administrator's choice (Nice= is not one): kept */
+        attr.size = sizeof(attr);
+        attr.sched_runtime = 100 * 1000; /* ns: the shortest the kernel allows */
+        attr.sched_flags = SCHED_FLAG_RESET_ON_FORK;
+        if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+                log_debug_errno(errno, "sched_setattr() failed, scheduling left as it is: %m");
+}
+
 /* Where process ids are recorded (ids.h); NULL when there is nowhere. */
 static char *runtime_directory(void) {
         const char *e = getenv("RUNTIME_DIRECTORY"); /* systemd's RuntimeDirectory=, colon-separated */
@@ -313,6 +340,7 @@ int main(int argc, char *argv[]) {
          * Without pidfds a stored PID could name another process after a restart: no store. */
         m->fd_store = (arg_fd_store || (getenv("FDSTORE") && atoi(getenv("FDSTORE")) > 0)) && pidfd.usable;
         setup_nofile(m);
+        setup_scheduling();
 
         r = manager_start(m);
         if (r < 0) {

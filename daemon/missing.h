@@ -8,6 +8,7 @@
  */
 
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -25,4 +26,20 @@
 #endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* sched_setattr(2)'s argument (uapi linux/sched/types.h, whose header clashes
+ * with glibc's <sched.h>); glibc 2.36 has no wrapper. */
+struct procctl_sched_attr {
+        uint32_t size;
+        uint32_t sched_policy;
+        uint64_t sched_flags;
+        int32_t sched_nice;
+        uint32_t sched_priority;
+        uint64_t sched_runtime; /* SCHED_OTHER: the slice asked for (Linux 6.12, EEVDF) */
+        uint64_t sched_deadline;
+        uint64_t sched_period;
+};
+#ifndef SCHED_FLAG_RESET_ON_FORK
+#define SCHED_FLAG_RESET_ON_FORK 0x01
 #endif

@@ -210,6 +210,47 @@ static void test_descriptor_limit_is_a_logins(PcFixture *fx) {
                 g_assert_cmpstr(pc_report_get(r, "rlimit-nofile"), ==, expected);
 }
 
+/* The value of the line of /proc/PID/FILE that starts with key, as
+ * pc-child reports its own ("-": none). */
+static char *proc_field(pid_t pid, const char *file, const char *key) {
+        g_autofree char *name = g_strdup_printf("/proc/%d/%s", (int) pid, file);
+        g_autofree char *text = NULL;
+        g_auto(GStrv) lines = NULL;
+
+        if (!g_file_get_contents(name, &text, NULL, NULL))
+                return g_strdup("-");
+        lines = g_strsplit(text, "\n", -1);
+        for (char **l = lines; *l; l++)
+                if (g_str_has_prefix(*l, key))
+                        return g_strstrip(g_strdup(*l + strlen(key) + strspn(*l + strlen(key), " \t:")));
+        return g_strdup("-");
+}
+
+static void assert_scheduling_is_not_the_daemons(PcFixture *fx, const char *user) {
+        /* The daemon was started from this process: what it had then is
+         * what a child gets, whatever the daemon asked for itself (a short
+         * slice, main.c) or did to itself while cloning (spawn.c). */
+        g_autofree char *cpus = proc_field(getpid(), "status", "Cpus_allowed_list:");
+        g_autofree char *slice = proc_field(getpid(), "sched", "se.slice");
+        for (int i = 0; i < 20; i++) {
+                g_autoptr(PcReport) r = spawn_report(fx, user ? pc_options("user", g_variant_new_string(user), NULL) : NULL,
+                                                     NULL, NULL);
+                g_assert_cmpstr(pc_report_get(r, "cpus-allowed"), ==, cpus);
+                g_assert_cmpstr(pc_report_get(r, "slice"), ==, slice);
+                /* And the daemon runs where it may run again. */
+                g_autofree char *daemon_cpus = proc_field(fx->daemon_pid, "status", "Cpus_allowed_list:");
+                g_assert_cmpstr(daemon_cpus, ==, cpus);
+        }
+}
+
+static void test_scheduling_is_not_the_daemons(PcFixture *fx) {
+        assert_scheduling_is_not_the_daemons(fx, NULL);
+}
+
+static void test_scheduling_is_not_the_daemons_for_another_user(PcFixture *fx) {
+        assert_scheduling_is_not_the_daemons(fx, "nobody");
+}
+
 /* --- Data through passed descriptors ------------------------------------ */
 
 static void test_stdin_stdout_carry_data(PcFixture *fx) {
@@ -370,6 +411,9 @@ int main(int argc, char **argv) {
         pc_test_add("/child/umask-option", PC_FIXTURE_DEFAULT, test_umask_option);
         pc_test_add("/child/is-session-and-process-group-leader", PC_FIXTURE_DEFAULT, test_session_and_group_leader);
         pc_test_add("/child/descriptor-limit-is-a-logins", PC_FIXTURE_DEFAULT, test_descriptor_limit_is_a_logins);
+        pc_test_add("/child/scheduling-is-not-the-daemons", PC_FIXTURE_DEFAULT, test_scheduling_is_not_the_daemons);
+        pc_test_add("/child/scheduling-is-not-the-daemons-for-another-user", PC_FIXTURE_NEEDS_ROOT,
+                    test_scheduling_is_not_the_daemons_for_another_user);
 
         pc_test_add("/io/stdin-and-stdout-carry-data", PC_FIXTURE_DEFAULT, test_stdin_stdout_carry_data);
         pc_test_add("/io/stderr-carries-data", PC_FIXTURE_DEFAULT, test_stderr_carries_data);

@@ -49,6 +49,28 @@
 
 extern char **environ;
 
+
+/* The value of the line of file that starts with key (after any ':' and
+ * blanks), or "-". */
+static const char *proc_field(const char *file, const char *key, char *buf, size_t size) {
+        char line[512];
+        FILE *in = fopen(file, "re");
+
+        snprintf(buf, size, "-");
+        if (!in)
+                return buf;
+        while (fgets(line, sizeof line, in))
+                if (strncmp(line, key, strlen(key)) == 0) {
+                        char *v = line + strlen(key);
+                        v += strspn(v, " \t:");
+                        v[strcspn(v, "\n")] = '\0';
+                        snprintf(buf, size, "%s", v);
+                        break;
+                }
+        fclose(in);
+        return buf;
+}
+
 static int report(const char *argv0, const char *file) {
         char tmp[PATH_MAX];
         snprintf(tmp, sizeof tmp, "%s.tmp", file);
@@ -153,6 +175,12 @@ static int report(const char *argv0, const char *file) {
         struct rlimit rl;
         getrlimit(RLIMIT_NOFILE, &rl);
         fprintf(f, "rlimit-nofile %llu %llu\n", (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+
+        /* Scheduling: the CPUs it may run on, and the slice the scheduler
+         * gives it (/proc/PID/sched, "-" where the kernel shows none). */
+        char value[256];
+        fprintf(f, "cpus-allowed %s\n", proc_field("/proc/self/status", "Cpus_allowed_list:", value, sizeof value));
+        fprintf(f, "slice %s\n", proc_field("/proc/self/sched", "se.slice", value, sizeof value));
 
         fprintf(f, "end\n");
         if (fclose(f) != 0) {
