@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <search.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -253,6 +254,7 @@ void cgroup_probe(CgroupSupport *ret, const char *setting) {
 }
 
 void cgroup_support_done(CgroupSupport *s) {
+        s->spare = cgroup_free(s->spare);
         while (s->abandoned.head)
                 cgroup_free(s->abandoned.head);
         free(s->mount);
@@ -267,22 +269,59 @@ const char *cgroup_feature_name(const CgroupSupport *s) {
         return s->usable ? "cgroup" : NULL;
 }
 
-uint64_t cgroup_process_id_of_path(const CgroupSupport *s, const char *path) {
-        size_t n = strcmp(s->subtree, "/") == 0 ? 0 : strlen(s->subtree);
-        const char *p;
+/* The id of "process-<id>" at the start of name (0: none), *ret_end after it. */
+static uint64_t process_id_of_name(const char *name, const char **ret_end) {
+        const char *p = name + strlen(PROCESS_PREFIX);
         uint64_t id = 0;
 
-        if (!s->usable || strncmp(path, s->subtree, n) != 0 || strncmp(path + n, "/" PROCESS_PREFIX, 9) != 0)
-                return 0;
-        p = path + n + 9;
-        if (*p < '1' || *p > '9')
+        *ret_end = name;
+        if (strncmp(name, PROCESS_PREFIX, strlen(PROCESS_PREFIX)) != 0 || *p < '1' || *p > '9')
                 return 0;
         for (; *p >= '0' && *p <= '9'; p++) {
                 if (id > (UINT64_MAX - 9) / 10)
                         return 0;
                 id = id * 10 + (uint64_t) (*p - '0');
         }
+        *ret_end = p;
+        return id;
+}
+
+uint64_t cgroup_process_id_of_path(const CgroupSupport *s, const char *path) {
+        size_t n = strcmp(s->subtree, "/") == 0 ? 0 : strlen(s->subtree);
+        const char *p;
+        uint64_t id;
+
+        if (!s->usable || strncmp(path, s->subtree, n) != 0 || strncmp(path + n, "/" PROCESS_PREFIX, 9) != 0)
+                return 0;
+        id = process_id_of_name(path + n + 1, &p);
         return *p == '\0' || *p == '/' ? id : 0;
+}
+
+void cgroup_sweep(CgroupSupport *s, bool (*tracked)(uint64_t id, void *userdata), void *userdata) {
+        struct dirent *de;
+        const char *end;
+        uint64_t id;
+        int fd;
+        DIR *d;
+
+        if (!s->usable)
+                return;
+        fd = openat(s->subtree_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                log_debug_errno(errno, "Cannot list the cgroup %s: %m", s->subtree);
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                id = process_id_of_name(de->d_name, &end);
+                if (id == 0 || *end != '\0' || tracked(id, userdata))
+                        continue;
+                if (unlinkat(s->subtree_fd, de->d_name, AT_REMOVEDIR) < 0)
+                        log_warning_errno(errno, "Left the cgroup %s/%s as it was, no process of ours: %m", s->subtree,
+                                          de->d_name);
+        }
+        closedir(d);
 }
 
 /* --- Limits ----------------------------------------------------------------- */
@@ -414,7 +453,8 @@ int cgroup_watch(Cgroup *cg) {
                 cg->wd = -1;
                 return -ENOMEM;
         }
-        cg->populated = true;
+        /* What it is now: a change before the watch made no event. */
+        (void) read_events(cg, &cg->populated, &cg->frozen);
         return 0;
 }
 
@@ -453,13 +493,11 @@ static Cgroup *cgroup_alloc(char *path) {
         return cg;
 }
 
-int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret) {
+/* mkdir "process-<id>" in the subtree, opened. */
+static int cgroup_make(CgroupSupport *s, uint64_t id, Cgroup **ret) {
         Cgroup *cg;
         int r;
 
-        if (!s->usable)
-                return -EOPNOTSUPP;
-        s->event = event;
         cg = cgroup_alloc(process_cgroup_path(s, id));
         if (!cg)
                 return -ENOMEM;
@@ -473,18 +511,62 @@ int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimit
         cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (cg->dir_fd < 0) {
                 r = -errno;
-                goto fail;
-        }
-        if (limits) {
-                r = cgroup_limits_write(cg->dir_fd, limits);
-                if (r < 0)
-                        goto fail;
+                cgroup_free(cg);
+                return r;
         }
         *ret = cg;
         return 0;
-fail:
-        cgroup_free(cg);
-        return r;
+}
+
+int cgroup_prepare(CgroupSupport *s, sd_event *event, uint64_t id) {
+        int r;
+
+        if (!s->usable || (s->spare && s->spare_id == id))
+                return 0;
+        s->spare = cgroup_free(s->spare);
+        s->event = event;
+        r = cgroup_make(s, id, &s->spare);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to make a cgroup ahead: %m");
+        s->spare->dir_fd = safe_close(s->spare->dir_fd); /* opened when taken: no descriptor held meanwhile */
+        s->spare_id = id;
+        return 0;
+}
+
+void cgroup_drop_spare(CgroupSupport *s) {
+        s->spare = cgroup_free(s->spare);
+}
+
+int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret) {
+        Cgroup *cg;
+        int r;
+
+        if (!s->usable)
+                return -EOPNOTSUPP;
+        s->event = event;
+        if (s->spare && s->spare_id == id) {
+                cg = TAKE_PTR(s->spare);
+                cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+                if (cg->dir_fd < 0) {
+                        r = -errno;
+                        cgroup_free(cg);
+                        return r;
+                }
+        } else {
+                s->spare = cgroup_free(s->spare); /* its id went to another (Adopt) */
+                r = cgroup_make(s, id, &cg);
+                if (r < 0)
+                        return r;
+        }
+        if (limits) {
+                r = cgroup_limits_write(cg->dir_fd, limits);
+                if (r < 0) {
+                        cgroup_free(cg);
+                        return r;
+                }
+        }
+        *ret = cg;
+        return 0;
 }
 
 Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nsec) {

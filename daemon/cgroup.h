@@ -15,9 +15,9 @@
  *
  * A Cgroup is one process's cgroup: made before the child is cloned (which
  * starts in it, spawn.c), its cgroup.events watched through the kernel's
- * notification (inotify, one descriptor for all; no polling) from the moment
- * a process holds it, so its owner hears when it empties or its frozen state
- * changes, and removed once empty.  An owner
+ * notification (inotify, one descriptor for all; no polling) once there is
+ * something to hear (cgroup_watch()), so its owner hears when it empties or
+ * its frozen state changes, and removed once empty.  An owner
  * that lets go of a populated cgroup abandons it: everything in it is killed
  * and the cgroup removed when the kernel says it is empty.
  */
@@ -49,6 +49,8 @@ typedef struct CgroupSupport {
         sd_event_source *inotify_source;
         void *watches;        /* tsearch tree of Cgroup, by watch descriptor */
         LIST_HEAD(Cgroup, abandoned); /* let go of while populated: removed once empty */
+        Cgroup *spare;        /* made ahead for the process id spare_id (cgroup_prepare()) */
+        uint64_t spare_id;
 } CgroupSupport;
 
 /* setting: NULL (find the daemon's own cgroup), "no" (do without), or the
@@ -96,8 +98,21 @@ struct Cgroup {
         LIST_FIELDS(Cgroup, abandoned);
 };
 
-/* mkdir "process-<id>" in the subtree, opened for the child, its limits written. */
+/* mkdir "process-<id>" in the subtree, opened for the child, its limits
+ * written; or the one cgroup_prepare() made for id, taken. */
 int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimits *limits, Cgroup **ret);
+/* Makes the cgroup of the process id to come ahead of its Spawn, when the
+ * daemon has nothing else to do: a mkdir in cgroupfs is the costliest step
+ * of a Spawn before its clone.  No descriptor is held for it.  Removed by
+ * cgroup_drop_spare() or with the CgroupSupport (empty); one left by a daemon
+ * that was killed goes in cgroup_sweep(). */
+int cgroup_prepare(CgroupSupport *s, sd_event *event, uint64_t id);
+/* Removes the cgroup made ahead, if any: no Spawn came for a while. */
+void cgroup_drop_spare(CgroupSupport *s);
+/* At start, once the processes are restored: removes the empty cgroups of
+ * the subtree named for a process that is not tracked (tracked() false), the
+ * leftovers of a daemon that was killed.  A populated one is left as it is. */
+void cgroup_sweep(CgroupSupport *s, bool (*tracked)(uint64_t id, void *userdata), void *userdata);
 /* After a restart: a cgroup as the fd store recorded it (path, whether it
  * was removed already, its last CPU usage), nobody's yet and nothing open;
  * cgroup_free() lets go of it. */
@@ -110,8 +125,11 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
 /* Opens the directory again (dir_fd), for the next run of a process with a
  * restart policy to start in: every run in the same cgroup. */
 int cgroup_reopen(Cgroup *cg);
-/* Watches its cgroup.events, once its first process runs (populated: no
- * event for that, nothing to read): the owner hears of changes from now. */
+/* Watches its cgroup.events and reads it: the owner hears of changes from
+ * now.  Not from the start: a watch costs two syscalls of the kernel's
+ * slowest kind (inotify_rm_watch waits out an SRCU grace period), and only
+ * a cgroup left populated by its main process, or frozen, has changes worth
+ * hearing; while the main process runs, nothing is. */
 int cgroup_watch(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */

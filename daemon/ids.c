@@ -87,6 +87,10 @@ uint64_t ids_next(IdAllocator *a) {
         return a->next++;
 }
 
+uint64_t ids_peek(const IdAllocator *a) {
+        return a->next;
+}
+
 void ids_seen(IdAllocator *a, uint64_t id) {
         if (id < UINT64_MAX && id >= a->next)
                 a->next = id + 1;

@@ -32,5 +32,8 @@ void ids_done(IdAllocator *a);
 /* The next id; records a new block first when the last one is used up. */
 uint64_t ids_next(IdAllocator *a);
 
+/* The id ids_next() will give, not taken. */
+uint64_t ids_peek(const IdAllocator *a);
+
 /* An id that came back from the fd store: later ones are above it. */
 void ids_seen(IdAllocator *a, uint64_t id);

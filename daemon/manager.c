@@ -140,11 +140,62 @@ void manager_unregister_process(Manager *m, Process *p) {
         service_process_count_changed(m);
 }
 
+/* How long a cgroup made ahead waits for its Spawn before it is removed:
+ * a daemon that starts nothing leaves no empty cgroup behind for long. */
+#define SPARE_CGROUP_USEC (2 * 1000 * 1000)
+
+static int on_spare_cgroup_unused(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        cgroup_drop_spare(&m->cgroup);
+        return 0;
+}
+
+static int on_spare_cgroup(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        if (cgroup_prepare(&m->cgroup, m->event, ids_peek(&m->ids)) < 0)
+                return 0;
+        if (m->spare_cgroup_timer) {
+                r = sd_event_source_set_time_relative(m->spare_cgroup_timer, SPARE_CGROUP_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->spare_cgroup_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(m->event, &m->spare_cgroup_timer, CLOCK_MONOTONIC, SPARE_CGROUP_USEC,
+                                               100 * 1000, on_spare_cgroup_unused, m);
+        if (r < 0)
+                cgroup_drop_spare(&m->cgroup); /* nothing would remove it */
+        return 0;
+}
+
+/* The next Spawn's cgroup is made once nothing else is pending: after a
+ * process has ended and its replies have gone out (the next Spawn's, or
+ * while a child runs), not in the Spawn itself. */
+static void manager_prepare_cgroup(Manager *m) {
+        int r;
+
+        if (!m->cgroup.usable || m->exiting)
+                return;
+        if (m->spare_cgroup_source) {
+                (void) sd_event_source_set_enabled(m->spare_cgroup_source, SD_EVENT_ONESHOT);
+                return;
+        }
+        r = sd_event_add_defer(m->event, &m->spare_cgroup_source, on_spare_cgroup, m);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->spare_cgroup_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->spare_cgroup_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "Cannot make cgroups ahead: %m");
+}
+
 void manager_process_exited(Manager *m, Process *p) {
         if (manager_find_running_by_pid(m, p->pid) == p)
                 (void) tdelete(p, &m->running_by_pid, pid_compare);
         charge_release(&p->running);
         quota_retain(m, p);
+        manager_prepare_cgroup(m);
 }
 
 /* It keeps its charge of a running process: one that waits for its next
@@ -479,6 +530,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->auth_expiry);
         while (m->processes.head)
                 process_free(m->processes.head);
+        sd_event_source_disable_unref(m->spare_cgroup_source);
+        sd_event_source_disable_unref(m->spare_cgroup_timer);
         cgroup_support_done(&m->cgroup);
         safe_close(m->devnull_fd);
         identity_cache_clear(&m->identities);
@@ -487,6 +540,10 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+static bool process_id_tracked(uint64_t id, void *userdata) {
+        return manager_find_process(userdata, id) != NULL;
 }
 
 int manager_start(Manager *m) {
@@ -522,6 +579,7 @@ int manager_start(Manager *m) {
 
         if (m->fd_store && m->pidfd.usable)
                 (void) fdstore_restore(m);
+        cgroup_sweep(&m->cgroup, process_id_tracked, m);
 
         r = sd_bus_request_name(m->bus, PROCCTL_BUS_NAME, 0);
         if (r < 0)

@@ -42,6 +42,8 @@ typedef struct Manager {
 
         PidfdSupport pidfd;
         CgroupSupport cgroup;
+        sd_event_source *spare_cgroup_source; /* makes the next Spawn's cgroup while idle */
+        sd_event_source *spare_cgroup_timer;  /* removes it when no Spawn came */
         Limits limits;
         int devnull_fd;
         bool reset_child_nofile;

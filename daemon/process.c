@@ -356,7 +356,17 @@ static void process_record_end(Process *p, const char *reason, int status) {
                 p->exit_usec = now_usec(CLOCK_REALTIME);
         /* In kill-mode control-group what the main process left behind is
          * stopped now, and a Stop returns once all of it has ended. */
-        populated = process_tree_populated(p);
+        /* Empty, it goes now, before anyone hears of the end (its CPU time is
+         * kept): a removal refused is what says that processes are left. */
+        populated = p->cgroup && !p->cgroup->removed && cgroup_remove(p->cgroup) < 0;
+        if (populated) {
+                /* The kernel says when what it left has ended (on_cgroup_changed). */
+                r = cgroup_watch(p->cgroup);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot watch the cgroup %s: its end goes unnoticed: %m", p->cgroup->path);
+                else
+                        populated = p->cgroup->populated; /* may have emptied meanwhile */
+        }
         stop_leftovers = !p->kill_process_only && populated;
         p->timeout_source = sd_event_source_disable_unref(p->timeout_source);
         if (!stop_leftovers) {
@@ -364,9 +374,6 @@ static void process_record_end(Process *p, const char *reason, int status) {
                 p->stopping = false; /* kill-mode process: a later Stop acts on what is left */
         }
         process_set_kill_on_disconnect(p, NULL);
-        /* Gone before anyone hears of the end (its CPU time is kept). */
-        if (p->cgroup && !populated)
-                (void) cgroup_remove(p->cgroup);
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
 
@@ -496,7 +503,7 @@ int process_attach_cgroup(Process *p, Cgroup *cg) {
         p->cgroup = cg;
         cg->changed = on_cgroup_changed;
         cg->userdata = p;
-        return cgroup_watch(cg);
+        return 0; /* watched once its main process leaves it populated, or is frozen */
 }
 
 void process_settle_cgroup(Process *p) {
@@ -974,7 +981,10 @@ int process_act_freeze(sd_bus_message *msg, Process *p, bool freeze, sd_bus_erro
         r = auth_check_signal(p->manager, msg, peer, p, p->group_leader, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = cgroup_set_frozen(p->cgroup, freeze);
+        /* Frozen is announced when the kernel has done it (on_cgroup_changed). */
+        r = cgroup_watch(p->cgroup);
+        if (r >= 0)
+                r = cgroup_set_frozen(p->cgroup, freeze);
         if (r < 0)
                 return bus_error_from_errno(error, r, freeze ? "Failed to freeze the cgroup" : "Failed to thaw the cgroup");
         return sd_bus_reply_method_return(msg, NULL);

@@ -597,6 +597,10 @@ static gboolean dir_gone(gpointer dir) {
         return !g_file_test(dir, G_FILE_TEST_EXISTS);
 }
 
+static gboolean cgroup_empty(gpointer dir) {
+        return !pc_cgroup_populated(dir);
+}
+
 static gboolean pidfd_ended(gpointer fd) {
         return pc_pidfd_wait_readable(GPOINTER_TO_INT(fd), 0);
 }
@@ -685,9 +689,32 @@ static void test_processes_come_back_in_their_cgroups(PcFixture *fx) {
         g_autoptr(GVariant) ping = pc_manager_call(fx, "ListProcesses", NULL, NULL, &error);
         g_assert_no_error(error);
 
+        /* What a killed daemon may leave: an empty cgroup named for a process
+         * it never started (a Spawn cut short, or the one it makes ahead for
+         * the next Spawn), and one holding a process it no longer knows. */
+        g_autofree char *stale = g_strdup_printf("%s/process-%" G_GUINT64_FORMAT, fx->cgroup, path_id(b) + 1000);
+        g_autofree char *held = g_strdup_printf("%s/process-%" G_GUINT64_FORMAT, fx->cgroup, path_id(b) + 1001);
+        g_assert_cmpint(mkdir(stale, 0755), ==, 0);
+        g_assert_cmpint(mkdir(held, 0755), ==, 0);
+        pid_t stray = pc_start_child(PC_ARGV("/bin/sleep", "60"), -1, FALSE);
+        g_autofree char *procs = g_strconcat(held, "/cgroup.procs", NULL);
+        g_autofree char *stray_text = g_strdup_printf("%d", (int) stray);
+        int procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(procs_fd, >=, 0);
+        g_assert_cmpint(write(procs_fd, stray_text, strlen(stray_text)), ==, (gssize) strlen(stray_text));
+        close(procs_fd);
+
         daemon_kill9(fx, h);
         feed(c_feed);
         daemon_start(fx, h);
+
+        /* Gone at start, before the bus name is taken; the held one is left as it is. */
+        g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_test(held, G_FILE_TEST_IS_DIR));
+        kill(stray, SIGKILL);
+        g_assert_cmpint(waitpid(stray, NULL, 0), ==, stray);
+        g_assert_true(pc_poll_until(cgroup_empty, held, PC_TIMEOUT_MS));
+        g_assert_cmpint(rmdir(held), ==, 0);
 
         for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
                 g_autofree char *cg = pc_get_process_string(fx, all[i], "ControlGroup");
