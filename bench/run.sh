@@ -95,6 +95,9 @@ echo
 echo "== root, program as root (target: Spawn+Wait <= 1.3x its posix_spawn+waitpid)"
 "$build/bench/spawn-wait" --address="$address" "$@"
 echo
+echo "== root, a program that computes: how soon Spawn replies (posix_spawn alike returns after the exec)"
+"$build/bench/spawn-busy" --address="$address"
+echo
 echo "== root, program as nobody (through procctl-exec)"
 "$build/bench/spawn-wait" --address="$address" --spawn-user=nobody "$@"
 echo

@@ -211,14 +211,15 @@ static void setup_nofile(Manager *m) {
 /* A short scheduling slice (sched_attr's sched_runtime, which the EEVDF
  * scheduler of Linux 6.12 and later takes as the slice asked for; older
  * kernels ignore it): a task with a shorter slice than the one running may
- * preempt it when woken.  The daemon's work per event is tens of µs, and the
- * event that matters most comes from the child it has just started: its exec
- * wakes the daemon on the child's CPU, where with the default slice the
- * daemon waited for the whole of a short program before it could send the
- * Spawn reply, beside an idle CPU.  The daemon's weight, its share of the
- * CPU, stays what it was (nice is kept).  The reset on fork gives children
- * the default slice again, and nice 0 if the daemon runs below it: the
- * daemon's scheduling is nothing a child inherits. */
+ * preempt it when woken.  The exec of a new child wakes the daemon, and the
+ * scheduler puts it on the child's CPU: with the default slice the daemon
+ * then waited there until the program blocked or its slice ran out, which
+ * for a program that computes delayed the Spawn reply by a whole slice
+ * (3.5 ms rather than 0.3, bench/spawn-wait --busy).  The daemon's work per
+ * event is tens of µs.  Its weight, its share of the CPU, stays what it was
+ * (nice is kept).  The reset on fork gives children the default slice again,
+ * and nice 0 if the daemon runs below it: the daemon's scheduling is nothing
+ * a child inherits. */
 static void setup_scheduling(void) {
         struct procctl_sched_attr attr = {};
 

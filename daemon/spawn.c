@@ -58,8 +58,6 @@ typedef struct ChildContext {
         struct rlimit nofile; /* req->nofile's soft limit, under the hard limit in force now */
         SpawnFailure *failure;
         int cgroup_procs_fd; /* without CLONE_INTO_CGROUP: the cgroup.procs the child writes itself into; -1: none */
-        pid_t daemon_tid;    /* with daemon_cpu >= 0: the daemon, kept to daemon_cpu until the clone returns */
-        int daemon_cpu;      /* the CPU the daemon runs on (keep_daemon_cpu()); -1: not kept */
         int moved[SPAWN_MAX_FD + 3]; /* source descriptors, moved above every target */
 } ChildContext;
 
@@ -240,16 +238,6 @@ static int child_main(void *userdata) {
         if (c->cgroup_procs_fd >= 0 && write(c->cgroup_procs_fd, "0", 1) < 0)
                 return child_fail(c, SPAWN_STAGE_CGROUP, errno);
 
-        /* 0b. The daemon, asleep until this child execs, wakes where it ran,
-         *     not here (keep_daemon_cpu()).  Best effort: nothing of the
-         *     child's depends on it. */
-        if (c->daemon_cpu >= 0) {
-                cpu_set_t one;
-                CPU_ZERO(&one);
-                CPU_SET(c->daemon_cpu, &one);
-                (void) sched_setaffinity(c->daemon_tid, sizeof(one), &one);
-        }
-
         /* 1. With CLONE_FILES the child shares the daemon's descriptor table: take a
          *    private copy of what lies below the floor, leaving the daemon's pidfds
          *    behind uncopied.  Nothing may change a descriptor before this. */
@@ -406,40 +394,12 @@ static pid_t clone_child(const SpawnRequest *req, int flags, ChildContext *ctx, 
         return pid;
 }
 
-/*
- * The child's exec wakes the daemon, and the scheduler puts a task woken by
- * another on the waker's CPU: the daemon would land on the CPU where the
- * program has just started, and there either wait for the whole of a short
- * program before it could reply to the Spawn, or (with its short slice,
- * main.c) preempt the program for the reply, while the CPU the daemon left
- * stays idle.  So the child, placed by the kernel as any new process is (on
- * the idlest CPU), keeps the sleeping daemon to the CPU it ran on (step 0b),
- * and the daemon takes its whole affinity back once the clone returns: it
- * replies there while the program runs on its own.  The child's affinity is
- * never touched.  With one CPU allowed, or more than cpu_set_t holds,
- * nothing is done.  false: the daemon is not to be kept, *ret_affinity unset.
- */
-static bool keep_daemon_cpu(ChildContext *c, cpu_set_t *ret_affinity) {
-        int cpu;
-
-        if (sched_getaffinity(0, sizeof(cpu_set_t), ret_affinity) < 0 || CPU_COUNT(ret_affinity) < 2)
-                return false;
-        cpu = sched_getcpu();
-        if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, ret_affinity))
-                return false;
-        c->daemon_cpu = cpu;
-        c->daemon_tid = gettid();
-        return true;
-}
-
 int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_failure) {
-        ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds, .cgroup_procs_fd = -1,
-                             .daemon_cpu = -1 };
+        ChildContext ctx = { .req = req, .failure = ret_failure, .fds = req->fds, .n_fds = req->n_fds, .cgroup_procs_fd = -1 };
         SpawnFd fds[SPAWN_MAX_FD + 3];
         int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
         int status[2] = { -1, -1 };
         sigset_t all, saved;
-        cpu_set_t affinity;
         int pidfd = -1, error = 0;
         pid_t pid;
 
@@ -500,10 +460,7 @@ int spawn_child(const SpawnRequest *req, SpawnResult *ret, SpawnFailure *ret_fai
 
         sigfillset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, &saved);
-        bool kept = keep_daemon_cpu(&ctx, &affinity);
         pid = clone_child(req, flags, &ctx, &pidfd, &error);
-        if (kept && sched_setaffinity(0, sizeof(cpu_set_t), &affinity) < 0)
-                log_warning_errno(errno, "Failed to restore procctld's CPU affinity: %m");
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
         safe_close(ctx.cgroup_procs_fd);
 
