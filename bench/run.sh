@@ -9,7 +9,8 @@
 #
 # As root it measures three callers side by side on one daemon, each against
 # its own posix_spawn+waitpid: root starting a program as root (the
-# vfork-style child), root starting it as nobody (through procctl-exec), and
+# vfork-style child; then, with bench/spawn-busy, how soon Spawn replies
+# when the program computes), root starting it as nobody (through procctl-exec), and
 # nobody starting it as itself (authorization and identity switch included;
 # polkit is not on this bus). Then, with Debian's polkitd started on the
 # same bus (if installed; it is shown the project's actions file in a mount
