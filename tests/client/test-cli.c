@@ -956,6 +956,18 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
 #define ISO_TIME "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"
 
 /* --since, --timestamps, --stream, stderr in red, and the exit status. */
+typedef struct {
+        PcFixture *fx;
+        const char *id;
+        const char *out; /* all of `procctl logs ID`'s output */
+} LogsShow;
+
+static gboolean logs_show(gpointer data) {
+        LogsShow *l = data;
+        g_auto(CliResult) r = run_cli(l->fx, "logs", l->id);
+        return g_strcmp0(r.out, l->out) == 0;
+}
+
 static void test_logs_filter_mark_and_say_whether_more_may_come(PcFixture *fx) {
         g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo a; echo b >&2; echo c"));
         g_auto(CliResult) w = run_cli(fx, "wait", id);
@@ -997,8 +1009,12 @@ static void test_logs_filter_mark_and_say_whether_more_may_come(PcFixture *fx) {
         g_auto(CliResult) off = run_cli_full(fx, NULL, NULL, ARGS("SYSTEMD_COLORS=0"), ARGS("logs", id));
         g_assert_cmpuint(strlen(off.out), ==, 6);
 
-        /* A process still running (so more may come): 3; once it is gone: 0. */
+        /* A process still running (so more may come): 3; once it is gone: 0.
+         * Stopped only once its line is out: a slow machine may not have run
+         * the echo yet when the Spawn returns. */
         g_autofree char *running = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo up; exec sleep 100"));
+        LogsShow up = { fx, running, "up\n" };
+        g_assert_true(pc_poll_until(logs_show, &up, PC_TIMEOUT_MS));
         g_auto(CliResult) more = run_cli(fx, "logs", running);
         g_assert_cmpint(more.code, ==, 3);
         g_auto(CliResult) stopped = run_cli(fx, "stop", running);
