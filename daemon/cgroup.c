@@ -432,12 +432,44 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
 }
 
+/* How often a cgroup whose watch the kernel refused is read instead. */
+#define CGROUP_POLL_USEC (500 * 1000)
+
+static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
+        Cgroup *cg = userdata;
+
+        (void) sd_event_source_set_time_relative(source, CGROUP_POLL_USEC);
+        (void) sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        on_events(cg); /* may free cg, and this source with it */
+        return 0;
+}
+
+/* The kernel refused an inotify watch (the user's fs.inotify.max_user_watches
+ * is reached, say): cgroup.events is read every CGROUP_POLL_USEC instead, for
+ * this cgroup, until it is removed.  Better late than never: without it the
+ * end of what a main process left would go unnoticed. */
+static int watch_by_polling(Cgroup *cg, int error) {
+        CgroupSupport *s = cg->support;
+        int r;
+
+        r = sd_event_add_time_relative(s->event, &cg->poll_source, CLOCK_MONOTONIC, CGROUP_POLL_USEC, 0, on_poll, cg);
+        if (r < 0)
+                return -error;
+        if (!s->warned_polling)
+                log_warning_errno(error, "Cannot watch the cgroup %s through inotify (%m; fs.inotify.max_user_watches?): "
+                                         "such cgroups are read every %d ms instead",
+                                  cg->path, CGROUP_POLL_USEC / 1000);
+        s->warned_polling = true;
+        (void) read_events(cg, &cg->populated, &cg->frozen);
+        return 0;
+}
+
 int cgroup_watch(Cgroup *cg) {
         CgroupSupport *s = cg->support;
         char file[PATH_MAX];
         int r;
 
-        if (cg->wd >= 0 || cg->removed)
+        if (cg->wd >= 0 || cg->poll_source || cg->removed)
                 return 0;
         if (!s->inotify_source) {
                 r = sd_event_add_io(s->event, &s->inotify_source, s->inotify_fd, EPOLLIN, on_inotify, s);
@@ -447,7 +479,7 @@ int cgroup_watch(Cgroup *cg) {
         snprintf(file, sizeof(file), "%s%s/cgroup.events", s->mount, cg->path);
         cg->wd = inotify_add_watch(s->inotify_fd, file, IN_MODIFY);
         if (cg->wd < 0)
-                return -errno;
+                return watch_by_polling(cg, errno);
         if (!tsearch(cg, &s->watches, wd_compare)) {
                 (void) inotify_rm_watch(s->inotify_fd, cg->wd);
                 cg->wd = -1;
@@ -459,6 +491,7 @@ int cgroup_watch(Cgroup *cg) {
 }
 
 static void unwatch_events(Cgroup *cg) {
+        cg->poll_source = sd_event_source_disable_unref(cg->poll_source);
         if (cg->wd < 0)
                 return;
         (void) tdelete(cg, &cg->support->watches, wd_compare);

@@ -49,6 +49,7 @@ typedef struct CgroupSupport {
         sd_event_source *inotify_source;
         void *watches;        /* tsearch tree of Cgroup, by watch descriptor */
         LIST_HEAD(Cgroup, abandoned); /* let go of while populated: removed once empty */
+        bool warned_polling;  /* said once that a watch was refused (cgroup_watch()) */
         Cgroup *spare;        /* made ahead for the process id spare_id (cgroup_prepare()) */
         uint64_t spare_id;
 } CgroupSupport;
@@ -84,6 +85,7 @@ struct Cgroup {
         const char *name;    /* its last component, in path: "process-<id>" */
         int dir_fd;          /* its directory, for the child to start in (spawn.h); -1 after */
         int wd;              /* the inotify watch of its cgroup.events; -1: none */
+        sd_event_source *poll_source; /* instead, where the kernel refused the watch */
         bool populated;
         bool frozen;
         bool removed;
@@ -126,10 +128,11 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
  * restart policy to start in: every run in the same cgroup. */
 int cgroup_reopen(Cgroup *cg);
 /* Watches its cgroup.events and reads it: the owner hears of changes from
- * now.  Not from the start: a watch costs two syscalls of the kernel's
- * slowest kind (inotify_rm_watch waits out an SRCU grace period), and only
- * a cgroup left populated by its main process, or frozen, has changes worth
- * hearing; while the main process runs, nothing is. */
+ * now.  Not from the start: removing a watch after the rmdir costs ~90 µs
+ * (the watch holds the deleted file's inode), and only a cgroup left
+ * populated by its main process, or frozen, has changes worth hearing;
+ * while the main process runs, nothing is.  Where the kernel refuses the
+ * watch, the file is read every 0.5 s instead (logged once). */
 int cgroup_watch(Cgroup *cg);
 /* Closes and forgets; removes the cgroup only if it is empty (the daemon is
  * leaving: what runs in it keeps running). */
