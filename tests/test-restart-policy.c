@@ -724,10 +724,13 @@ static void test_restart_by_another_user_denied(PcFixture *fx) {
 static void test_restart_on_failure_program_exiting_zero(PcFixture *fx) {
         guint32 pid1;
         g_autofree char *mark = pc_fixture_out_path(fx, "trap-set");
-        /* The mark once the trap is set and the sleep forked: a SIGTERM to the
-         * cgroup then reaches both (one sent while the shell forks could miss
-         * the new child, which only the stop timeout's SIGKILL would end). */
-        g_autofree char *script = g_strdup_printf("trap 'exit 0' TERM; sleep 60 & touch %s; wait", mark);
+        /* The mark, made by the background child itself once it runs as a
+         * subshell (the trap set before it, and reset in it): a SIGTERM to the
+         * cgroup then reaches both.  One sent earlier could miss the new child
+         * (the shell forking it), or be taken by the shell's handler the child
+         * still has until the subshell resets its traps: the sleep would then
+         * outlive it, and only the stop timeout's SIGKILL would end it. */
+        g_autofree char *script = g_strdup_printf("trap 'exit 0' TERM; (touch %s; exec sleep 60) & wait", mark);
         g_autofree char *path = pc_spawn_ok(fx, PC_ARGV("/bin/sh", "-c", script),
                                             policy("on-failure", 600000 * MS, 5, 10000 * MS), &pid1);
         g_autoptr(GError) error = NULL;
