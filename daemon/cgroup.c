@@ -526,8 +526,8 @@ static Cgroup *cgroup_alloc(char *path) {
         return cg;
 }
 
-/* mkdir "process-<id>" in the subtree, opened. */
-static int cgroup_make(CgroupSupport *s, uint64_t id, Cgroup **ret) {
+/* mkdir "process-<id>" in the subtree; opened (dir_fd) if open. */
+static int cgroup_make(CgroupSupport *s, uint64_t id, bool open, Cgroup **ret) {
         Cgroup *cg;
         int r;
 
@@ -541,11 +541,13 @@ static int cgroup_make(CgroupSupport *s, uint64_t id, Cgroup **ret) {
                 free(cg);
                 return r;
         }
-        cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-        if (cg->dir_fd < 0) {
-                r = -errno;
-                cgroup_free(cg);
-                return r;
+        if (open) {
+                cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+                if (cg->dir_fd < 0) {
+                        r = -errno;
+                        cgroup_free(cg);
+                        return r;
+                }
         }
         *ret = cg;
         return 0;
@@ -558,10 +560,9 @@ int cgroup_prepare(CgroupSupport *s, sd_event *event, uint64_t id) {
                 return 0;
         s->spare = cgroup_free(s->spare);
         s->event = event;
-        r = cgroup_make(s, id, &s->spare);
+        r = cgroup_make(s, id, false, &s->spare); /* opened when taken: no descriptor held meanwhile */
         if (r < 0)
                 return log_debug_errno(r, "Failed to make a cgroup ahead: %m");
-        s->spare->dir_fd = safe_close(s->spare->dir_fd); /* opened when taken: no descriptor held meanwhile */
         s->spare_id = id;
         return 0;
 }
@@ -587,7 +588,7 @@ int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimit
                 }
         } else {
                 s->spare = cgroup_free(s->spare); /* its id went to another (Adopt) */
-                r = cgroup_make(s, id, &cg);
+                r = cgroup_make(s, id, true, &cg);
                 if (r < 0)
                         return r;
         }

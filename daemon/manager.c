@@ -157,37 +157,47 @@ static int on_spare_cgroup(sd_event_source *s, void *userdata) {
 
         if (cgroup_prepare(&m->cgroup, m->event, ids_peek(&m->ids)) < 0)
                 return 0;
-        if (m->spare_cgroup_timer) {
-                r = sd_event_source_set_time_relative(m->spare_cgroup_timer, SPARE_CGROUP_USEC);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(m->spare_cgroup_timer, SD_EVENT_ONESHOT);
-        } else
-                r = sd_event_add_time_relative(m->event, &m->spare_cgroup_timer, CLOCK_MONOTONIC, SPARE_CGROUP_USEC,
-                                               100 * 1000, on_spare_cgroup_unused, m);
+        r = sd_event_source_set_time_relative(m->spare_cgroup_timer, SPARE_CGROUP_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->spare_cgroup_timer, SD_EVENT_ONESHOT);
         if (r < 0)
                 cgroup_drop_spare(&m->cgroup); /* nothing would remove it */
         return 0;
+}
+
+/* The sources that make and remove the cgroup made ahead, both off until a
+ * process ends.  Made at start, so that the descriptors the daemon holds
+ * (sd-event's timerfd for the clock) are the same from its start: a caller
+ * sees no descriptor come and go with its calls.  None (no cgroups, or no
+ * memory): Spawn makes each cgroup itself. */
+static void manager_setup_spare_cgroup(Manager *m) {
+        int r;
+
+        if (!m->cgroup.usable)
+                return;
+        r = sd_event_add_defer(m->event, &m->spare_cgroup_source, on_spare_cgroup, m);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->spare_cgroup_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->spare_cgroup_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &m->spare_cgroup_timer, CLOCK_MONOTONIC, SPARE_CGROUP_USEC,
+                                               100 * 1000, on_spare_cgroup_unused, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->spare_cgroup_timer, SD_EVENT_OFF);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot make cgroups ahead: %m");
+                m->spare_cgroup_source = sd_event_source_disable_unref(m->spare_cgroup_source);
+                m->spare_cgroup_timer = sd_event_source_disable_unref(m->spare_cgroup_timer);
+        }
 }
 
 /* The next Spawn's cgroup is made once nothing else is pending: after a
  * process has ended and its replies have gone out (the next Spawn's, or
  * while a child runs), not in the Spawn itself. */
 static void manager_prepare_cgroup(Manager *m) {
-        int r;
-
-        if (!m->cgroup.usable || m->exiting)
-                return;
-        if (m->spare_cgroup_source) {
+        if (m->spare_cgroup_source && !m->exiting)
                 (void) sd_event_source_set_enabled(m->spare_cgroup_source, SD_EVENT_ONESHOT);
-                return;
-        }
-        r = sd_event_add_defer(m->event, &m->spare_cgroup_source, on_spare_cgroup, m);
-        if (r >= 0)
-                r = sd_event_source_set_priority(m->spare_cgroup_source, SD_EVENT_PRIORITY_IDLE);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->spare_cgroup_source, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_debug_errno(r, "Cannot make cgroups ahead: %m");
 }
 
 void manager_process_exited(Manager *m, Process *p) {
@@ -580,6 +590,7 @@ int manager_start(Manager *m) {
         if (m->fd_store && m->pidfd.usable)
                 (void) fdstore_restore(m);
         cgroup_sweep(&m->cgroup, process_id_tracked, m);
+        manager_setup_spare_cgroup(m);
 
         r = sd_bus_request_name(m->bus, PROCCTL_BUS_NAME, 0);
         if (r < 0)
