@@ -526,8 +526,8 @@ static Cgroup *cgroup_alloc(char *path) {
         return cg;
 }
 
-/* mkdir "process-<id>" in the subtree; opened (dir_fd) if open. */
-static int cgroup_make(CgroupSupport *s, uint64_t id, bool open, Cgroup **ret) {
+/* mkdir "process-<id>" in the subtree, nothing opened. */
+static int cgroup_make(CgroupSupport *s, uint64_t id, Cgroup **ret) {
         Cgroup *cg;
         int r;
 
@@ -541,14 +541,6 @@ static int cgroup_make(CgroupSupport *s, uint64_t id, bool open, Cgroup **ret) {
                 free(cg);
                 return r;
         }
-        if (open) {
-                cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-                if (cg->dir_fd < 0) {
-                        r = -errno;
-                        cgroup_free(cg);
-                        return r;
-                }
-        }
         *ret = cg;
         return 0;
 }
@@ -560,7 +552,7 @@ int cgroup_prepare(CgroupSupport *s, sd_event *event, uint64_t id) {
                 return 0;
         s->spare = cgroup_free(s->spare);
         s->event = event;
-        r = cgroup_make(s, id, false, &s->spare); /* opened when taken: no descriptor held meanwhile */
+        r = cgroup_make(s, id, &s->spare); /* opened when taken: no descriptor held meanwhile */
         if (r < 0)
                 return log_debug_errno(r, "Failed to make a cgroup ahead: %m");
         s->spare_id = id;
@@ -578,26 +570,20 @@ int cgroup_new(CgroupSupport *s, sd_event *event, uint64_t id, const CgroupLimit
         if (!s->usable)
                 return -EOPNOTSUPP;
         s->event = event;
-        if (s->spare && s->spare_id == id) {
+        if (s->spare && s->spare_id == id)
                 cg = TAKE_PTR(s->spare);
-                cg->dir_fd = openat(s->subtree_fd, cg->name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-                if (cg->dir_fd < 0) {
-                        r = -errno;
-                        cgroup_free(cg);
-                        return r;
-                }
-        } else {
+        else {
                 s->spare = cgroup_free(s->spare); /* its id went to another (Adopt) */
-                r = cgroup_make(s, id, true, &cg);
+                r = cgroup_make(s, id, &cg);
                 if (r < 0)
                         return r;
         }
-        if (limits) {
+        r = cgroup_reopen(cg);
+        if (r >= 0 && limits)
                 r = cgroup_limits_write(cg->dir_fd, limits);
-                if (r < 0) {
-                        cgroup_free(cg);
-                        return r;
-                }
+        if (r < 0) {
+                cgroup_free(cg);
+                return r;
         }
         *ret = cg;
         return 0;
@@ -640,10 +626,9 @@ int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg) 
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
         s->event = event;
-        r = cgroup_watch(cg);
+        r = cgroup_watch(cg); /* and its state read */
         if (r < 0)
                 return r;
-        (void) read_events(cg, &cg->populated, &cg->frozen);
         (void) cgroup_cpu_usage_nsec(cg);
         return 0;
 }

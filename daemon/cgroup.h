@@ -124,8 +124,9 @@ Cgroup *cgroup_record_new(const char *path, bool removed, uint64_t cpu_usage_nse
  * otherwise), its cgroup.events watched again and its state read.  One that
  * is gone is kept as removed, with the CPU time recorded last. */
 int cgroup_reattach(CgroupSupport *s, sd_event *event, uint64_t id, Cgroup *cg);
-/* Opens the directory again (dir_fd), for the next run of a process with a
- * restart policy to start in: every run in the same cgroup. */
+/* Opens the directory (dir_fd, again), for the child to start in: the
+ * first run's, and each later run's of a process with a restart policy,
+ * every run in the same cgroup. */
 int cgroup_reopen(Cgroup *cg);
 /* Watches its cgroup.events and reads it: the owner hears of changes from
  * now.  Not from the start: removing a watch after the rmdir costs ~90 µs

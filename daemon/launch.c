@@ -130,11 +130,8 @@ static int describe_spawned(Process *p, void *userdata) {
         p->working_directory = o->working_directory ? TAKE_PTR(o->working_directory) : strdup("/");
         p->description = TAKE_PTR(o->description);
         p->kill_process_only = o->kill_process_only;
-        if (l->cgroup) {
-                int r = process_attach_cgroup(p, TAKE_PTR(l->cgroup));
-                if (r < 0)
-                        return r;
-        }
+        if (l->cgroup)
+                process_attach_cgroup(p, TAKE_PTR(l->cgroup));
         charge_move(&p->bytes, &l->bytes);
         p->output = TAKE_PTR(l->output);
         p->listed = l->listed;

@@ -215,7 +215,7 @@ static void setup_nofile(Manager *m) {
  * scheduler puts it on the child's CPU: with the default slice the daemon
  * then waited there until the program blocked or its slice ran out, which
  * for a program that computes delayed the Spawn reply by a whole slice
- * (3.5 ms rather than 0.3, bench/spawn-wait --busy).  The daemon's work per
+ * (3.5 ms rather than 0.3, bench/spawn-busy).  The daemon's work per
  * event is tens of µs.  Its weight, its share of the CPU, stays what it was
  * (nice is kept).  The reset on fork gives children the default slice again,
  * and nice 0 if the daemon runs below it: the daemon's scheduling is nothing

@@ -499,11 +499,11 @@ static void on_cgroup_changed(Cgroup *cg, bool emptied, bool frozen_changed, voi
         process_answer_waiters(p, true);
 }
 
-int process_attach_cgroup(Process *p, Cgroup *cg) {
+/* Watched only once its main process leaves it populated, or it is frozen. */
+void process_attach_cgroup(Process *p, Cgroup *cg) {
         p->cgroup = cg;
         cg->changed = on_cgroup_changed;
         cg->userdata = p;
-        return 0; /* watched once its main process leaves it populated, or is frozen */
 }
 
 void process_settle_cgroup(Process *p) {

@@ -182,7 +182,7 @@ void process_run_started(Process *p);
 void process_end_for_good(Process *p);
 
 /* Gives p its cgroup (launch.c, from describe): p hears when it empties. */
-int process_attach_cgroup(Process *p, Cgroup *cg);
+void process_attach_cgroup(Process *p, Cgroup *cg);
 
 /* After a restart, for an exited process whose cgroup came back: what is
  * left in it is stopped (kill-mode control-group), an empty one removed. */

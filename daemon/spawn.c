@@ -4,9 +4,9 @@
  * CLONE_VM|CLONE_VFORK|CLONE_PIDFD (clone3() with CLONE_INTO_CGROUP when the
  * process has a cgroup, see spawn_clone3() below), and the child runs
  * child_main(): read it top to bottom as the list of what a child gets.  The
- * child shares the daemon's memory until its first exec, so it calls nothing that allocates,
- * locks or touches the daemon's state: raw syscalls and async-signal-safe
- * libc only.  It stays root all that time; a child that is to run as another
+ * child shares the daemon's memory until its first exec, so it calls nothing
+ * that allocates, locks or touches the daemon's state: raw syscalls and
+ * async-signal-safe libc only.  It stays root all that time; a child that is to run as another
  * user becomes procctl-exec first (spawn.h says why).
  */
 #include <errno.h>
