@@ -613,7 +613,7 @@ static void start_daemon(PcFixture *fx) {
         } else {
                 const char *argv[6] = { procctld, log_arg };
                 size_t n = 2;
-                /* The options given, in order; a NULL ends the list early. */
+                /* The options given, in order, each only if set. */
                 const char *options[] = { cgroup_arg, pc_fixture_daemon_option, pc_fixture_daemon_option2 };
                 for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
                         if (options[i])

@@ -11,9 +11,11 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs pc-child report with the given options and returns its report. */
@@ -210,36 +212,33 @@ static void test_descriptor_limit_is_a_logins(PcFixture *fx) {
                 g_assert_cmpstr(pc_report_get(r, "rlimit-nofile"), ==, expected);
 }
 
-/* The value of the line of /proc/PID/FILE that starts with key, as
- * pc-child reports its own ("-": none). */
-static char *proc_field(pid_t pid, const char *file, const char *key) {
-        g_autofree char *name = g_strdup_printf("/proc/%d/%s", (int) pid, file);
-        g_autofree char *text = NULL;
-        g_auto(GStrv) lines = NULL;
+/* pc-child's report when the test starts it itself: what a child of the
+ * process that started the daemon gets. */
+static PcReport *local_report(PcFixture *fx) {
+        g_autofree char *file = pc_fixture_out_path(fx, "report-local");
+        pid_t pid = pc_start_child(PC_ARGV(pc_child_path(), "report", file), -1, FALSE);
+        int status;
 
-        if (!g_file_get_contents(name, &text, NULL, NULL))
-                return g_strdup("-");
-        lines = g_strsplit(text, "\n", -1);
-        for (char **l = lines; *l; l++)
-                if (g_str_has_prefix(*l, key))
-                        return g_strstrip(g_strdup(*l + strlen(key) + strspn(*l + strlen(key), " \t:")));
-        return g_strdup("-");
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        return pc_report_load(file, PC_TIMEOUT_MS);
 }
 
 static void assert_scheduling_is_not_the_daemons(PcFixture *fx, const char *user) {
         /* The daemon was started from this process: what it had then is
          * what a child gets, whatever the daemon asked for itself (a short
-         * slice, main.c) or did to itself while cloning (spawn.c). */
-        g_autofree char *cpus = proc_field(getpid(), "status", "Cpus_allowed_list:");
-        g_autofree char *slice = proc_field(getpid(), "sched", "se.slice");
+         * slice, main.c). */
+        g_autoptr(PcReport) local = local_report(fx);
+        cpu_set_t own, daemon;
+        g_assert_cmpint(sched_getaffinity(0, sizeof(own), &own), ==, 0);
         for (int i = 0; i < 20; i++) {
                 g_autoptr(PcReport) r = spawn_report(fx, user ? pc_options("user", g_variant_new_string(user), NULL) : NULL,
                                                      NULL, NULL);
-                g_assert_cmpstr(pc_report_get(r, "cpus-allowed"), ==, cpus);
-                g_assert_cmpstr(pc_report_get(r, "slice"), ==, slice);
-                /* And the daemon runs where it may run again. */
-                g_autofree char *daemon_cpus = proc_field(fx->daemon_pid, "status", "Cpus_allowed_list:");
-                g_assert_cmpstr(daemon_cpus, ==, cpus);
+                g_assert_cmpstr(pc_report_get(r, "cpus-allowed"), ==, pc_report_get(local, "cpus-allowed"));
+                g_assert_cmpstr(pc_report_get(r, "slice"), ==, pc_report_get(local, "slice"));
+                /* And the daemon may run where it could at its start. */
+                g_assert_cmpint(sched_getaffinity(fx->daemon_pid, sizeof(daemon), &daemon), ==, 0);
+                g_assert_true(CPU_EQUAL(&daemon, &own));
         }
 }
 

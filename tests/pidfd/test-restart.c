@@ -74,10 +74,6 @@ static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
         return h;
 }
 
-static Harness *harness_new(PcFixture *fx) {
-        return harness_new_with(fx, NULL);
-}
-
 static void harness_send(Harness *h, const char *command) {
         g_autofree char *line = g_strconcat(command, "\n", NULL);
         g_assert_cmpint(write(h->in, line, strlen(line)), ==, (gssize) strlen(line));
@@ -159,6 +155,21 @@ static void daemon_start(PcFixture *fx, Harness *h) {
         harness_expect(h, ready);
         g_assert_true(name_has_owner(fx));
         fx->daemon_pid = pid;
+}
+
+/* The fixture's procctld gives way to one under a new harness, started;
+ * extra_daemon_arg: one more option for it, or NULL. */
+static Harness *harness_take_over(PcFixture *fx, const char *extra_daemon_arg) {
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new_with(fx, extra_daemon_arg);
+        daemon_start(fx, h);
+        return h;
+}
+
+/* The harness quits, and its procctld with it: none left for the fixture to stop. */
+static void harness_done(PcFixture *fx, Harness *h) {
+        harness_free(h);
+        fx->daemon_pid = 0;
 }
 
 static void daemon_kill9(PcFixture *fx, Harness *h) {
@@ -289,9 +300,7 @@ static const char *const sleep_argv[] = { "/bin/sleep", "60", NULL };
 
 static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         /* Before the first crash: one that has exited already, three running. */
         Expected a = { "A (exit 3 before the crash)", NULL, 0, exits3_argv, NULL, "exited", "exited", 3 };
@@ -405,8 +414,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         g_autofree char *f = pc_spawn_ok(fx, sleep_argv, NULL, NULL);
         g_assert_cmpuint(path_id(f), >, path_id(e.path));
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 
         for (gsize i = 0; i < G_N_ELEMENTS(all2); i++)
                 g_free((gpointer) all2[i]->path);
@@ -493,9 +501,7 @@ static void write_lines(int feed_fd, const char *dir, int n, int total) {
 }
 
 static void test_captured_output_survives_kill_9_of_the_daemon(PcFixture *fx) {
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         g_autofree char *dir = g_dir_make_tmp("procctl-restart-output-XXXXXX", NULL);
         g_assert_nonnull(dir);
@@ -582,8 +588,7 @@ static void test_captured_output_survives_kill_9_of_the_daemon(PcFixture *fx) {
         daemon_start(fx, h);
         assert_output_is(fx, path, out_all, err_all, all);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
         for (int i = 50; i <= 2150; i += i == 50 ? 2000 : 100) {
                 g_autofree char *ack = g_strdup_printf("%s/ack-%d", dir, i);
                 (void) unlink(ack);
@@ -643,9 +648,7 @@ static void test_processes_come_back_in_their_cgroups(PcFixture *fx) {
         }
         g_autofree char *mount = pc_cgroup2_mount();
         g_autofree char *cgroup_arg = g_strconcat("--cgroup=", fx->cgroup + strlen(mount), NULL);
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new_with(fx, cgroup_arg);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, cgroup_arg);
         g_auto(GStrv) features = pc_features(fx);
         g_assert_true(g_strv_contains((const char *const *) features, "cgroup"));
 
@@ -759,8 +762,7 @@ static void test_processes_come_back_in_their_cgroups(PcFixture *fx) {
         g_assert_true(pc_stop(fx, f, NULL, NULL, &error));
         g_assert_no_error(error);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
         for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
                 g_free(cgroups[i]);
 }
@@ -803,9 +805,7 @@ static const char *const reads_argv[] = { "/bin/sh", "-c", "read x; exit 5", NUL
  * is restarted by the new daemon from the request the store kept. */
 static void test_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         g_autofree char *delayed = pc_spawn_ok(
                 fx, exits3_argv,
@@ -868,8 +868,7 @@ static void test_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
         g_free(reason);
         close(p[1]);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 }
 
 
@@ -877,9 +876,7 @@ static void test_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
  * policy but no request to run again from: it comes back after kill -9 of
  * the daemon as the exited record it is, and the new daemon serves. */
 static void test_ended_restart_policy_survives_kill_9_of_the_daemon(PcFixture *fx) {
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         g_autofree char *ended = pc_spawn_ok(
                 fx, exits3_argv,
@@ -897,8 +894,7 @@ static void test_ended_restart_policy_survives_kill_9_of_the_daemon(PcFixture *f
         g_assert_cmpuint(get_u32(fx, ended, "RestartCount"), ==, 1);
         pc_assert_wait_result(fx, ended, "exited", 3);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 }
 
 /* A daemon killed while Restart stops a run (one that ignores SIGTERM):
@@ -907,9 +903,7 @@ static void test_ended_restart_policy_survives_kill_9_of_the_daemon(PcFixture *f
  * would wait.  The call that asked is lost with the old daemon. */
 static void test_restart_completes_after_kill_9_of_the_daemon(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         guint32 pid1;
         g_autofree char *path = pc_fixture_spawn(
@@ -941,8 +935,7 @@ static void test_restart_completes_after_kill_9_of_the_daemon(PcFixture *fx) {
         g_assert_true(pc_stop(fx, path, NULL, NULL, &error));
         g_assert_no_error(error);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 }
 
 static gboolean file_has_line(gpointer data) {
@@ -956,9 +949,7 @@ static gboolean file_has_line(gpointer data) {
  * for a restart (which would send it SIGTERM again and start a next run). */
 static void test_stop_after_restart_wins_after_kill_9_of_the_daemon(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         g_autofree char *log = pc_fixture_out_path(fx, "signals");
         g_autofree char *ready = pc_fixture_out_path(fx, "ready");
@@ -1007,8 +998,7 @@ static void test_stop_after_restart_wins_after_kill_9_of_the_daemon(PcFixture *f
         g_assert_no_error(error);
         pc_assert_wait_result(fx, path, "killed", SIGKILL);
         g_assert_cmpuint(get_u32(fx, path, "RestartCount"), ==, 0);
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 }
 
 /* A Stop under way when the daemon is killed goes on in the new daemon:
@@ -1016,9 +1006,7 @@ static void test_stop_after_restart_wins_after_kill_9_of_the_daemon(PcFixture *f
  * and one with a restart policy ends for good, with no next run. */
 static void test_stop_goes_on_after_kill_9_of_the_daemon(PcFixture *fx) {
         g_autoptr(GError) error = NULL;
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new(fx);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, NULL);
 
         g_autofree char *ready = pc_fixture_out_path(fx, "deaf");
         g_autofree char *script = g_strdup_printf("trap '' TERM; : > %s; exec sleep 600", ready);
@@ -1058,8 +1046,7 @@ static void test_stop_goes_on_after_kill_9_of_the_daemon(PcFixture *fx) {
                 g_assert_cmpuint(get_u32(fx, paths[i], "RestartCount"), ==, 0);
                 g_free((gpointer) paths[i]);
         }
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
 }
 
 /* A daemon restarted with a lower MaxRunningPerUser takes back every
@@ -1090,9 +1077,7 @@ static void test_restart_past_a_lowered_quota_ends_it(PcFixture *fx) {
         g_autofree char *conf = g_build_filename(fx->tmpdir, "procctld.conf", NULL);
         g_assert_true(g_file_set_contents(conf, "[Limits]\nMaxRunningPerUser=2\n", -1, NULL));
         g_autofree char *conf_arg = g_strconcat("--config=", conf, NULL);
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new_with(fx, conf_arg);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over(fx, conf_arg);
 
         Pair pair = { fx };
         for (int i = 0; i < 2; i++) {
@@ -1127,8 +1112,7 @@ static void test_restart_past_a_lowered_quota_ends_it(PcFixture *fx) {
         g_assert_true(pc_stop(fx, pair.paths[1 - ended], NULL, NULL, &error));
         g_assert_no_error(error);
 
-        harness_free(h);
-        fx->daemon_pid = 0;
+        harness_done(fx, h);
         for (int i = 0; i < 2; i++)
                 g_free((gpointer) pair.paths[i]);
 }
