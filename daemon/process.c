@@ -354,9 +354,14 @@ static void process_record_end(Process *p, const char *reason, int status) {
         restart_ended(p);
         if (p->exit_usec == 0) /* else the last run's end, which it ends with */
                 p->exit_usec = now_usec(CLOCK_REALTIME);
+        /* Wait is about the main process alone: its callers hear first, before
+         * any work on the cgroup.  The daemon reads no call before this function
+         * is done, so nothing a caller can ask next sees the record half-ended. */
+        process_answer_waiters(p, false);
+
         /* In kill-mode control-group what the main process left behind is
          * stopped now, and a Stop returns once all of it has ended. */
-        /* Empty, it goes now, before anyone hears of the end (its CPU time is
+        /* Empty, it goes now, before anyone else hears of the end (its CPU time is
          * kept): a removal refused is what says that processes are left. */
         populated = p->cgroup && !p->cgroup->removed && cgroup_remove(p->cgroup) < 0;
         if (populated) {
@@ -377,8 +382,9 @@ static void process_record_end(Process *p, const char *reason, int status) {
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
 
-        /* Those waiting first, then the broadcasts. */
-        process_answer_waiters(p, !stop_leftovers);
+        /* The Stops (unless leftovers are to be stopped first), then the broadcasts. */
+        if (!stop_leftovers)
+                process_answer_waiters(p, true);
         process_answer_restarts(p);
 
         r = sd_bus_emit_properties_changed(m->bus, p->path, PROCCTL_PROCESS_INTERFACE, "State", "ExitReason", "ExitStatus",
