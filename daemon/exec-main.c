@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,15 +53,18 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         unsigned long long cur, max;
         unsigned uid, gid, umask_value, flags;
         size_t n_groups, n_argv, n_env;
-        int status_fd, exec_fd, consumed = 0, error;
+        int status_fd, exec_fd, consumed = 0;
         ExecRequest r = {};
 
         if (argc < 4 || sscanf(argv[1], "%u %u %o %u %d %d %llu %llu %zu %zu %zu%n", &uid, &gid, &umask_value,
                                &flags, &status_fd, &exec_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 11 ||
             argv[1][consumed] != '\0' || status_fd < 3 || exec_fd < -1 || n_argv == 0)
                 return -EINVAL;
-        if (n_groups > (size_t) argc || n_argv > (size_t) argc || n_env > (size_t) argc ||
-            4 + n_groups + n_argv + n_env != (size_t) argc)
+        if (n_groups > NGROUPS_MAX || n_argv > (size_t) argc || n_env > (size_t) argc ||
+            4 + n_groups + n_argv + 1 + n_env != (size_t) argc)
+                return -EINVAL;
+        char **end_of_argv = argv + 4 + n_groups + n_argv;
+        if (**end_of_argv != '\0')
                 return -EINVAL;
 
         r = (ExecRequest) {
@@ -77,30 +81,21 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
                 .file = argv[3],
                 .n_groups = n_groups,
         };
-        r.groups = calloc(n_groups + 1, sizeof(gid_t));
-        r.argv = calloc(n_argv + 1, sizeof(char *));
-        r.envp = calloc(n_env + 1, sizeof(char *));
-        if (!r.groups || !r.argv || !r.envp) {
-                error = -ENOMEM;
-                goto fail;
-        }
+        /* No allocation (spawn.h): the groups go to static memory, of which
+         * only what they fill is ever touched, and both lists stay in place. */
+        static gid_t groups[NGROUPS_MAX];
         for (size_t i = 0; i < n_groups; i++) {
                 unsigned g;
-                if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0') {
-                        error = -EINVAL;
-                        goto fail;
-                }
-                r.groups[i] = g;
+                if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0')
+                        return -EINVAL;
+                groups[i] = g;
         }
-        memcpy(r.argv, argv + 4 + n_groups, n_argv * sizeof(char *));
-        memcpy(r.envp, argv + 4 + n_groups + n_argv, n_env * sizeof(char *));
+        r.groups = groups;
+        *end_of_argv = NULL;
+        r.argv = argv + 4 + n_groups;
+        r.envp = end_of_argv + 1; /* ended by the kernel's NULL */
         *ret = r;
         return 0;
-fail:
-        free(r.groups);
-        free(r.argv);
-        free(r.envp);
-        return error;
 }
 
 static _Noreturn void fail(int status_fd, SpawnFailure *f, SpawnStage stage, int error) {

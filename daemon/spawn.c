@@ -306,7 +306,7 @@ static int child_main(void *userdata) {
 }
 
 /* procctl-exec's arguments (spawn.h): its numbers, the working directory,
- * the file, the groups, the program's arguments and its environment (it
+ * the file, the groups, the program's arguments, "" and its environment (it
  * starts with an empty environment of its own). */
 /* What helper_argv_new() allocated: its numbers and the groups (the rest is borrowed). */
 static void helper_argv_free(const SpawnRequest *req, char **l) {
@@ -320,7 +320,7 @@ static void helper_argv_free(const SpawnRequest *req, char **l) {
 
 static char **helper_argv_new(const SpawnRequest *req, int status_target, int exec_target, struct rlimit nofile) {
         size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
-        size_t n = 4 + req->n_groups + n_argv + n_env + 1, k = 0;
+        size_t n = 4 + req->n_groups + n_argv + 1 + n_env + 1, k = 0;
         unsigned flags = (req->controlling_tty ? EXEC_FLAG_CONTROLLING_TTY : 0) |
                          (req->reset_nofile ? EXEC_FLAG_RESET_NOFILE : 0) |
                          (req->switch_identity ? EXEC_FLAG_SWITCH_IDENTITY : 0);
@@ -344,6 +344,7 @@ static char **helper_argv_new(const SpawnRequest *req, int status_target, int ex
                 }
         for (size_t i = 0; i < n_argv; i++)
                 l[k++] = req->argv[i];
+        l[k++] = ""; /* the end of the arguments, NULL in procctl-exec */
         for (size_t i = 0; i < n_env; i++)
                 l[k++] = req->envp[i];
         return l;

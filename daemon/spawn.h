@@ -115,8 +115,11 @@ int spawn_failure_message(const SpawnFailure *f, const char *file, const char *w
  * NOFILE_CUR NOFILE_MAX N_GROUPS N_ARGV N_ENV" (EXEC_FD -1 when the file is
  * to be looked up), then the working directory, the file (with EXEC_FD, its
  * path),
- * N_GROUPS group ids, the program's N_ARGV arguments and its N_ENV
- * environment entries.
+ * N_GROUPS group ids, the program's N_ARGV arguments, an empty argument, and
+ * its N_ENV environment entries.  procctl-exec turns the empty argument into
+ * the NULL that ends the program's arguments, and runs the program with both
+ * lists where the kernel put them: it allocates no memory, each page of
+ * which would cost the new process a fault.
  */
 #define EXEC_FLAG_SWITCH_IDENTITY 1u
 #define EXEC_FLAG_CONTROLLING_TTY 2u

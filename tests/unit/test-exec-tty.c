@@ -41,7 +41,7 @@ static ExecResult run_exec(gboolean as_nobody) {
         unsigned flags = EXEC_FLAG_CONTROLLING_TTY | (as_nobody ? EXEC_FLAG_SWITCH_IDENTITY : 0);
         g_autofree char *numbers = g_strdup_printf("%u %u 22 %u 3 -1 1024 1024 0 1 0", as_nobody ? NOBODY : 0,
                                                    as_nobody ? NOBODY : 0, flags);
-        char *const argv[] = { "procctl-exec", numbers, "/", "/bin/true", "true", NULL };
+        char *const argv[] = { "procctl-exec", numbers, "/", "/bin/true", "true", "", NULL };
         char *const envp[] = { NULL };
         ExecResult res = {};
         int status[2];
