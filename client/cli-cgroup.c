@@ -32,23 +32,87 @@ typedef struct Usage {
         uint64_t memory;     /* UINT64_MAX: unknown */
 } Usage;
 
-/* One Properties.Get each: the daemon reads them from cgroupfs only when asked. */
-static int get_usage(sd_bus *bus, const char *path, Usage *ret) {
-        static const struct {
-                const char *name;
-                size_t offset;
-        } props[] = {
-                { "TasksCurrent", offsetof(Usage, tasks) },
-                { "CPUUsageNSec", offsetof(Usage, cpu_nsec) },
-                { "MemoryCurrent", offsetof(Usage, memory) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(props); i++) {
-                int r = sd_bus_get_property_trivial(bus, PROCCTL_BUS_NAME, path, PROCCTL_PROCESS_INTERFACE, props[i].name,
-                                                    NULL, 't', (char *) ret + props[i].offset);
+static const struct {
+        const char *name;
+        size_t offset;
+} usage_properties[] = {
+        { "TasksCurrent", offsetof(Usage, tasks) },
+        { "CPUUsageNSec", offsetof(Usage, cpu_nsec) },
+        { "MemoryCurrent", offsetof(Usage, memory) },
+};
+
+/* Calls in flight at once: well below the bus's limit on replies a
+ * connection may await (dbus-daemon's system bus: 128). */
+#define USAGE_CALLS_IN_FLIGHT 64
+
+typedef struct UsageCall {
+        Usage *usage;
+        size_t property;    /* in usage_properties */
+        int *result;        /* the process's: 0, or the first error */
+        size_t *in_flight;
+} UsageCall;
+
+static int on_usage_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UsageCall *c = userdata;
+        int r;
+
+        (*c->in_flight)--;
+        r = -sd_bus_message_get_errno(reply);
+        if (r == 0 && sd_bus_message_is_method_error(reply, NULL))
+                r = -EIO;
+        if (r == 0)
+                r = sd_bus_message_read(reply, "v", "t", (char *) c->usage + usage_properties[c->property].offset);
+        if (r < 0 && *c->result == 0)
+                *c->result = r;
+        return 0;
+}
+
+/*
+ * The accounting of n processes: a Properties.Get per property (the daemon
+ * reads them from cgroupfs only when asked), all of them in flight together
+ * rather than one round trip after the other.  results[i] is 0, or why the
+ * process's could not be read (it was released meanwhile).  Returns 0, or a
+ * negative errno when the connection failed.
+ */
+static int get_usages(sd_bus *bus, const char *const *paths, size_t n, Usage *usages, int *results) {
+        size_t n_calls = n * ELEMENTSOF(usage_properties), next = 0, in_flight = 0;
+        _cleanup_free_ UsageCall *calls = calloc(n_calls ?: 1, sizeof(UsageCall));
+        int r;
+
+        if (!calls)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                results[i] = 0;
+        while (next < n_calls || in_flight > 0) {
+                for (; next < n_calls && in_flight < USAGE_CALLS_IN_FLIGHT; next++) {
+                        size_t i = next / ELEMENTSOF(usage_properties);
+                        UsageCall *c = &calls[next];
+
+                        *c = (UsageCall) { &usages[i], next % ELEMENTSOF(usage_properties), &results[i], &in_flight };
+                        r = sd_bus_call_method_async(bus, NULL, PROCCTL_BUS_NAME, paths[i], "org.freedesktop.DBus.Properties",
+                                                     "Get", on_usage_reply, c, "ss", PROCCTL_PROCESS_INTERFACE,
+                                                     usage_properties[c->property].name);
+                        if (r < 0)
+                                return r;
+                        in_flight++;
+                }
+                r = sd_bus_process(bus, NULL);
                 if (r < 0)
                         return r;
+                if (r == 0) {
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
+}
+
+static int get_usage(sd_bus *bus, const char *path, Usage *ret) {
+        int result, r;
+
+        r = get_usages(bus, &path, 1, ret, &result);
+        return r < 0 ? r : result;
 }
 
 /* "512B", "1.5K", "20.0M", as systemd prints bytes. */
@@ -368,21 +432,34 @@ static int top_refresh(procctl_client *client, TopState *st, bool clear) {
                 procctl_error_clear(&error);
                 return r;
         }
-        now = now_nsec();
         size = procctl_process_list_get_size(list);
         rows = calloc(size ?: 1, sizeof(TopRow));
         samples = calloc(size ?: 1, sizeof(TopSample));
-        if (!rows || !samples) {
+        _cleanup_free_ const char **paths = calloc(size ?: 1, sizeof(char *));
+        _cleanup_free_ Usage *usages = calloc(size ?: 1, sizeof(Usage));
+        _cleanup_free_ int *results = calloc(size ?: 1, sizeof(int));
+        if (!rows || !samples || !paths || !usages || !results) {
                 free(rows);
                 free(samples);
                 return -ENOMEM;
+        }
+        for (size_t i = 0; i < size; i++)
+                paths[i] = procctl_process_list_get_path(list, i);
+        r = get_usages(bus, paths, size, usages, results);
+        now = now_nsec();
+        if (r < 0) {
+                cli_error("cannot read the processes' accounting: %s", strerror(-r));
+                free(rows);
+                free(samples);
+                return r;
         }
         for (size_t i = 0; i < size; i++) {
                 TopRow *row = &rows[n];
 
                 /* Released in between: not shown. */
-                if (get_usage(bus, procctl_process_list_get_path(list, i), &row->usage) < 0 || row->usage.tasks == 0)
+                if (results[i] < 0 || usages[i].tasks == 0)
                         continue;
+                row->usage = usages[i];
                 row->id = procctl_process_list_get_id(list, i);
                 row->pid = procctl_process_list_get_pid(list, i);
                 row->uid = procctl_process_list_get_uid(list, i);

@@ -1311,6 +1311,47 @@ static void test_top_batch(PcFixture *fx) {
         g_assert_cmpint(s.code, ==, 0);
 }
 
+/* One refresh reads every process's accounting, however many: here more
+ * than the calls top keeps in flight at once.  A process that has exited
+ * (no tasks) is not shown. */
+#define TOP_MANY 120
+static void test_top_lists_every_process(PcFixture *fx) {
+        if (!pc_have_cgroups(fx))
+                return;
+        g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; i < TOP_MANY; i++)
+                g_ptr_array_add(paths, pc_spawn_ok(fx, PC_ARGV("/bin/sleep", "1000"), NULL, NULL));
+        g_autofree char *ended = pc_spawn_ok(fx, PC_ARGV("/bin/true"), NULL, NULL);
+        pc_assert_wait_result(fx, ended, "exited", 0);
+
+        g_auto(CliResult) r = run_cli(fx, "top", "-b", "-n", "1");
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.err, ==, "");
+        g_auto(GStrv) lines = g_strsplit(g_strchomp(r.out), "\n", -1);
+        g_assert_cmpuint(g_strv_length(lines), ==, 1 + TOP_MANY);
+        g_autoptr(GHashTable) shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for (int i = 1; i <= TOP_MANY; i++) {
+                g_assert_true(g_regex_match_simple("^\\d+ +\\d+ +root +1 +- +\\S+ +\\S+ +/bin/sleep 1000$", lines[i], 0, 0));
+                g_hash_table_add(shown, g_strndup(lines[i], strcspn(lines[i], " ")));
+        }
+        for (guint i = 0; i < paths->len; i++) {
+                const char *id = (const char *) paths->pdata[i] + strlen(PC_PROCESS_PREFIX);
+                if (!g_hash_table_contains(shown, id))
+                        pc_fail("process %s is not in top's refresh:\n%s", id, r.out);
+        }
+
+        g_autoptr(GError) error = NULL;
+        g_assert_true(pc_release(fx, ended, &error));
+        g_assert_no_error(error);
+        for (guint i = 0; i < paths->len; i++) {
+                g_autofree char *reason = NULL;
+                g_assert_true(pc_stop(fx, paths->pdata[i], &reason, NULL, &error));
+                g_assert_no_error(error);
+                g_assert_true(pc_release(fx, paths->pdata[i], &error));
+                g_assert_no_error(error);
+        }
+}
+
 /* ----------------------------------------------------------------- restart */
 
 typedef struct {
@@ -1460,6 +1501,7 @@ int main(int argc, char **argv) {
         pc_test_add("/cli/tree/status-shows-the-tree", 0, test_status_shows_the_tree);
         pc_test_add("/cli/tree/freeze-and-thaw", 0, test_freeze_thaw);
         pc_test_add("/cli/tree/top-batch", 0, test_top_batch);
+        pc_test_add("/cli/tree/top-lists-every-process", 0, test_top_lists_every_process);
 
         return g_test_run();
 }
