@@ -146,18 +146,6 @@ static int run_daemon(sd_bus *bus, const char *spawn_user, uint64_t phases[3]) {
         return 0;
 }
 
-/* One round trip through the bus to procctld and back: Peer.Ping, which
- * sd-bus answers in the daemon without running any of its code. */
-static int run_ping(sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", &error, NULL, NULL);
-        if (r < 0)
-                fprintf(stderr, "Peer.Ping failed: %s: %s\n", error.name ?: "?", error.message ?: strerror(-r));
-        return r;
-}
-
 /* posix_spawn + waitpid of /bin/true, stdio on /dev/null. */
 static int run_local(int devnull) {
         posix_spawn_file_actions_t actions;
@@ -218,8 +206,7 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: spawn-wait [OPTION...]\n"
                 "Times Spawn+Wait+Release of " PROGRAM " through procctld against a local\n"
-                "posix_spawn+waitpid, interleaved, and prints both medians and their ratio;\n"
-                "then, from a Peer.Ping timed beside them, an estimate without the bus.\n\n"
+                "posix_spawn+waitpid, interleaved, and prints both medians and their ratio.\n\n"
                 "  -n, --iterations=N  measured iterations of each (default 2000)\n"
                 "  -w, --warmup=N      unmeasured iterations first (default 100)\n"
                 "      --address=ADDR  bus address of the daemon (default: the system bus)\n"
@@ -293,7 +280,7 @@ static int parse_argv(int argc, char *argv[], struct options *o) {
 int main(int argc, char *argv[]) {
         struct options o = { .iterations = 2000, .warmup = 100 };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ uint64_t *t_daemon = NULL, *t_local = NULL, *t_phases = NULL, *t_ping = NULL;
+        _cleanup_free_ uint64_t *t_daemon = NULL, *t_local = NULL, *t_phases = NULL;
         static const char *const phase_name[3] = { "Spawn", "Wait", "Release" };
         double m_daemon, m_local;
         int devnull, r;
@@ -312,8 +299,7 @@ int main(int argc, char *argv[]) {
         t_daemon = calloc(o.iterations, sizeof(*t_daemon));
         t_local = calloc(o.iterations, sizeof(*t_local));
         t_phases = calloc(3 * (size_t) o.iterations, sizeof(*t_phases)); /* [phase][iteration] */
-        t_ping = calloc(o.iterations, sizeof(*t_ping));
-        if (!t_daemon || !t_local || !t_phases || !t_ping) {
+        if (!t_daemon || !t_local || !t_phases) {
                 fprintf(stderr, "Out of memory\n");
                 return EXIT_FAILURE;
         }
@@ -350,11 +336,6 @@ int main(int argc, char *argv[]) {
                         for (unsigned p = 0; p < 3; p++)
                                 t_phases[p * o.iterations + k] = phases[p];
                 }
-                t0 = now_ns();
-                if (run_ping(bus) < 0)
-                        return EXIT_FAILURE;
-                if (measured)
-                        t_ping[k] = now_ns() - t0;
         }
 
         m_local = median_ms(t_local, o.iterations);
@@ -375,12 +356,5 @@ int main(int argc, char *argv[]) {
         printf("daemon first call of the connection %.3f ms  (Spawn %.3f ms)\n", m_first, (double) first_phases[0] / 1e6);
         printf("ratio daemon/local: %.2f; Spawn+Wait alone %.3f ms, ratio %.2f\n", m_daemon / m_local, m_spawn_wait,
                m_spawn_wait / m_local);
-        /* Of Spawn+Wait's bus traffic, Spawn's request and Wait's reply are on
-         * the critical path (the rest overlaps the program's run): four hops
-         * through the bus, as in one Ping's round trip.  Taking that off is an
-         * estimate of Spawn+Wait on a bus that cost nothing; medians, subtracted. */
-        double m_ping = median_ms(t_ping, o.iterations);
-        printf("bus    Peer.Ping round trip    median %.3f ms; Spawn+Wait less one round trip %.3f ms, ratio %.2f\n",
-               m_ping, m_spawn_wait - m_ping, (m_spawn_wait - m_ping) / m_local);
         return EXIT_SUCCESS;
 }
