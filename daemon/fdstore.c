@@ -528,10 +528,9 @@ void fdstore_save(Manager *m, Process *p) {
                 }
         }
         /* The store holds the same open file: rewriting it in place updates what is stored. */
-        if (ftruncate(p->state_fd, 0) < 0 || pwrite(p->state_fd, buf, size, 0) != (ssize_t) size) {
-                r = -errno;
+        r = fdstore_write_state(p->state_fd, buf, size);
+        if (r < 0)
                 goto fail;
-        }
         if (!is_new)
                 return; /* the store has it already; the memfd's content is now current */
 
@@ -553,23 +552,144 @@ int fdstore_take(FdStoreSet *set, FdStoreKind kind) {
         return TAKE_FD(set->fds[kind]);
 }
 
-static int read_state(int fd, char **ret, size_t *ret_size) {
+/*
+ * The state's memfd.  The store holds the same open file as the daemon, so a
+ * state is rewritten in place, and a daemon killed at any moment (SIGKILL, a
+ * crash) must leave a file that reads as the old state or as the new one,
+ * never as neither:
+ *
+ *   [0, 64)           a header, "procctl-state 2 OFFSET SIZE", space-padded, '\n'
+ *   [OFFSET, +SIZE)   the state's records
+ *
+ * A new state is written where it overlaps neither the header nor the
+ * current state, and only then does one write of the header point to it: a
+ * write within one page is not cut by a signal (the kernel checks for a
+ * fatal one between pages).  Then the file is cut after the new state.
+ *
+ * The memfd of an older daemon holds the records alone, from offset 0; they
+ * end at the first empty record (a NUL where a record would start) or at the
+ * end of the file.  Its first rewrite puts the new state after them, past at
+ * least one NUL, and then the header over their first bytes.
+ */
+#define STATE_HEADER_SIZE 64
+#define STATE_MAGIC "procctl-state 2 "
+#define STATE_FILE_MAX (4 * (uint64_t) STATE_MAX_SIZE) /* two states and what lay between them */
+
+typedef struct StateRange {
+        uint64_t offset;
+        uint64_t size;
+        bool headed; /* else an older daemon's records, from 0 */
+} StateRange;
+
+/* Where the current state is, in a file of file_size bytes. */
+static int state_locate(int fd, uint64_t file_size, StateRange *ret) {
+        char header[STATE_HEADER_SIZE + 1] = {};
+        uint64_t offset, size;
+        int consumed = 0;
+
+        if (file_size == 0 || file_size > STATE_FILE_MAX)
+                return -EBADMSG;
+        if (file_size < STATE_HEADER_SIZE || pread(fd, header, STATE_HEADER_SIZE, 0) != STATE_HEADER_SIZE ||
+            memcmp(header, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+                *ret = (StateRange) { 0, file_size < STATE_MAX_SIZE ? file_size : STATE_MAX_SIZE, false };
+                return 0;
+        }
+        if (header[STATE_HEADER_SIZE - 1] != '\n' ||
+            sscanf(header + strlen(STATE_MAGIC), "%" SCNu64 " %" SCNu64 "%n", &offset, &size, &consumed) != 2 ||
+            strspn(header + strlen(STATE_MAGIC) + consumed, " ") != STATE_HEADER_SIZE - 1 - strlen(STATE_MAGIC) - consumed ||
+            offset < STATE_HEADER_SIZE || size == 0 || size > STATE_MAX_SIZE || size > file_size ||
+            offset > file_size - size)
+                return -EBADMSG;
+        *ret = (StateRange) { offset, size, true };
+        return 0;
+}
+
+int fdstore_read_state(int fd, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        StateRange cur;
         struct stat st;
-        char *buf;
+        int r;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (st.st_size <= 0 || (uint64_t) st.st_size > STATE_MAX_SIZE)
-                return -EBADMSG;
-        buf = malloc((size_t) st.st_size);
+        r = state_locate(fd, (uint64_t) st.st_size, &cur);
+        if (r < 0)
+                return r;
+        buf = malloc(cur.size);
         if (!buf)
                 return -ENOMEM;
-        if (pread(fd, buf, (size_t) st.st_size, 0) != st.st_size) {
-                free(buf);
+        if (pread(fd, buf, cur.size, (off_t) cur.offset) != (ssize_t) cur.size)
                 return -EIO;
+        if (!cur.headed) {
+                /* An older daemon's: up to the first empty record. */
+                size_t end = 0;
+                while (end < cur.size && buf[end] != '\0')
+                        end += strnlen(buf + end, cur.size - end) + 1;
+                if (end < cur.size)
+                        cur.size = end;
+                else if ((uint64_t) st.st_size > cur.size)
+                        return -EBADMSG; /* records past the most a state may hold */
+                if (cur.size == 0)
+                        return -EBADMSG;
         }
-        *ret = buf;
-        *ret_size = (size_t) st.st_size;
+        *ret_size = cur.size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int pwrite_all(int fd, const char *buf, size_t size, uint64_t offset) {
+        while (size > 0) {
+                ssize_t n = pwrite(fd, buf, size, (off_t) offset);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                buf += n;
+                size -= (size_t) n;
+                offset += (uint64_t) n;
+        }
+        return 0;
+}
+
+int fdstore_write_state(int fd, const char *buf, size_t size) {
+        char header[STATE_HEADER_SIZE + 1];
+        StateRange cur = {};
+        uint64_t offset;
+        struct stat st;
+        int r, n;
+
+        if (size == 0 || size > STATE_MAX_SIZE)
+                return -EMSGSIZE;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size == 0)
+                offset = STATE_HEADER_SIZE; /* a new memfd */
+        else {
+                r = state_locate(fd, (uint64_t) st.st_size, &cur);
+                if (r < 0)
+                        return r;
+                if (!cur.headed)
+                        /* All of an older daemon's file, whatever of it is records. */
+                        cur.size = (uint64_t) st.st_size;
+                if (cur.headed && STATE_HEADER_SIZE + size <= cur.offset)
+                        offset = STATE_HEADER_SIZE; /* before the current one */
+                else
+                        /* After it; after an older daemon's records, past a NUL that ends them. */
+                        offset = (cur.offset + cur.size + !cur.headed + 7) & ~(uint64_t) 7;
+        }
+        r = pwrite_all(fd, buf, size, offset);
+        if (r < 0)
+                return r;
+        n = snprintf(header, sizeof(header), STATE_MAGIC "%" PRIu64 " %zu", offset, size);
+        if (n < 0 || n >= STATE_HEADER_SIZE)
+                return -EINVAL;
+        memset(header + n, ' ', STATE_HEADER_SIZE - 1 - (size_t) n);
+        header[STATE_HEADER_SIZE - 1] = '\n';
+        if (pwrite(fd, header, STATE_HEADER_SIZE, 0) != STATE_HEADER_SIZE)
+                return errno > 0 ? -errno : -EIO;
+        /* The new state is current: what lay after it goes. */
+        if (ftruncate(fd, (off_t) (offset + size)) < 0)
+                return -errno;
         return 0;
 }
 
@@ -643,7 +763,7 @@ static int restore_one(Manager *m, FdStoreSet *set) {
         if (set->fds[FDSTORE_STATE] < 0)
                 r = -EBADMSG; /* descriptors without their state */
         else
-                r = read_state(set->fds[FDSTORE_STATE], &buf, &st.size);
+                r = fdstore_read_state(set->fds[FDSTORE_STATE], &buf, &st.size);
         if (r < 0) {
                 fdstore_set_close(set);
                 return r;

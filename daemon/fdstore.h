@@ -56,3 +56,9 @@ int fdstore_restore(Manager *m);
 /* Serialization of a process's state, "key=value\0" records. Exposed for tests. */
 int fdstore_serialize(const Process *p, char **ret, size_t *ret_size);
 int fdstore_deserialize(Process *p, const char *buf, size_t size);
+
+/* The state's memfd, rewritten in place so that a daemon killed at any
+ * moment leaves the old state or the new one readable (fdstore.c says how).
+ * Reading also takes an older daemon's memfd.  Exposed for tests. */
+int fdstore_write_state(int fd, const char *buf, size_t size);
+int fdstore_read_state(int fd, char **ret, size_t *ret_size);

@@ -3,9 +3,15 @@
  * (daemon/fdstore.c: fdstore_serialize and fdstore_deserialize), without a
  * bus or a service manager: what is written is what is read back, and a
  * damaged or foreign record is refused rather than half read. */
+#include <errno.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fdstore.h"
 #include "peer.h"
@@ -224,6 +230,159 @@ static void test_a_record_without_what_a_process_needs_is_refused(void) {
                         ==, -EBADMSG);
 }
 
+/* --- The state's memfd, rewritten in place ------------------------------------ */
+
+#define STATE_HEADER_SIZE 64
+
+static int state_memfd(void) {
+        int fd = memfd_create("test-state", MFD_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        return fd;
+}
+
+/* A state of n bytes: records, each byte telling which state it is. */
+static char *state_text(char tag, size_t n) {
+        char *b = g_malloc(n);
+
+        memset(b, tag, n);
+        for (size_t i = 15; i < n; i += 16)
+                b[i] = '\0'; /* "tttt...\0" records */
+        b[n - 1] = '\0';
+        return b;
+}
+
+static void assert_state_is(int fd, const char *want, size_t want_size) {
+        g_autofree char *got = NULL;
+        size_t size = 0;
+
+        g_assert_cmpint(fdstore_read_state(fd, &got, &size), ==, 0);
+        g_assert_cmpmem(got, size, want, want_size);
+}
+
+/* Where the header says the current state is. */
+static void state_range(int fd, uint64_t *offset, uint64_t *size) {
+        char header[STATE_HEADER_SIZE + 1] = {};
+
+        g_assert_cmpint(pread(fd, header, STATE_HEADER_SIZE, 0), ==, STATE_HEADER_SIZE);
+        g_assert_cmpint(sscanf(header, "procctl-state 2 %" SCNu64 " %" SCNu64, offset, size), ==, 2);
+        g_assert_cmpint(header[STATE_HEADER_SIZE - 1], ==, '\n');
+}
+
+static uint64_t file_size(int fd) {
+        struct stat st;
+
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        return (uint64_t) st.st_size;
+}
+
+/* Whatever lies outside the header and the current state (what a rewrite
+ * killed before its header write leaves: the new state half written) does
+ * not change what is read. */
+static void scribble_outside_current(int fd) {
+        uint64_t offset, size, end = file_size(fd) + 4096;
+
+        state_range(fd, &offset, &size);
+        for (uint64_t at = STATE_HEADER_SIZE; at < end; at++)
+                if (at < offset || at >= offset + size)
+                        g_assert_cmpint(pwrite(fd, "x", 1, (off_t) at), ==, 1);
+}
+
+/* Rewrites of every size, growing and shrinking: each reads back, a new
+ * state never overlaps the one it replaces (until the header points to it,
+ * the old one is what a restarted daemon reads), and the file stays small. */
+static void test_state_rewrites_never_touch_the_current_state(void) {
+        static const size_t sizes[] = { 200, 200, 5000, 100, 100, 9000, 9000, 64, 70000, 300, 70000, 150 };
+        int fd = state_memfd();
+        uint64_t offset = 0, size = 0;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+                g_autofree char *text = state_text((char) ('a' + i), sizes[i]);
+                uint64_t old_offset = offset, old_size = size;
+
+                g_assert_cmpint(fdstore_write_state(fd, text, sizes[i]), ==, 0);
+                assert_state_is(fd, text, sizes[i]);
+                state_range(fd, &offset, &size);
+                g_assert_cmpuint(size, ==, sizes[i]);
+                g_assert_cmpuint(offset, >=, STATE_HEADER_SIZE);
+                if (i > 0)
+                        g_assert_true(offset + size <= old_offset || offset >= old_offset + old_size);
+                g_assert_cmpuint(file_size(fd), ==, offset + size);
+                g_assert_cmpuint(file_size(fd), <=, STATE_HEADER_SIZE + 8 + 2 * 70000);
+
+                scribble_outside_current(fd);
+                assert_state_is(fd, text, sizes[i]);
+        }
+        close(fd);
+}
+
+/* The memfd of an older daemon: the records alone, from 0.  It reads as they
+ * are, also with a new state written after them but no header yet (a daemon
+ * killed in its first rewrite), and its first rewrite is read after. */
+static void test_an_older_daemons_state_is_read_and_rewritten(void) {
+        Process *p = process_example();
+        g_autofree char *old = NULL, *got = NULL;
+        size_t old_size, size;
+        int fd = state_memfd();
+
+        serialize(p, &old, &old_size);
+        process_free(p);
+        g_assert_cmpint(pwrite(fd, old, old_size, 0), ==, (ssize_t) old_size);
+        assert_state_is(fd, old, old_size);
+
+        /* Killed after writing the new state, before the header. */
+        g_autofree char *text = state_text('n', 300);
+        uint64_t after = (old_size + 1 + 7) & ~(uint64_t) 7;
+        g_assert_cmpint(pwrite(fd, text, 300, (off_t) after), ==, 300);
+        assert_state_is(fd, old, old_size);
+        g_assert_cmpint(ftruncate(fd, (off_t) old_size), ==, 0);
+
+        g_assert_cmpint(fdstore_write_state(fd, text, 300), ==, 0);
+        assert_state_is(fd, text, 300);
+        uint64_t offset, range_size;
+        state_range(fd, &offset, &range_size);
+        g_assert_cmpuint(offset, >, old_size); /* past at least one NUL after the old records */
+
+        /* An older daemon's file with records past the most a state may hold is refused. */
+        int big = state_memfd();
+        size_t big_size = 4 * 1024 * 1024 + 16;
+        g_autofree char *records = state_text('r', big_size);
+        g_assert_cmpint(pwrite(big, records, big_size, 0), ==, (ssize_t) big_size);
+        g_assert_cmpint(fdstore_read_state(big, &got, &size), ==, -EBADMSG);
+        close(big);
+        close(fd);
+}
+
+/* A header that points outside the file, or is not one, is refused. */
+static void test_a_damaged_state_header_is_refused(void) {
+        static const char *const headers[] = {
+                "procctl-state 2 64 999999",     /* past the end */
+                "procctl-state 2 10 20",         /* over the header */
+                "procctl-state 2 64 0",          /* empty */
+                "procctl-state 2 64 20 junk",    /* more than two numbers */
+        };
+        g_autofree char *text = state_text('s', 200);
+        g_autofree char *got = NULL;
+        size_t size;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(headers); i++) {
+                char header[STATE_HEADER_SIZE];
+                int fd = state_memfd();
+
+                g_assert_cmpint(fdstore_write_state(fd, text, 200), ==, 0);
+                memset(header, ' ', sizeof(header));
+                memcpy(header, headers[i], strlen(headers[i]));
+                header[STATE_HEADER_SIZE - 1] = '\n';
+                g_assert_cmpint(pwrite(fd, header, sizeof(header), 0), ==, sizeof(header));
+                g_assert_cmpint(fdstore_read_state(fd, &got, &size), ==, -EBADMSG);
+                g_assert_cmpint(fdstore_write_state(fd, text, 200), ==, -EBADMSG);
+                close(fd);
+        }
+        /* An empty file: nothing stored. */
+        int fd = state_memfd();
+        g_assert_cmpint(fdstore_read_state(fd, &got, &size), ==, -EBADMSG);
+        close(fd);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/fdstore/a-running-process-comes-back-whole", test_a_running_process_comes_back_whole);
@@ -232,6 +391,11 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/fdstore/kill-on-disconnect-is-not-restored", test_kill_on_disconnect_is_not_restored);
         g_test_add_func("/fdstore/unknown-keys-are-skipped", test_unknown_keys_are_skipped);
         g_test_add_func("/fdstore/damaged-records-are-refused", test_damaged_records_are_refused);
+        g_test_add_func("/fdstore/state-rewrites-never-touch-the-current-state",
+                        test_state_rewrites_never_touch_the_current_state);
+        g_test_add_func("/fdstore/an-older-daemons-state-is-read-and-rewritten",
+                        test_an_older_daemons_state_is_read_and_rewritten);
+        g_test_add_func("/fdstore/a-damaged-state-header-is-refused", test_a_damaged_state_header_is_refused);
         g_test_add_func("/fdstore/a-record-without-what-a-process-needs-is-refused",
                         test_a_record_without_what_a_process_needs_is_refused);
         return g_test_run();
