@@ -354,6 +354,9 @@ static void process_record_end(Process *p, const char *reason, int status) {
         restart_ended(p);
         if (p->exit_usec == 0) /* else the last run's end, which it ends with */
                 p->exit_usec = now_usec(CLOCK_REALTIME);
+        /* In the fd store before anyone hears of the end: a caller told the
+         * exit status finds it again after a crash of the daemon. */
+        fdstore_save(m, p);
         /* Wait is about the main process alone: its callers hear first, before
          * any work on the cgroup.  The daemon reads no call before this function
          * is done, so nothing a caller can ask next sees the record half-ended. */
@@ -396,7 +399,7 @@ static void process_record_end(Process *p, const char *reason, int status) {
         if (r < 0)
                 log_warning_errno(r, "Failed to emit ProcessExited for %s: %m", p->path);
 
-        fdstore_save(m, p);
+        fdstore_save(m, p); /* the cgroup's end too */
         if (stop_leftovers)
                 process_stop(p);
         /* Last: this may drop the owner's oldest record. */
