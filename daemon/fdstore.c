@@ -666,16 +666,24 @@ int fdstore_write_state(int fd, const char *buf, size_t size) {
                 offset = STATE_HEADER_SIZE; /* a new memfd */
         else {
                 r = state_locate(fd, (uint64_t) st.st_size, &cur);
-                if (r < 0)
-                        return r;
-                if (!cur.headed)
-                        /* All of an older daemon's file, whatever of it is records. */
-                        cur.size = (uint64_t) st.st_size;
-                if (cur.headed && STATE_HEADER_SIZE + size <= cur.offset)
-                        offset = STATE_HEADER_SIZE; /* before the current one */
-                else
+                if (r < 0 || !cur.headed)
+                        /* All of an older daemon's file, whatever of it is records;
+                         * or all of a damaged one, which this write repairs. */
+                        cur = (StateRange) { 0, (uint64_t) st.st_size, false };
+                if (!cur.headed && cur.size > STATE_FILE_MAX - STATE_MAX_SIZE - 16) {
+                        /* No room after it, and nothing in it any reader takes: from scratch. */
+                        if (ftruncate(fd, 0) < 0)
+                                return -errno;
+                        cur = (StateRange) {};
+                }
+                if (cur.size == 0 || (cur.headed && STATE_HEADER_SIZE + size <= cur.offset))
+                        offset = STATE_HEADER_SIZE; /* before the current one, or none */
+                else {
                         /* After it; after an older daemon's records, past a NUL that ends them. */
                         offset = (cur.offset + cur.size + !cur.headed + 7) & ~(uint64_t) 7;
+                        if (offset < STATE_HEADER_SIZE)
+                                offset = STATE_HEADER_SIZE; /* the file grows with NULs up to it */
+                }
         }
         r = pwrite_all(fd, buf, size, offset);
         if (r < 0)

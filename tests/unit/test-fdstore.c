@@ -342,6 +342,13 @@ static void test_an_older_daemons_state_is_read_and_rewritten(void) {
         state_range(fd, &offset, &range_size);
         g_assert_cmpuint(offset, >, old_size); /* past at least one NUL after the old records */
 
+        /* An older daemon's file shorter than the header: the new state still goes after it. */
+        int small = state_memfd();
+        g_assert_cmpint(pwrite(small, "id=1\0", 5, 0), ==, 5);
+        g_assert_cmpint(fdstore_write_state(small, text, 300), ==, 0);
+        assert_state_is(small, text, 300);
+        close(small);
+
         /* An older daemon's file with records past the most a state may hold is refused. */
         int big = state_memfd();
         size_t big_size = 4 * 1024 * 1024 + 16;
@@ -352,7 +359,8 @@ static void test_an_older_daemons_state_is_read_and_rewritten(void) {
         close(fd);
 }
 
-/* A header that points outside the file, or is not one, is refused. */
+/* A header that points outside the file, or is not one, is refused; the
+ * next save writes a good one. */
 static void test_a_damaged_state_header_is_refused(void) {
         static const char *const headers[] = {
                 "procctl-state 2 64 999999",     /* past the end */
@@ -374,7 +382,9 @@ static void test_a_damaged_state_header_is_refused(void) {
                 header[STATE_HEADER_SIZE - 1] = '\n';
                 g_assert_cmpint(pwrite(fd, header, sizeof(header), 0), ==, sizeof(header));
                 g_assert_cmpint(fdstore_read_state(fd, &got, &size), ==, -EBADMSG);
-                g_assert_cmpint(fdstore_write_state(fd, text, 200), ==, -EBADMSG);
+                /* The next save repairs it. */
+                g_assert_cmpint(fdstore_write_state(fd, text, 200), ==, 0);
+                assert_state_is(fd, text, 200);
                 close(fd);
         }
         /* An empty file: nothing stored. */
