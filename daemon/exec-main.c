@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +59,7 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
                                &flags, &status_fd, &exec_fd, &cur, &max, &n_groups, &n_argv, &n_env, &consumed) != 11 ||
             argv[1][consumed] != '\0' || status_fd < 3 || exec_fd < -1 || n_argv == 0)
                 return -EINVAL;
-        if (n_groups > NGROUPS_MAX || n_argv > (size_t) argc || n_env > (size_t) argc ||
+        if (n_groups > EXEC_MAX_GROUPS || n_argv > (size_t) argc || n_env > (size_t) argc ||
             4 + n_groups + n_argv + 1 + n_env != (size_t) argc)
                 return -EINVAL;
         char **end_of_argv = argv + 4 + n_groups + n_argv;
@@ -83,7 +82,7 @@ static int exec_request_parse(int argc, char **argv, ExecRequest *ret) {
         };
         /* No allocation (spawn.h): the groups go to static memory, of which
          * only what they fill is ever touched, and both lists stay in place. */
-        static gid_t groups[NGROUPS_MAX];
+        static gid_t groups[EXEC_MAX_GROUPS];
         for (size_t i = 0; i < n_groups; i++) {
                 unsigned g;
                 if (sscanf(argv[4 + i], "%u%n", &g, &consumed) != 1 || argv[4 + i][consumed] != '\0')

@@ -121,6 +121,9 @@ int spawn_failure_message(const SpawnFailure *f, const char *file, const char *w
  * lists where the kernel put them: it allocates no memory, each page of
  * which would cost the new process a fault.
  */
+/* The most supplementary groups the kernel takes (its NGROUPS_MAX; musl's
+ * <limits.h>, which procctl-exec may be built with, says 32). */
+#define EXEC_MAX_GROUPS 65536u
 #define EXEC_FLAG_SWITCH_IDENTITY 1u
 #define EXEC_FLAG_CONTROLLING_TTY 2u
 #define EXEC_FLAG_RESET_NOFILE 4u
