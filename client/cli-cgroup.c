@@ -46,6 +46,7 @@ static const struct {
 #define USAGE_CALLS_IN_FLIGHT 64
 
 typedef struct UsageCall {
+        sd_bus_slot *slot;  /* held until get_usages() returns: no reply comes after */
         Usage *usage;
         size_t property;    /* in usage_properties */
         int *result;        /* the process's: 0, or the first error */
@@ -57,9 +58,7 @@ static int on_usage_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         int r;
 
         (*c->in_flight)--;
-        r = -sd_bus_message_get_errno(reply);
-        if (r == 0 && sd_bus_message_is_method_error(reply, NULL))
-                r = -EIO;
+        r = -sd_bus_message_get_errno(reply); /* EIO for an error sd-bus has no errno for */
         if (r == 0)
                 r = sd_bus_message_read(reply, "v", "t", (char *) c->usage + usage_properties[c->property].offset);
         if (r < 0 && *c->result == 0)
@@ -76,36 +75,36 @@ static int on_usage_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
  */
 static int get_usages(sd_bus *bus, const char *const *paths, size_t n, Usage *usages, int *results) {
         size_t n_calls = n * ELEMENTSOF(usage_properties), next = 0, in_flight = 0;
-        _cleanup_free_ UsageCall *calls = calloc(n_calls ?: 1, sizeof(UsageCall));
-        int r;
+        UsageCall *calls = calloc(n_calls ?: 1, sizeof(UsageCall));
+        int r = 0;
 
         if (!calls)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 results[i] = 0;
-        while (next < n_calls || in_flight > 0) {
+        while (r >= 0 && (next < n_calls || in_flight > 0)) {
                 for (; next < n_calls && in_flight < USAGE_CALLS_IN_FLIGHT; next++) {
                         size_t i = next / ELEMENTSOF(usage_properties);
                         UsageCall *c = &calls[next];
 
-                        *c = (UsageCall) { &usages[i], next % ELEMENTSOF(usage_properties), &results[i], &in_flight };
-                        r = sd_bus_call_method_async(bus, NULL, PROCCTL_BUS_NAME, paths[i], "org.freedesktop.DBus.Properties",
-                                                     "Get", on_usage_reply, c, "ss", PROCCTL_PROCESS_INTERFACE,
-                                                     usage_properties[c->property].name);
+                        *c = (UsageCall) { NULL, &usages[i], next % ELEMENTSOF(usage_properties), &results[i], &in_flight };
+                        r = sd_bus_call_method_async(bus, &c->slot, PROCCTL_BUS_NAME, paths[i],
+                                                     "org.freedesktop.DBus.Properties", "Get", on_usage_reply, c, "ss",
+                                                     PROCCTL_PROCESS_INTERFACE, usage_properties[c->property].name);
                         if (r < 0)
-                                return r;
+                                break;
                         in_flight++;
                 }
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
+                if (r >= 0)
+                        r = sd_bus_process(bus, NULL);
+                if (r == 0)
                         r = sd_bus_wait(bus, UINT64_MAX);
-                        if (r < 0)
-                                return r;
-                }
         }
-        return 0;
+        /* Calls still in flight after a failure are dropped with their slots. */
+        for (size_t k = 0; k < next; k++)
+                sd_bus_slot_unref(calls[k].slot);
+        free(calls);
+        return r < 0 ? r : 0;
 }
 
 static int get_usage(sd_bus *bus, const char *path, Usage *ret) {
