@@ -354,6 +354,7 @@ static void process_record_end(Process *p, const char *reason, int status) {
         restart_ended(p);
         if (p->exit_usec == 0) /* else the last run's end, which it ends with */
                 p->exit_usec = now_usec(CLOCK_REALTIME);
+        process_set_kill_on_disconnect(p, NULL);
         /* In the fd store before anyone hears of the end: a caller told the
          * exit status finds it again after a crash of the daemon. */
         fdstore_save(m, p);
@@ -381,7 +382,6 @@ static void process_record_end(Process *p, const char *reason, int status) {
                 p->kill_source = sd_event_source_disable_unref(p->kill_source);
                 p->stopping = false; /* kill-mode process: a later Stop acts on what is left */
         }
-        process_set_kill_on_disconnect(p, NULL);
 
         log_debug("Process %" PRIu64 " (pid %d) %s with %d", p->id, (int) p->pid, reason, status);
 
@@ -399,7 +399,8 @@ static void process_record_end(Process *p, const char *reason, int status) {
         if (r < 0)
                 log_warning_errno(r, "Failed to emit ProcessExited for %s: %m", p->path);
 
-        fdstore_save(m, p); /* the cgroup's end too */
+        if (p->cgroup)
+                fdstore_save(m, p); /* its removal and last CPU time: all the record gained since */
         if (stop_leftovers)
                 process_stop(p);
         /* Last: this may drop the owner's oldest record. */
