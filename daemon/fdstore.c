@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -591,7 +592,7 @@ static int state_locate(int fd, uint64_t file_size, StateRange *ret) {
                 return -EBADMSG;
         if (file_size < STATE_HEADER_SIZE || pread(fd, header, STATE_HEADER_SIZE, 0) != STATE_HEADER_SIZE ||
             memcmp(header, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
-                *ret = (StateRange) { 0, file_size < STATE_MAX_SIZE ? file_size : STATE_MAX_SIZE, false };
+                *ret = (StateRange) { 0, MIN(file_size, (uint64_t) STATE_MAX_SIZE), false };
                 return 0;
         }
         if (header[STATE_HEADER_SIZE - 1] != '\n' ||
@@ -680,7 +681,7 @@ int fdstore_write_state(int fd, const char *buf, size_t size) {
                         offset = STATE_HEADER_SIZE; /* before the current one, or none */
                 else {
                         /* After it; after an older daemon's records, past a NUL that ends them. */
-                        offset = (cur.offset + cur.size + !cur.headed + 7) & ~(uint64_t) 7;
+                        offset = roundup(cur.offset + cur.size + !cur.headed, 8);
                         if (offset < STATE_HEADER_SIZE)
                                 offset = STATE_HEADER_SIZE; /* the file grows with NULs up to it */
                 }
