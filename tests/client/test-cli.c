@@ -955,7 +955,6 @@ static void test_logs_print_and_follow_captured_output(PcFixture *fx) {
 
 #define ISO_TIME "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"
 
-/* --since, --timestamps, --stream, stderr in red, and the exit status. */
 typedef struct {
         PcFixture *fx;
         const char *id;
@@ -968,6 +967,7 @@ static gboolean logs_show(gpointer data) {
         return g_strcmp0(r.out, l->out) == 0;
 }
 
+/* --since, --timestamps, --stream, stderr in red, and the exit status. */
 static void test_logs_filter_mark_and_say_whether_more_may_come(PcFixture *fx) {
         g_autofree char *id = cli_spawn(fx, ARGS("--output=capture", "--", "/bin/sh", "-c", "echo a; echo b >&2; echo c"));
         g_auto(CliResult) w = run_cli(fx, "wait", id);

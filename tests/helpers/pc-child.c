@@ -49,7 +49,6 @@
 
 extern char **environ;
 
-
 /* The value of the line of file that starts with key (after any ':' and
  * blanks), or "-". */
 static const char *proc_field(const char *file, const char *key, char *buf, size_t size) {
