@@ -4,7 +4,7 @@
  * seccomp-exec: runs a program under a seccomp filter that takes pidfds
  * away, the way a container runtime's or a hardened unit's policy can.
  *
- *   seccomp-exec enosys|eperm|sigsys PROGRAM [ARGUMENT...]
+ *   seccomp-exec enosys|eperm|sigsys|notify PROGRAM [ARGUMENT...]
  *
  * Fails with ENOSYS (mode enosys) or EPERM (mode eperm), or raises SIGSYS
  * (mode sigsys, SECCOMP_RET_TRAP):
@@ -29,6 +29,15 @@
  * The filter is inherited by the program's children.  no_new_privs is set
  * only when the caller lacks CAP_SYS_ADMIN, so that a privileged program (the
  * daemon, running as root) keeps the ability to start set-uid programs.
+ *
+ * Mode notify takes nothing away: it stops the program at each of its bus
+ * writes (sendmsg with flags MSG_DONTWAIT|MSG_NOSIGNAL, which is how sd-bus
+ * writes to a bus socket, and nothing else of procctld's sends) until a
+ * supervisor lets it go on, as SECCOMP_RET_USER_NOTIF does.  The listener
+ * descriptor goes to the AF_UNIX stream socket named by
+ * $PROCCTL_TEST_NOTIFY_SOCKET before the program starts; the supervisor (a
+ * test) then sees the program's state at the moment of each send, before
+ * anyone can have read what it sends.
  */
 
 #include <errno.h>
@@ -36,6 +45,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define CLONE_PIDFD_FLAG 0x00001000ULL
@@ -87,7 +98,64 @@ static int install_filter(int error, int set_nnp) {
         return r;
 }
 
+/* Loads the notify filter and hands its listener to the supervisor's socket
+ * (error: unused, as install_filter() takes it). */
+static int install_notify_filter(int error, int set_nnp) {
+        const struct scmp_arg_cmp bus_write = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
+                                                      (uint64_t) (MSG_DONTWAIT | MSG_NOSIGNAL));
+        const char *path = getenv("PROCCTL_TEST_NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        scmp_filter_ctx ctx;
+        int r, listener, sock;
+
+        if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "seccomp-exec: PROCCTL_TEST_NOTIFY_SOCKET is not set, or too long\n");
+                return -EINVAL;
+        }
+        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return -ENOMEM;
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, set_nnp);
+        if (r >= 0)
+                r = add_rule(ctx, SCMP_ACT_NOTIFY, "sendmsg", 1, &bus_write);
+        if (r >= 0)
+                r = seccomp_load(ctx);
+        listener = r >= 0 ? seccomp_notify_fd(ctx) : -1;
+        seccomp_release(ctx);
+        if (r < 0)
+                return r;
+        if (listener < 0)
+                return -EBADF;
+
+        /* This sendmsg has flags 0: the filter lets it through. */
+        strcpy(sa.sun_path, path);
+        sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sock < 0 || connect(sock, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                fprintf(stderr, "seccomp-exec: cannot reach %s: %s\n", path, strerror(errno));
+                return -errno;
+        }
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = (char[]) { 'n' }, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &listener, sizeof(int));
+        if (sendmsg(sock, &mh, 0) != 1) {
+                fprintf(stderr, "seccomp-exec: cannot send the listener: %s\n", strerror(errno));
+                return -errno;
+        }
+        close(sock);
+        close(listener); /* the supervisor holds it; the program must not */
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
+        int (*install)(int error, int set_nnp) = install_filter;
         const char *mode;
         char **command;
         int error, r;
@@ -98,27 +166,30 @@ int main(int argc, char *argv[]) {
         command[0] = (char *) SECCOMP_EXEC_PROGRAM;
 #else
         if (argc < 3) {
-                fprintf(stderr, "usage: %s enosys|eperm|sigsys PROGRAM [ARGUMENT...]\n", argv[0]);
+                fprintf(stderr, "usage: %s enosys|eperm|sigsys|notify PROGRAM [ARGUMENT...]\n", argv[0]);
                 return 2;
         }
         mode = argv[1];
         command = argv + 2;
 #endif
-        if (strcmp(mode, "enosys") == 0)
+        if (strcmp(mode, "notify") == 0) {
+                install = install_notify_filter;
+                error = 0;
+        } else if (strcmp(mode, "enosys") == 0)
                 error = ENOSYS;
         else if (strcmp(mode, "eperm") == 0)
                 error = EPERM;
         else if (strcmp(mode, "sigsys") == 0)
                 error = 0;
         else {
-                fprintf(stderr, "seccomp-exec: unknown mode \"%s\" (enosys, eperm or sigsys)\n", mode);
+                fprintf(stderr, "seccomp-exec: unknown mode \"%s\" (enosys, eperm, sigsys or notify)\n", mode);
                 return 2;
         }
 
         /* Without CAP_SYS_ADMIN the kernel insists on no_new_privs. */
-        r = install_filter(error, 0);
+        r = install(error, 0);
         if (r == -EACCES || r == -EPERM)
-                r = install_filter(error, 1);
+                r = install(error, 1);
         if (r < 0) {
                 fprintf(stderr, "seccomp-exec: cannot load the filter: %s\n", strerror(-r));
                 return 1;

@@ -10,6 +10,10 @@
  * The harness drops a stored descriptor that hangs up, as systemd does
  * unless told FDPOLL=0 (a pidfd hangs up once its process is reaped).
  * PROCCTL_TEST_FDSTORE_NO_POLL=1 turns that off, to see the rest.
+ *
+ * The last test runs procctld stopped at each of its bus writes
+ * (procctld-notify) to see that a process's end is in the fd store before
+ * any caller can hear of it.
  */
 
 #include "fixture.h"
@@ -17,12 +21,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,10 +43,12 @@ typedef struct {
         GPtrArray *seen; /* every event so far */
 } Harness;
 
-/* extra_daemon_arg: one more option for procctld, or NULL. */
-static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
+/* procctld: the program the harness starts (NULL: $PROCCTLD); extra_daemon_arg:
+ * one more option for it, or NULL; extra_env: one more variable for it, or NULL. */
+static Harness *harness_new_full(PcFixture *fx, const char *procctld, const char *extra_daemon_arg, const char *extra_env) {
         const char *harness = g_getenv("PROCCTL_FDSTORE_HARNESS");
-        const char *procctld = g_getenv("PROCCTLD");
+        if (!procctld)
+                procctld = g_getenv("PROCCTLD");
         if (!harness || !procctld)
                 pc_fail("PROCCTL_FDSTORE_HARNESS and PROCCTLD must be set: run the tests through `meson test`");
         const char *log_level = g_getenv("PROCCTL_TEST_LOG_LEVEL");
@@ -55,6 +65,7 @@ static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
                 "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/procctl-tests-never-use-a-host-bus",
                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
                 "LANG=C.UTF-8",
+                extra_env,
                 NULL,
         };
 
@@ -72,6 +83,10 @@ static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
         h->out = ev[0];
         h->seen = g_ptr_array_new_with_free_func(g_free);
         return h;
+}
+
+static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
+        return harness_new_full(fx, NULL, extra_daemon_arg, NULL);
 }
 
 static void harness_send(Harness *h, const char *command) {
@@ -291,6 +306,28 @@ static gboolean is_set(gpointer p) {
         return *(GVariant **) p != NULL;
 }
 
+/* Waits on path, with a round trip after it so that the Wait is in (the
+ * daemon then tracks count processes), then calls before_exit (if any), lets
+ * the process exit through feed_fd and expects it to have exited with status. */
+static void wait_across_exit(PcFixture *fx, const char *path, guint32 count, void (*before_exit)(gpointer), gpointer data,
+                             int feed_fd, gint32 status) {
+        GVariant *wait = NULL;
+        g_dbus_connection_call(fx->conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Wait", g_variant_new("(o)", path),
+                               G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS, NULL, on_reply, &wait);
+        g_assert_cmpuint(pc_get_process_count(fx), ==, count);
+        g_assert_null(wait);
+        if (before_exit)
+                before_exit(data);
+        feed(feed_fd);
+        g_assert_true(pc_poll_until(is_set, &wait, PC_TIMEOUT_MS));
+        const char *reason;
+        gint32 got;
+        g_variant_get(wait, "(&si)", &reason, &got);
+        g_assert_cmpstr(reason, ==, "exited");
+        g_assert_cmpint(got, ==, status);
+        g_variant_unref(wait);
+}
+
 /* --- The test ------------------------------------------------------------- */
 
 static const char *const exits3_argv[] = { "/bin/sh", "-c", "exit 3", NULL };
@@ -360,21 +397,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
         /* A restored running process: Signal works and Wait sees its real exit. */
         g_assert_true(pc_signal(fx, b.path, 0, &error));
         g_assert_no_error(error);
-        GVariant *b_wait = NULL;
-        g_dbus_connection_call(fx->conn, PC_BUS_NAME, PC_MANAGER_PATH, PC_MANAGER_IFACE, "Wait",
-                               g_variant_new("(o)", b.path), G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE, PC_TIMEOUT_MS,
-                               NULL, on_reply, &b_wait);
-        /* A round trip, so that the Wait is in before B exits. */
-        g_assert_cmpuint(pc_get_process_count(fx), ==, 5);
-        g_assert_null(b_wait);
-        feed(b_feed);
-        g_assert_true(pc_poll_until(is_set, &b_wait, PC_TIMEOUT_MS));
-        const char *reason;
-        gint32 status;
-        g_variant_get(b_wait, "(&si)", &reason, &status);
-        g_assert_cmpstr(reason, ==, "exited");
-        g_assert_cmpint(status, ==, 5);
-        g_variant_unref(b_wait);
+        wait_across_exit(fx, b.path, 5, NULL, NULL, b_feed, 5);
         b.state = "exited", b.reason = "exited", b.status = 5;
 
         /* Crash 2: what the second instance learnt (B's exit) and started (E) survives too. */
@@ -385,6 +408,7 @@ static void test_processes_survive_kill_9_of_the_daemon(PcFixture *fx) {
 
         /* E is no child of this instance: Stop still works, through its pidfd. */
         g_autofree char *stop_reason = NULL;
+        gint32 status;
         g_assert_true(pc_stop(fx, e.path, &stop_reason, &status, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(stop_reason, ==, "killed");
@@ -1117,6 +1141,171 @@ static void test_restart_past_a_lowered_quota_ends_it(PcFixture *fx) {
                 g_free((gpointer) pair.paths[i]);
 }
 
+/* --- The end is in the fd store before anyone hears of it -----------------
+ *
+ * procctld-notify is procctld stopped at each of its bus writes until the
+ * supervisor below, a thread of this test, lets it go on (seccomp's user
+ * notification, tests/pidfd/seccomp-exec.c).  While a write waits, nothing it
+ * carries has reached anyone, and the daemon's fd store can be read: its
+ * state memfds are open in the daemon, readable through /proc/PID/fd.  The
+ * first write after a process ends must find the end already recorded
+ * there; otherwise a crash right after it would lose an exit status a caller
+ * was told of (the kernel can report a reaped child's status after a restart
+ * only from Linux 6.15 on, PIDFD_GET_INFO: a test that killed the daemon
+ * after the reply would pass on this kernel either way).
+ */
+
+typedef struct {
+        int listening;     /* where procctld-notify sends seccomp's listener */
+        int listener;      /* -1 until received */
+        gint got_listener;
+        gint armed;        /* set: the next write is checked */
+        gint checked;      /* writes checked since armed */
+        gint first_had_end;
+        char *first_state; /* what the first checked write found, for a message */
+        gint stop;
+} Supervisor;
+
+/* The process's state record in the daemon's state memfd, NULs as newlines;
+ * NULL when there is none.  The daemon tracks one process in this test. */
+static char *read_stored_state(pid_t daemon) {
+        g_autofree char *dir_path = g_strdup_printf("/proc/%d/fd", (int) daemon);
+        g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+                g_autofree char *fd_path = g_build_filename(dir_path, name, NULL);
+                g_autofree char *target = g_file_read_link(fd_path, NULL);
+                if (!target || !g_str_has_prefix(target, "/memfd:procctl-state"))
+                        continue;
+                g_autofree char *content = NULL;
+                gsize size;
+                if (!g_file_get_contents(fd_path, &content, &size, NULL))
+                        return NULL;
+                /* "procctl-state 2 OFFSET SIZE" in a 64-byte header (daemon/fdstore.c). */
+                guint64 offset, length;
+                if (size < 64 || sscanf(content, "procctl-state 2 %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &offset,
+                                        &length) != 2 || offset > size || length > size - offset)
+                        return g_strdup("(no valid header)");
+                char *record = g_malloc(length + 1);
+                memcpy(record, content + offset, length);
+                record[length] = '\0';
+                for (guint64 i = 0; i < length; i++)
+                        if (record[i] == '\0')
+                                record[i] = '\n';
+                return record;
+        }
+        return NULL;
+}
+
+static gboolean receive_listener(Supervisor *s) {
+        struct pollfd p = { .fd = s->listening, .events = POLLIN };
+        if (poll(&p, 1, PC_TIMEOUT_MS) != 1)
+                return FALSE;
+        int conn = accept4(s->listening, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0)
+                return FALSE;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+        ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
+        close(conn);
+        struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+                return FALSE;
+        memcpy(&s->listener, CMSG_DATA(c), sizeof(int));
+        return TRUE;
+}
+
+/* Lets every write go on; the first one after arming, only once the fd
+ * store has been read.  Asserts nothing itself: the test reads the result. */
+static gpointer supervise(gpointer data) {
+        Supervisor *s = data;
+        struct seccomp_notif *req = NULL;
+        struct seccomp_notif_resp *resp = NULL;
+        struct seccomp_notif_sizes sizes = {};
+
+        if (!receive_listener(s) || syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 ||
+            seccomp_notify_alloc(&req, &resp) < 0)
+                return NULL;
+        g_atomic_int_set(&s->got_listener, 1);
+        while (!g_atomic_int_get(&s->stop)) {
+                struct pollfd p = { .fd = s->listener, .events = POLLIN };
+                if (poll(&p, 1, 100) != 1)
+                        continue;
+                if (!(p.revents & POLLIN))
+                        break; /* the daemon is gone */
+                /* The kernel takes only a zeroed request (libseccomp 2.5.4 leaves that to us). */
+                memset(req, 0, sizes.seccomp_notif);
+                if (seccomp_notify_receive(s->listener, req) < 0)
+                        continue; /* it died meanwhile */
+                if (g_atomic_int_get(&s->armed) && g_atomic_int_add(&s->checked, 1) == 0) {
+                        s->first_state = read_stored_state((pid_t) req->pid);
+                        g_atomic_int_set(&s->first_had_end, s->first_state && strstr(s->first_state, "\nexit-reason=exited\n") &&
+                                                                    strstr(s->first_state, "\nexit-status=7\n"));
+                }
+                memset(resp, 0, sizes.seccomp_notif_resp);
+                resp->id = req->id;
+                resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+                (void) seccomp_notify_respond(s->listener, resp);
+        }
+        seccomp_notify_free(req, resp);
+        return NULL;
+}
+
+static void arm(gpointer s) {
+        g_atomic_int_set(&((Supervisor *) s)->armed, 1);
+}
+
+static void test_end_is_stored_before_anyone_hears_of_it(PcFixture *fx) {
+        const char *notify_daemon = g_getenv("PROCCTL_NOTIFY_DAEMON");
+        if (!notify_daemon)
+                pc_fail("PROCCTL_NOTIFY_DAEMON must be set: run the tests through `meson test`");
+
+        g_autofree char *socket_path = g_build_filename(fx->tmpdir, "notify.sock", NULL);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        g_assert_cmpuint(strlen(socket_path), <, sizeof(sa.sun_path));
+        strcpy(sa.sun_path, socket_path);
+        Supervisor s = { .listening = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), .listener = -1 };
+        g_assert_cmpint(s.listening, >=, 0);
+        g_assert_cmpint(bind(s.listening, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
+        g_assert_cmpint(listen(s.listening, 1), ==, 0);
+        GThread *thread = g_thread_new("supervisor", supervise, &s);
+
+        g_autofree char *env = g_strconcat("PROCCTL_TEST_NOTIFY_SOCKET=", socket_path, NULL);
+        stop_fixture_daemon(fx);
+        Harness *h = harness_new_full(fx, notify_daemon, NULL, env);
+        daemon_start(fx, h);
+        g_assert_true(g_atomic_int_get(&s.got_listener));
+
+        int feed_fd;
+        guint32 pid;
+        g_autofree char *path = spawn_fed(fx, exits7_argv, &feed_fd, &pid);
+        g_autofree char *stored = g_strdup_printf("stored state-%" G_GUINT64_FORMAT, path_id(path));
+        while (!harness_has_seen(h, stored))
+                harness_expect(h, "stored ");
+
+        /* Armed once the Wait is in: nothing the daemon writes from then on
+         * is about anything but the end. */
+        wait_across_exit(fx, path, 1, arm, &s, feed_fd, 7);
+        g_assert_cmpint(g_atomic_int_get(&s.checked), >=, 1);
+        if (!g_atomic_int_get(&s.first_had_end))
+                pc_fail("the daemon's first bus write after the process ended came before the end was in the fd store; "
+                        "the stored record was: %s", s.first_state ? s.first_state : "(none)");
+
+        harness_done(fx, h);
+        g_atomic_int_set(&s.stop, 1);
+        g_thread_join(thread);
+        close(s.listening);
+        if (s.listener >= 0)
+                close(s.listener);
+        g_free(s.first_state);
+}
+
 int main(int argc, char **argv) {
         pc_test_init(&argc, &argv);
         pc_test_add("/restart/every-process-survives-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
@@ -1137,5 +1326,7 @@ int main(int argc, char **argv) {
                     test_restart_past_a_lowered_quota_ends_it);
         pc_test_add("/restart/stop-goes-on-after-kill-9-of-the-daemon", PC_FIXTURE_DEFAULT,
                     test_stop_goes_on_after_kill_9_of_the_daemon);
+        pc_test_add("/restart/end-is-stored-before-anyone-hears-of-it", PC_FIXTURE_DEFAULT,
+                    test_end_is_stored_before_anyone_hears_of_it);
         return g_test_run();
 }
