@@ -37,15 +37,13 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build}
 
-if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$src"
-fi
-ninja -C "$build" >/dev/null || ninja -C "$build"
-
 if [[ ${1:-} == --bus=* ]]; then
     export PROCCTL_TEST_BUS=${1#--bus=}
     shift
 fi
+source "$src/tests/private-bus.sh" # after PROCCTL_TEST_BUS: it picks the bus
+private_bus_build_tree
+
 use_cgroup=1
 clone_args=()
 if [[ ${1:-} == --cgroup=no ]]; then
@@ -56,7 +54,6 @@ elif [[ ${1:-} == --clone-into-cgroup=no ]]; then
     shift
 fi
 
-source "$src/tests/private-bus.sh"
 private_bus_init procctl-bench
 polkitd=/usr/lib/polkit-1/polkitd
 polkit_policy=/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf

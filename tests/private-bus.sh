@@ -22,6 +22,8 @@
 #   procctld_wait [COMMAND...]           # until it serves
 #
 # Functions:
+#   private_bus_build_tree    builds $build (configured first if it is not
+#                             yet), as the benchmarks do before they run
 #   private_bus_init PREFIX   makes the temporary directory
 #                             (mktemp -d -t PREFIX.XXXXXX) and sets the
 #                             variables below but the PIDs and the address.
@@ -92,6 +94,13 @@ private_bus_die() {
     echo "$1:" >&2
     cat "$2" >&2
     exit 1
+}
+
+private_bus_build_tree() {
+    if [[ ! -f $build/build.ninja ]]; then
+        meson setup "$build" "$pb_src"
+    fi
+    ninja -C "$build" >/dev/null || ninja -C "$build"
 }
 
 private_bus_init() {

@@ -32,10 +32,8 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$src/build}
 
-if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$src"
-fi
-ninja -C "$build" >/dev/null || ninja -C "$build"
+source "$src/tests/private-bus.sh"
+private_bus_build_tree
 
 procctl=$build/client/procctl
 procctld=${PROCCTLD:-$build/daemon/procctld}
@@ -48,7 +46,6 @@ else
 fi
 bare_run=$build/bench/cli/bare-run
 
-source "$src/tests/private-bus.sh"
 private_bus_init procctl-bench-cli
 trap private_bus_cleanup EXIT
 trap 'exit 130' INT TERM

@@ -33,10 +33,8 @@ while (( $# > 0 )); do
     esac
 done
 
-if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$src"
-fi
-ninja -C "$build" >/dev/null || ninja -C "$build"
+source "$src/tests/private-bus.sh"
+private_bus_build_tree
 bin=$build/bench/scale
 for p in scale-children scale-throughput scale-fdtable scale-idle; do
     if [[ ! -x $bin/$p ]]; then
@@ -77,7 +75,6 @@ fi
 
 # --- A private bus and procctld ----------------------------------------------
 
-source "$src/tests/private-bus.sh"
 private_bus_init procctl-scale
 tmp=$pb_dir
 
