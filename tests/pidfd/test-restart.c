@@ -17,6 +17,7 @@
  */
 
 #include "fixture.h"
+#include "fdstore.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +46,7 @@ typedef struct {
 
 /* procctld: the program the harness starts (NULL: $PROCCTLD); extra_daemon_arg:
  * one more option for it, or NULL; extra_env: one more variable for it, or NULL. */
-static Harness *harness_new_full(PcFixture *fx, const char *procctld, const char *extra_daemon_arg, const char *extra_env) {
+static Harness *harness_new(PcFixture *fx, const char *procctld, const char *extra_daemon_arg, const char *extra_env) {
         const char *harness = g_getenv("PROCCTL_FDSTORE_HARNESS");
         if (!procctld)
                 procctld = g_getenv("PROCCTLD");
@@ -83,10 +84,6 @@ static Harness *harness_new_full(PcFixture *fx, const char *procctld, const char
         h->out = ev[0];
         h->seen = g_ptr_array_new_with_free_func(g_free);
         return h;
-}
-
-static Harness *harness_new_with(PcFixture *fx, const char *extra_daemon_arg) {
-        return harness_new_full(fx, NULL, extra_daemon_arg, NULL);
 }
 
 static void harness_send(Harness *h, const char *command) {
@@ -172,13 +169,19 @@ static void daemon_start(PcFixture *fx, Harness *h) {
         fx->daemon_pid = pid;
 }
 
-/* The fixture's procctld gives way to one under a new harness, started;
- * extra_daemon_arg: one more option for it, or NULL. */
-static Harness *harness_take_over(PcFixture *fx, const char *extra_daemon_arg) {
+/* The fixture's procctld gives way to one under a new harness, started
+ * (harness_new() says what the arguments are). */
+static Harness *harness_take_over_with(PcFixture *fx, const char *procctld, const char *extra_daemon_arg,
+                                       const char *extra_env) {
         stop_fixture_daemon(fx);
-        Harness *h = harness_new_with(fx, extra_daemon_arg);
+        Harness *h = harness_new(fx, procctld, extra_daemon_arg, extra_env);
         daemon_start(fx, h);
         return h;
+}
+
+/* The same with $PROCCTLD; extra_daemon_arg: one more option for it, or NULL. */
+static Harness *harness_take_over(PcFixture *fx, const char *extra_daemon_arg) {
+        return harness_take_over_with(fx, NULL, extra_daemon_arg, NULL);
 }
 
 /* The harness quits, and its procctld with it: none left for the fixture to stop. */
@@ -1166,8 +1169,9 @@ typedef struct {
         gint stop;
 } Supervisor;
 
-/* The process's state record in the daemon's state memfd, NULs as newlines;
- * NULL when there is none.  The daemon tracks one process in this test. */
+/* The process's state record in the daemon's state memfd (read as the
+ * daemon reads it after a restart), NULs as newlines; NULL when there is
+ * none.  The daemon tracks one process in this test. */
 static char *read_stored_state(pid_t daemon) {
         g_autofree char *dir_path = g_strdup_printf("/proc/%d/fd", (int) daemon);
         g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
@@ -1178,21 +1182,19 @@ static char *read_stored_state(pid_t daemon) {
                 g_autofree char *target = g_file_read_link(fd_path, NULL);
                 if (!target || !g_str_has_prefix(target, "/memfd:procctl-state"))
                         continue;
-                g_autofree char *content = NULL;
-                gsize size;
-                if (!g_file_get_contents(fd_path, &content, &size, NULL))
-                        return NULL;
-                /* "procctl-state 2 OFFSET SIZE" in a 64-byte header (daemon/fdstore.c). */
-                guint64 offset, length;
-                if (size < 64 || sscanf(content, "procctl-state 2 %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &offset,
-                                        &length) != 2 || offset > size || length > size - offset)
-                        return g_strdup("(no valid header)");
-                char *record = g_malloc(length + 1);
-                memcpy(record, content + offset, length);
-                record[length] = '\0';
-                for (guint64 i = 0; i < length; i++)
-                        if (record[i] == '\0')
-                                record[i] = '\n';
+                int fd = open(fd_path, O_RDONLY | O_CLOEXEC);
+                char *buf = NULL;
+                size_t size = 0;
+                int r = fd < 0 ? -errno : fdstore_read_state(fd, &buf, &size);
+                if (fd >= 0)
+                        close(fd);
+                if (r < 0)
+                        return g_strdup_printf("(unreadable: %s)", g_strerror(-r));
+                char *record = g_malloc(size + 1);
+                for (size_t i = 0; i < size; i++)
+                        record[i] = buf[i] ? buf[i] : '\n';
+                record[size] = '\0';
+                free(buf);
                 return record;
         }
         return NULL;
@@ -1277,9 +1279,7 @@ static void test_end_is_stored_before_anyone_hears_of_it(PcFixture *fx) {
         GThread *thread = g_thread_new("supervisor", supervise, &s);
 
         g_autofree char *env = g_strconcat("PROCCTL_TEST_NOTIFY_SOCKET=", socket_path, NULL);
-        stop_fixture_daemon(fx);
-        Harness *h = harness_new_full(fx, notify_daemon, NULL, env);
-        daemon_start(fx, h);
+        Harness *h = harness_take_over_with(fx, notify_daemon, NULL, env);
         g_assert_true(g_atomic_int_get(&s.got_listener));
 
         int feed_fd;
