@@ -6,8 +6,8 @@
  * child_main(): read it top to bottom as the list of what a child gets.  The
  * child shares the daemon's memory until its first exec, so it calls nothing
  * that allocates, locks or touches the daemon's state: raw syscalls and
- * async-signal-safe libc only.  It stays root all that time; a child that is to run as another
- * user becomes procctl-exec first (spawn.h says why).
+ * async-signal-safe libc only.  It stays root all that time; a child that is
+ * to run as another user becomes procctl-exec first (spawn.h says why).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -305,9 +305,6 @@ static int child_main(void *userdata) {
         _exit(127);
 }
 
-/* procctl-exec's arguments (spawn.h): its numbers, the working directory,
- * the file, the groups, the program's arguments, "" and its environment (it
- * starts with an empty environment of its own). */
 /* What helper_argv_new() allocated: its numbers and the groups (the rest is borrowed). */
 static void helper_argv_free(const SpawnRequest *req, char **l) {
         if (!l)
@@ -318,6 +315,9 @@ static void helper_argv_free(const SpawnRequest *req, char **l) {
         free(l);
 }
 
+/* procctl-exec's arguments (spawn.h): its numbers, the working directory,
+ * the file, the groups, the program's arguments, "" and its environment (it
+ * starts with an empty environment of its own). */
 static char **helper_argv_new(const SpawnRequest *req, int status_target, int exec_target, struct rlimit nofile) {
         size_t n_argv = strv_length(req->argv), n_env = strv_length(req->envp);
         size_t n = 4 + req->n_groups + n_argv + 1 + n_env + 1, k = 0;
